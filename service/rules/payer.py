@@ -1,0 +1,29 @@
+"""What a payer's contract changes in the rules: which codes, which triggers, which extra criteria."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class PayerRules:
+    """Per-payer settings; Medicare's (Noridian) are the defaults.
+
+    supply_trigger: "fourth_test" bills G0249 once the 4th counted test is reported (Noridian A55756);
+                    "supply_issue" bills it on the date supplies were issued (other carriers).
+    review_code:    "G0250" (physician review of 4 tests) or "93793" (per-INR management).
+    training_code:  "93792", or "G0248" for payers that still take the older code.
+    extra_criteria: names of eligibility criteria beyond NCD 190.11, e.g. "expected_long_term_anticoagulation".
+    """
+
+    code: str = "medicare"
+    name: str = "Medicare"
+    supply_trigger: str = "fourth_test"
+    review_code: str = "G0250"
+    training_code: str = "93792"
+    extra_criteria: tuple[str, ...] = field(default_factory=tuple)
+    minimum_anticoagulation_days: int = 90
+    reassessment_months: int = 12
+
+
+MEDICARE = PayerRules()
