@@ -1,0 +1,1 @@
+"""Alembic migrations (run with `flask --app service db upgrade`, or automatically on start)."""

@@ -1,0 +1,122 @@
+"""Payers, patients, their clinical settings (versioned) and the caregivers linked to them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import AppendOnly, Base, PublicIdMixin
+from models.identity import User
+
+INR = Numeric(3, 1)  # the meter's resolution: one decimal place, 0.8 to 8.0
+
+
+class Payer(Base):
+    """A payer's contract terms as data (see service.rules.payer.PayerRules)."""
+
+    __tablename__ = "payers"
+
+    code: Mapped[str] = mapped_column(String(40), primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    supply_trigger: Mapped[str] = mapped_column(String(20), default="fourth_test")
+    review_code: Mapped[str] = mapped_column(String(10), default="G0250")
+    training_code: Mapped[str] = mapped_column(String(10), default="93792")
+    extra_criteria: Mapped[list[str]] = mapped_column(JSON, default=list)
+    minimum_anticoagulation_days: Mapped[int] = mapped_column(default=90)
+    reassessment_months: Mapped[int] = mapped_column(default=12)
+
+
+class Patient(PublicIdMixin, Base):
+    __tablename__ = "patients"
+
+    full_name: Mapped[str] = mapped_column(String(200))
+    date_of_birth: Mapped[dt.date]
+    # IANA zone: weekly billing rules and reminders are evaluated in the patient's own local time.
+    time_zone: Mapped[str] = mapped_column(String(64))
+    physician_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    payer_code: Mapped[str] = mapped_column(ForeignKey("payers.code"))
+    warfarin_start_date: Mapped[dt.date | None]
+    # The patient's own login, when they have one (a patient may be cared for entirely by caregivers).
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
+    created_at: Mapped[dt.datetime]
+    updated_at: Mapped[dt.datetime]
+
+    physician: Mapped[User] = relationship(foreign_keys=[physician_id])
+    user: Mapped[User | None] = relationship(foreign_keys=[user_id])
+    payer: Mapped[Payer] = relationship()
+    target_ranges: Mapped[list[TargetRange]] = relationship(
+        back_populates="patient", order_by="TargetRange.effective_from, TargetRange.id"
+    )
+    indication_sets: Mapped[list[IndicationSet]] = relationship(
+        back_populates="patient", order_by="IndicationSet.effective_from, IndicationSet.id"
+    )
+
+    @property
+    def current_target_range(self) -> TargetRange:
+        return self.target_ranges[-1]
+
+    @property
+    def current_indications(self) -> list[str]:
+        return list(self.indication_sets[-1].codes) if self.indication_sets else []
+
+
+class TargetRange(AppendOnly, Base):
+    """One version of a patient's INR target range: in force from `effective_from` until the next version."""
+
+    __tablename__ = "target_ranges"
+    __table_args__ = (CheckConstraint("low < high", name="low_below_high"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    low: Mapped[Decimal] = mapped_column(INR)
+    high: Mapped[Decimal] = mapped_column(INR)
+    effective_from: Mapped[dt.datetime]
+    set_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime]
+
+    patient: Mapped[Patient] = relationship(back_populates="target_ranges")
+    set_by: Mapped[User] = relationship()
+
+
+class IndicationSet(AppendOnly, Base):
+    """One version of a patient's covered indications (ICD-10-CM codes)."""
+
+    __tablename__ = "indication_sets"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    codes: Mapped[list[str]] = mapped_column(JSON)
+    code_list_version: Mapped[str] = mapped_column(String(40))
+    effective_from: Mapped[dt.datetime]
+    set_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    reason: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime]
+
+    patient: Mapped[Patient] = relationship(back_populates="indication_sets")
+    set_by: Mapped[User] = relationship()
+
+
+class CaregiverLink(PublicIdMixin, Base):
+    """A caregiver's access to a patient, from `starts_at` until `ends_at` (set once, when staff end it)."""
+
+    __tablename__ = "caregiver_links"
+
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    caregiver_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    relationship_to_patient: Mapped[str] = mapped_column(String(100))
+    starts_at: Mapped[dt.datetime]
+    ends_at: Mapped[dt.datetime | None]
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    ended_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    end_reason: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime]
+
+    patient: Mapped[Patient] = relationship()
+    caregiver: Mapped[User] = relationship(foreign_keys=[caregiver_id])
+
+    def active_at(self, when: dt.datetime) -> bool:
+        return self.starts_at <= when and (self.ends_at is None or when < self.ends_at)

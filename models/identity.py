@@ -1,0 +1,44 @@
+"""Users of the service and their bearer tokens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import Base, PublicIdMixin
+
+ROLES = ("patient", "caregiver", "physician", "trainer", "biller", "admin")
+STAFF_ROLES = ("physician", "trainer", "biller", "admin")
+
+
+class User(PublicIdMixin, Base):
+    __tablename__ = "users"
+    __table_args__ = (CheckConstraint("role IN ('" + "','".join(ROLES) + "')", name="role_known"),)
+
+    email: Mapped[str] = mapped_column(String(254), unique=True)
+    full_name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20))
+    password_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(default=True)
+    # Physicians only: National Provider Identifier, the rendering provider on claim lines.
+    npi: Mapped[str | None] = mapped_column(String(10))
+    created_at: Mapped[datetime]
+
+    tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")
+
+
+class ApiToken(Base):
+    """An opaque bearer token; only its SHA-256 is stored, so a database leak yields no usable tokens."""
+
+    __tablename__ = "api_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    created_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+    user: Mapped[User] = relationship(back_populates="tokens")

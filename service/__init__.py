@@ -1,0 +1,98 @@
+"""The INR companion web service: `create_app()` builds the Flask app."""
+
+from __future__ import annotations
+
+import logging
+import re
+import time
+import uuid
+
+from flask import Flask, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from service import auth, config, db, errors, migrate
+from service.errors import Problem
+from service.ratelimit import limiter
+
+log = logging.getLogger("service.request")
+_REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+_BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+def create_app(test_config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_relative_config=False)
+    app.config.update(config.from_environment())
+    if test_config:
+        app.config.update(test_config)
+    app.config["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE"]
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
+    if app.config["TRUST_PROXY_HOPS"]:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUST_PROXY_HOPS"])
+
+    _prepare_sqlite_directory(app.config["DATABASE_URL"])
+    db.init_app(app)
+    _ensure_schema(app)
+    from service.identity import Passwords
+
+    app.extensions["passwords"] = Passwords(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"])
+    limiter.init_app(app)
+    errors.register(app)
+
+    app.before_request(_start_request)
+    auth.init_app(app)  # after _start_request: refusals carry the request id
+    app.after_request(_finish_response)
+
+    from service.api import admin, health, patients, sessions
+
+    for blueprint in (health.bp, sessions.bp, admin.bp, patients.bp):
+        app.register_blueprint(blueprint)
+
+    from service import cli
+
+    cli.init_app(app)
+    return app
+
+
+def _prepare_sqlite_directory(url: str) -> None:
+    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
+        from pathlib import Path
+
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+
+
+def _ensure_schema(app: Flask) -> None:
+    engine = app.extensions["db_engine"]
+    if migrate.is_current(engine):
+        return
+    if not app.config["AUTO_MIGRATE"]:
+        raise RuntimeError("The database schema is not at the current revision; run `flask --app service db-upgrade`.")
+    migrate.upgrade(engine)
+
+
+def _start_request() -> None:
+    g.started = time.perf_counter()
+    supplied = request.headers.get("X-Request-Id", "")
+    g.request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+    if request.method in _BODY_METHODS and (request.content_length or request.headers.get("Transfer-Encoding")):
+        if not request.is_json:
+            raise Problem(415, "Unsupported Media Type", "Send the request body as application/json.",
+                          kind="unsupported-media-type")
+
+
+def _finish_response(response):
+    # Every answer may carry health data: never cache it, never frame it, never sniff it.
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Pragma"] = "no-cache"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
+    response.headers["X-Request-Id"] = g.get("request_id", "")
+    # Route template, never the URL: paths and query strings can carry identifiers.
+    user = g.get("user")
+    log.info("request_id=%s method=%s route=%s status=%s ms=%.1f user=%s", g.get("request_id"), request.method,
+             request.url_rule.rule if request.url_rule else "-", response.status_code,
+             (time.perf_counter() - g.get("started", time.perf_counter())) * 1000,
+             user.public_id if user else "-")
+    return response

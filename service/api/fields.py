@@ -1,0 +1,90 @@
+"""Strict marshmallow fields and schema base: JSON types are taken as sent, never coerced."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError, available_timezones
+
+from flask import request
+from marshmallow import RAISE, Schema, ValidationError, fields
+
+
+class StrictSchema(Schema):
+    class Meta:
+        unknown = RAISE
+
+
+class StrictBoolean(fields.Boolean):
+    """true or false only: not "yes", not 1."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise ValidationError("Not a valid boolean.")
+        return value
+
+
+class StrictInteger(fields.Integer):
+    def __init__(self, **kwargs):
+        super().__init__(strict=True, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, int):
+            raise ValidationError("Not a valid integer.")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Inr(fields.Field):
+    """An INR as a JSON number with at most one decimal place (the meter's resolution), as a Decimal.
+
+    A string such as "2.5" is refused rather than coerced; so is 2.55, which no meter displays.
+    """
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            raise ValidationError("Not a valid number.")
+        try:
+            number = Decimal(str(value))
+        except InvalidOperation as exc:
+            raise ValidationError("Not a valid number.") from exc
+        if not number.is_finite():
+            raise ValidationError("Not a valid number.")
+        if number != number.quantize(Decimal("0.1")):
+            raise ValidationError("INR has one decimal place.")
+        return number.quantize(Decimal("0.1"))
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        return None if value is None else float(value)
+
+
+class TimeZoneName(fields.String):
+    def _deserialize(self, value, attr, data, **kwargs):
+        name = super()._deserialize(value, attr, data, **kwargs)
+        if name not in _zones():
+            raise ValidationError("Not a known IANA time zone (for example America/New_York).")
+        try:
+            ZoneInfo(name)
+        except (ZoneInfoNotFoundError, ValueError) as exc:
+            raise ValidationError("Not a known IANA time zone.") from exc
+        return name
+
+
+_ZONES: set[str] | None = None
+
+
+def _zones() -> set[str]:
+    global _ZONES
+    if _ZONES is None:
+        _ZONES = available_timezones()
+    return _ZONES
+
+
+def load(schema: Schema, partial: bool = False) -> dict:
+    """Parse the JSON body with `schema`; a missing or non-object body is a 422 with a clear message."""
+    data = request.get_json(silent=False) if request.content_length else None
+    if not isinstance(data, dict):
+        raise ValidationError({"_schema": ["Send a JSON object."]})
+    return schema.load(data, partial=partial)
+
+
+def load_query(schema: Schema) -> dict:
+    return schema.load(request.args.to_dict())

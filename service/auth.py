@@ -1,0 +1,59 @@
+"""Who is calling: bearer-token authentication for every route not marked `@public`, and role checks."""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import Flask, current_app, g, request
+
+from service import audit, clock, db, identity
+from service.errors import Problem
+
+
+def public(view):
+    """Mark a view as reachable without a token (login and health only)."""
+    view.is_public = True
+    return view
+
+
+def roles(*allowed: str):
+    """Refuse (403, audited) callers whose role is not among `allowed`."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if g.user.role not in allowed:
+                audit.record_alone(current_app.extensions["db_sessionmaker"], "access.refused",
+                                   outcome="refused", actor=g.user, detail={"endpoint": request.endpoint})
+                raise Problem(403, "Forbidden", "Your role does not allow this action.", kind="forbidden")
+            return view(*args, **kwargs)
+
+        wrapped.allowed_roles = allowed
+        return wrapped
+
+    return decorate
+
+
+def bearer_token() -> str | None:
+    header = request.headers.get("Authorization", "")
+    scheme, _, token = header.partition(" ")
+    return token.strip() if scheme.lower() == "bearer" and token.strip() else None
+
+
+def _authenticate() -> None:
+    view = current_app.view_functions.get(request.endpoint or "")
+    if view is None or getattr(view, "is_public", False):
+        return  # unknown routes answer 404/405 by themselves; public views need no token
+    token = bearer_token()
+    user = identity.user_for_token(db.session(), token, clock.now()) if token else None
+    if user is None:
+        if token:
+            audit.record_alone(current_app.extensions["db_sessionmaker"], "auth.token", outcome="refused",
+                               detail={"endpoint": request.endpoint})
+        raise Problem(401, "Unauthorized", "A valid bearer token is required.", kind="unauthorized",
+                      headers={"WWW-Authenticate": 'Bearer realm="inr"'})
+    g.user = user
+
+
+def init_app(app: Flask) -> None:
+    app.before_request(_authenticate)

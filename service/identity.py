@@ -1,0 +1,83 @@
+"""Users, passwords (Argon2id) and bearer tokens (opaque, stored hashed, expiring, revocable)."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from datetime import datetime, timedelta
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import ApiToken, User
+from service import audit
+from service.errors import Conflict
+
+
+class Passwords:
+    """Argon2id hashing with the cost the configuration asks for."""
+
+    def __init__(self, time_cost: int, memory_cost: int):
+        self._hasher = PasswordHasher(time_cost=time_cost, memory_cost=memory_cost)
+        # Verified against when the e-mail is unknown, so a failed login takes as long either way.
+        self._decoy = self._hasher.hash(secrets.token_urlsafe(16))
+
+    def hash(self, password: str) -> str:
+        return self._hasher.hash(password)
+
+    def verify(self, password_hash: str | None, password: str) -> bool:
+        try:
+            return self._hasher.verify(password_hash or self._decoy, password) and password_hash is not None
+        except (VerificationError, InvalidHashError):
+            return False
+
+
+def token_digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def create_user(session: Session, passwords: Passwords, *, email: str, password: str, role: str,
+                full_name: str, npi: str | None, now: datetime) -> User:
+    email = email.strip().lower()
+    if session.scalar(select(User.id).where(User.email == email)) is not None:
+        raise Conflict("A user with this e-mail already exists.", errors={"email": ["Already registered."]})
+    user = User(email=email, full_name=full_name, role=role, npi=npi, password_hash=passwords.hash(password),
+                created_at=now)
+    session.add(user)
+    session.flush()
+    audit.record(session, "user.create", object_type="user", object_id=user.public_id,
+                 detail={"role": role}, now=now)
+    return user
+
+
+def log_in(session: Session, passwords: Passwords, email: str, password: str, now: datetime,
+           ttl: timedelta) -> tuple[str, ApiToken] | None:
+    """A new token for valid credentials of an active user; None otherwise. Both outcomes are audited."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    if not passwords.verify(user.password_hash if user else None, password) or not user.active:
+        audit.record(session, "auth.login", outcome="refused", actor=user if user else None,
+                     detail={"reason": "bad credentials"}, now=now)
+        return None
+    token = secrets.token_urlsafe(32)
+    api_token = ApiToken(token_hash=token_digest(token), user=user, created_at=now, expires_at=now + ttl)
+    session.add(api_token)
+    audit.record(session, "auth.login", actor=user, now=now)
+    return token, api_token
+
+
+def user_for_token(session: Session, token: str, now: datetime) -> User | None:
+    api_token = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
+    if api_token is None or api_token.revoked_at is not None or api_token.expires_at <= now:
+        return None
+    if not api_token.user.active:
+        return None
+    return api_token.user
+
+
+def log_out(session: Session, token: str, now: datetime) -> None:
+    api_token = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
+    if api_token is not None and api_token.revoked_at is None:
+        api_token.revoked_at = now
+        audit.record(session, "auth.logout", now=now)

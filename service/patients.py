@@ -1,0 +1,196 @@
+"""The patient aggregate: patients, their versioned target range and indications, and caregiver links."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from decimal import Decimal
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import CaregiverLink, IndicationSet, Patient, Payer, TargetRange, User
+from service import audit
+from service.errors import Conflict, NotFound, invalid
+from service.rules.indications import DEFAULT_COVERED_DIAGNOSES, IndicationError, check_indication
+from service.rules.payer import PayerRules
+
+DEFAULT_TARGET = (Decimal("2.0"), Decimal("3.0"))
+
+
+def payer_rules(payer: Payer) -> PayerRules:
+    return PayerRules(
+        code=payer.code, name=payer.name, supply_trigger=payer.supply_trigger, review_code=payer.review_code,
+        training_code=payer.training_code, extra_criteria=tuple(payer.extra_criteria or ()),
+        minimum_anticoagulation_days=payer.minimum_anticoagulation_days,
+        reassessment_months=payer.reassessment_months,
+    )
+
+
+def checked_indications(codes: list[str], field: str = "indications") -> list[str]:
+    """Normalize ICD-10-CM codes, refusing any that is malformed, retired or not covered, naming it."""
+    normalized, problems = [], {}
+    for position, code in enumerate(codes):
+        try:
+            normalized.append(check_indication(code))
+        except IndicationError as exc:
+            problems[str(position)] = [str(exc)]
+    if problems:
+        raise invalid({field: problems}, "An indication is not a covered ICD-10-CM diagnosis.")
+    if not normalized:
+        raise invalid({field: ["At least one covered diagnosis is required."]})
+    return list(dict.fromkeys(normalized))
+
+
+def _physician(session: Session, physician_id: uuid.UUID) -> User:
+    physician = session.scalar(select(User).where(User.public_id == physician_id, User.role == "physician",
+                                                  User.active.is_(True)))
+    if physician is None:
+        raise invalid({"physician_id": ["No active physician with this id."]})
+    return physician
+
+
+def _payer(session: Session, code: str) -> Payer:
+    payer = session.get(Payer, code)
+    if payer is None:
+        raise invalid({"payer": [f"Unknown payer {code!r}."]})
+    return payer
+
+
+def _patient_user(session: Session, user_id: uuid.UUID, patient: Patient | None = None) -> User:
+    user = session.scalar(select(User).where(User.public_id == user_id))
+    if user is None or user.role != "patient":
+        raise invalid({"user_id": ["No user with role patient has this id."]})
+    taken = session.scalar(select(Patient).where(Patient.user_id == user.id))
+    if taken is not None and taken is not patient:
+        raise Conflict("This login already belongs to another patient.", errors={"user_id": ["Already linked."]})
+    return user
+
+
+def create_patient(session: Session, actor: User, data: dict, now: datetime) -> Patient:
+    physician_id = data.get("physician_id")
+    if physician_id is None:
+        if actor.role != "physician":
+            raise invalid({"physician_id": ["Required: the physician of record."]})
+        physician = actor
+    else:
+        physician = _physician(session, physician_id)
+        if actor.role == "physician" and physician.id != actor.id:
+            raise invalid({"physician_id": ["A physician creates patients for their own panel."]})
+    codes = checked_indications(data["indications"])
+    patient = Patient(
+        full_name=data["full_name"], date_of_birth=data["date_of_birth"], time_zone=data["time_zone"],
+        physician=physician, payer=_payer(session, data.get("payer", "medicare")),
+        warfarin_start_date=data.get("warfarin_start_date"), created_at=now, updated_at=now,
+    )
+    if data.get("user_id"):
+        patient.user = _patient_user(session, data["user_id"])
+    session.add(patient)
+    low, high = (data["target_range"]["low"], data["target_range"]["high"]) if data.get("target_range") \
+        else DEFAULT_TARGET
+    session.add(TargetRange(patient=patient, low=low, high=high, effective_from=now, set_by=actor,
+                            reason="initial range", created_at=now))
+    session.add(IndicationSet(patient=patient, codes=codes, code_list_version=DEFAULT_COVERED_DIAGNOSES.version,
+                              effective_from=now, set_by=actor, reason="initial indications", created_at=now))
+    session.flush()
+    audit.record(session, "patient.create", patient_id=patient.public_id, object_type="patient",
+                 object_id=patient.public_id, now=now)
+    session.commit()
+    return patient
+
+
+def update_patient(session: Session, patient: Patient, actor: User, changes: dict, now: datetime) -> Patient:
+    """Change demographic and administrative fields; clinical fields go through their own versioned calls."""
+    changed = sorted(changes)
+    if "physician_id" in changes:
+        patient.physician = _physician(session, changes.pop("physician_id"))
+    if "payer" in changes:
+        patient.payer = _payer(session, changes.pop("payer"))
+    if "user_id" in changes:
+        user_id = changes.pop("user_id")
+        patient.user = _patient_user(session, user_id, patient) if user_id else None
+    for name, value in changes.items():
+        setattr(patient, name, value)
+    patient.updated_at = now
+    audit.record(session, "patient.update", patient_id=patient.public_id, object_type="patient",
+                 object_id=patient.public_id, detail={"fields": changed}, now=now)
+    session.commit()
+    return patient
+
+
+def set_target_range(session: Session, patient: Patient, actor: User, low: Decimal, high: Decimal, reason: str,
+                     now: datetime) -> TargetRange:
+    if low >= high:
+        raise invalid({"low": ["Must be below high."]})
+    version = TargetRange(patient=patient, low=low, high=high, effective_from=now, set_by=actor, reason=reason,
+                          created_at=now)
+    session.add(version)
+    session.flush()
+    audit.record(session, "patient.target_range.set", patient_id=patient.public_id, object_type="target_range",
+                 object_id=version.id, detail={"low": str(low), "high": str(high)}, now=now)
+    session.commit()
+    return version
+
+
+def set_indications(session: Session, patient: Patient, actor: User, codes: list[str], reason: str,
+                    now: datetime) -> IndicationSet:
+    version = IndicationSet(patient=patient, codes=checked_indications(codes, "codes"),
+                            code_list_version=DEFAULT_COVERED_DIAGNOSES.version, effective_from=now, set_by=actor,
+                            reason=reason, created_at=now)
+    session.add(version)
+    session.flush()
+    audit.record(session, "patient.indications.set", patient_id=patient.public_id, object_type="indication_set",
+                 object_id=version.id, detail={"codes": version.codes}, now=now)
+    session.commit()
+    return version
+
+
+def target_range_at(patient: Patient, when: datetime) -> TargetRange:
+    """The range in force at `when`: the latest version effective at or before it (the first, if earlier)."""
+    in_force = [version for version in patient.target_ranges if version.effective_from <= when]
+    return in_force[-1] if in_force else patient.target_ranges[0]
+
+
+def link_caregiver(session: Session, patient: Patient, actor: User, caregiver_id: uuid.UUID, relationship: str,
+                   starts_at: datetime | None, now: datetime) -> CaregiverLink:
+    caregiver = session.scalar(select(User).where(User.public_id == caregiver_id))
+    if caregiver is None or caregiver.role != "caregiver":
+        raise invalid({"caregiver_id": ["No user with role caregiver has this id."]})
+    starts_at = starts_at or now
+    overlapping = session.scalar(select(CaregiverLink).where(
+        CaregiverLink.patient_id == patient.id, CaregiverLink.caregiver_id == caregiver.id,
+        (CaregiverLink.ends_at.is_(None)) | (CaregiverLink.ends_at > starts_at)))
+    if overlapping is not None:
+        raise Conflict("This caregiver already has an open link to the patient.")
+    link = CaregiverLink(patient=patient, caregiver=caregiver, relationship_to_patient=relationship,
+                         starts_at=starts_at, created_by_id=actor.id, created_at=now)
+    session.add(link)
+    session.flush()
+    audit.record(session, "patient.caregiver.link", patient_id=patient.public_id, object_type="caregiver_link",
+                 object_id=link.public_id, now=now)
+    session.commit()
+    return link
+
+
+def end_caregiver_link(session: Session, patient: Patient, actor: User, link_id: uuid.UUID, reason: str,
+                       ends_at: datetime | None, now: datetime) -> CaregiverLink:
+    link = session.scalar(select(CaregiverLink).where(CaregiverLink.public_id == link_id,
+                                                      CaregiverLink.patient_id == patient.id))
+    if link is None:
+        raise NotFound("caregiver link")
+    if link.ends_at is not None:
+        raise Conflict("This link has already ended.")
+    ends_at = ends_at or now
+    if ends_at < link.starts_at:
+        raise invalid({"ends_at": ["Must not be before the link started."]})
+    link.ends_at, link.ended_by_id, link.end_reason = ends_at, actor.id, reason
+    audit.record(session, "patient.caregiver.unlink", patient_id=patient.public_id, object_type="caregiver_link",
+                 object_id=link.public_id, now=now)
+    session.commit()
+    return link
+
+
+def caregiver_links(session: Session, patient: Patient) -> list[CaregiverLink]:
+    return list(session.scalars(select(CaregiverLink).where(CaregiverLink.patient_id == patient.id)
+                                .order_by(CaregiverLink.starts_at, CaregiverLink.id)))
+

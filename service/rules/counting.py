@@ -1,0 +1,95 @@
+"""Which INR results count toward billing: at most one valid result per billing week, every other one with its reason."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+from service.rules.billing_week import billing_week
+
+# Why a result does not count. A small fixed vocabulary: the API and the biller's screens show these as is.
+SUPERSEDED = "superseded"  # a correction replaced it; the correction is judged on its own
+QC_FAILED = "qc_failed"  # the meter's strip quality check failed: no valid INR
+METER_ERROR = "meter_error"  # the meter reported an error code: no valid INR
+NOT_CLEARED = "not_cleared"  # the patient was not cleared for home testing on the local test date
+SECOND_IN_WEEK = "second_in_week"  # a valid test already counts this week (NCD 190.11: at most weekly)
+REASONS = (SUPERSEDED, QC_FAILED, METER_ERROR, NOT_CLEARED, SECOND_IN_WEEK)
+
+
+@dataclass(frozen=True)
+class ResultForCounting:
+    """One stored result, as counting sees it.
+
+    entered_by_staff: the patient tested at home and phoned the value in; staff typed it. It still counts:
+    the home test is the billable work, and who keyed it in changes nothing about it.
+    """
+
+    result_id: str
+    measured_at: datetime
+    qc_passed: bool
+    meter_error: str | None
+    entered_by_staff: bool
+    superseded: bool = False
+
+
+@dataclass(frozen=True)
+class ClearancePeriod:
+    """Local dates, both ends included, on which the patient was cleared for home testing; end None is open."""
+
+    start: date
+    end: date | None = None
+
+    def covers(self, day: date) -> bool:
+        return self.start <= day and (self.end is None or day <= self.end)
+
+
+@dataclass(frozen=True)
+class CountDecision:
+    result_id: str
+    week: date
+    counts: bool
+    reason: str | None
+
+
+def count_weekly_tests(
+    results: Sequence[ResultForCounting], clearance: Sequence[ClearancePeriod], tz: ZoneInfo
+) -> list[CountDecision]:
+    """One decision per result, in input order: the first valid result of each week counts, the rest say why not."""
+    ids = [r.result_id for r in results]
+    if len(set(ids)) != len(ids):
+        raise ValueError("result ids must be unique")
+
+    by_week: dict[date, list[ResultForCounting]] = defaultdict(list)
+    for result in results:
+        by_week[billing_week(result.measured_at, tz)].append(result)
+
+    decisions: dict[str, CountDecision] = {}
+    for week, in_week in by_week.items():
+        # Instant order, then id, so re-running on the same rows always picks the same result. Compared in
+        # UTC because Python ignores `fold` between datetimes sharing a tzinfo (the repeated DST hour).
+        week_taken = False
+        for result in sorted(in_week, key=lambda r: (r.measured_at.astimezone(timezone.utc), r.result_id)):
+            # An invalid result never takes the week: a later valid retest that week still counts.
+            reason = _invalid_reason(result, clearance, tz)
+            if reason is None and week_taken:
+                reason = SECOND_IN_WEEK
+            week_taken = week_taken or reason is None
+            decisions[result.result_id] = CountDecision(result.result_id, week, reason is None, reason)
+    return [decisions[r.result_id] for r in results]
+
+
+def _invalid_reason(result: ResultForCounting, clearance: Sequence[ClearancePeriod], tz: ZoneInfo) -> str | None:
+    # First match wins; the order puts the most final fact first (a superseded row is out whatever it says).
+    if result.superseded:
+        return SUPERSEDED
+    if not result.qc_passed:
+        return QC_FAILED
+    if result.meter_error is not None:
+        return METER_ERROR
+    local_day = result.measured_at.astimezone(tz).date()
+    if not any(period.covers(local_day) for period in clearance):
+        return NOT_CLEARED
+    return None

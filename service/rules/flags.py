@@ -1,0 +1,214 @@
+"""How an INR result is flagged, escalated, rechecked and explained to the patient."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date
+from decimal import Decimal
+
+# The meter's measuring range (CoaguChek XS class); outside it the meter shows "<0.8" or ">8.0".
+METER_LOW = Decimal("0.8")
+METER_HIGH = Decimal("8.0")
+
+COMPARATORS = (None, "<", ">")
+
+SYMPTOMS = (
+    "nosebleed",
+    "bleeding_gums",
+    "blood_in_urine",
+    "black_or_bloody_stool",
+    "vomiting_blood",
+    "unusual_bruising",
+    "heavy_menstrual_bleeding",
+    "severe_headache",
+    "chest_pain",
+    "shortness_of_breath",
+    "leg_swelling_or_pain",
+    "weakness_or_numbness",
+    "trouble_speaking",
+    "vision_change",
+    "other",
+)
+
+LEVELS = ("in_range", "low", "high", "critical_low", "critical_high")
+
+# FHIR R4 Observation.interpretation codes (v3 ObservationInterpretation).
+_INTERPRETATION = {
+    "in_range": "N",
+    "low": "L",
+    "high": "H",
+    "critical_low": "LL",
+    "critical_high": "HH",
+}
+
+
+def _require_decimal(value: object, name: str) -> None:
+    # Floats would make 2.0–3.0 boundaries depend on binary rounding; refuse them rather than coerce.
+    if not isinstance(value, Decimal):
+        raise TypeError(f"{name} must be a Decimal, not {type(value).__name__}")
+    if not value.is_finite():
+        raise ValueError(f"{name} must be a finite number, not {value}")
+
+
+@dataclass(frozen=True)
+class TargetRange:
+    """The physician's therapeutic range for one patient; both bounds count as in range."""
+
+    low: Decimal = Decimal("2.0")
+    high: Decimal = Decimal("3.0")
+
+    def __post_init__(self) -> None:
+        _require_decimal(self.low, "low")
+        _require_decimal(self.high, "high")
+        if not self.low < self.high:
+            raise ValueError(f"target range low {self.low} must be below high {self.high}")
+        # A range the meter cannot measure could never be confirmed by home testing.
+        if self.low < METER_LOW or self.high > METER_HIGH:
+            raise ValueError(f"target range {self.low}–{self.high} must lie within {METER_LOW}–{METER_HIGH}")
+
+
+@dataclass(frozen=True)
+class CriticalThresholds:
+    """Values at or beyond which a result escalates urgently (labs vary, so this is configurable)."""
+
+    low: Decimal = Decimal("1.5")
+    high: Decimal = Decimal("5.0")
+
+    def __post_init__(self) -> None:
+        _require_decimal(self.low, "low")
+        _require_decimal(self.high, "high")
+        if not self.low < self.high:
+            raise ValueError(f"critical low {self.low} must be below critical high {self.high}")
+
+
+DEFAULT_TARGET = TargetRange()
+DEFAULT_THRESHOLDS = CriticalThresholds()
+
+
+@dataclass(frozen=True)
+class InrFlag:
+    value: Decimal
+    comparator: str | None
+    target: TargetRange
+    level: str
+    symptoms: tuple[str, ...] = ()
+
+    @property
+    def is_critical(self) -> bool:
+        return self.level in ("critical_low", "critical_high")
+
+    @property
+    def in_range(self) -> bool:
+        return self.level == "in_range"
+
+    @property
+    def urgent(self) -> bool:
+        # Bleeding or clot signs escalate whatever the INR (domain.md, "Clinical thresholds").
+        return self.is_critical or bool(self.symptoms)
+
+    @property
+    def severity(self) -> str:
+        if self.urgent:
+            return "critical"
+        if not self.in_range:
+            return "out_of_range"
+        return "none"
+
+    @property
+    def needs_alert(self) -> bool:
+        return self.severity != "none"
+
+    @property
+    def interpretation(self) -> str:
+        return _INTERPRETATION[self.level]
+
+    @property
+    def reading(self) -> str:
+        """The result as the meter showed it: "<0.8", ">8.0" or "2.4"."""
+        return f"{self.comparator or ''}{self.value}"
+
+
+def flag_inr(
+    value: Decimal,
+    comparator: str | None,
+    target: TargetRange,
+    thresholds: CriticalThresholds = DEFAULT_THRESHOLDS,
+    symptoms: Sequence[str] = (),
+) -> InrFlag:
+    """Classify one result against the patient's own range and the critical thresholds."""
+    _require_decimal(value, "value")
+    if comparator not in COMPARATORS:
+        raise ValueError(f"comparator must be '<', '>' or None, not {comparator!r}")
+    unknown = [symptom for symptom in symptoms if symptom not in SYMPTOMS]
+    if unknown:
+        raise ValueError(f"unknown symptoms: {', '.join(unknown)}")
+
+    return InrFlag(value, comparator, target, _level(value, comparator, target, thresholds), tuple(symptoms))
+
+
+def _level(value: Decimal, comparator: str | None, target: TargetRange, thresholds: CriticalThresholds) -> str:
+    # Beyond the meter's measuring range the true value is unknown, so it is always treated as critical.
+    if comparator == "<":
+        return "critical_low"
+    if comparator == ">":
+        return "critical_high"
+    # A value inside the patient's own target range is never critical, even where the range touches a
+    # critical threshold (1.5–2.0 for an On-X valve: 1.5 is what the physician asked for, not an emergency).
+    if target.low <= value <= target.high:
+        return "in_range"
+    if value < target.low:
+        return "critical_low" if value <= thresholds.low else "low"
+    return "critical_high" if value >= thresholds.high else "high"
+
+
+def recheck_within_days(value: Decimal, comparator: str | None) -> int | None:
+    """Suggested days until the next test (VA practice, built for a 2.0–3.0 range); the physician overrides.
+
+    The VA table leaves gaps (exactly 4.0, 5.0, 1.5; 3.0–3.1; 1.9–2.0). Each gap takes the shorter recheck
+    of its neighbours, because retesting early is the safe error: 5.0 -> 3 days (matching the critical
+    threshold), 4.0 and 1.5 -> 7 days, anything else outside 2.0–3.0 -> 14 days.
+    """
+    _require_decimal(value, "value")
+    if comparator == ">" or value >= Decimal("5.0"):
+        return 3
+    if comparator == "<" or value >= Decimal("4.0") or value <= Decimal("1.5"):
+        return 7
+    if value > Decimal("3.0") or value < Decimal("2.0"):
+        return 14
+    return None
+
+
+def patient_message(flag: InrFlag, next_test_due: date | None, emergency_instructions: str) -> str:
+    """Plain words for the patient after a result is recorded."""
+    # Checked on every call, not only urgent ones, so missing clinic configuration shows up at once.
+    if not emergency_instructions.strip():
+        raise ValueError("emergency_instructions must not be empty")
+
+    target = f"{flag.target.low}–{flag.target.high}"
+    if flag.urgent:
+        parts = [f"Your INR is {flag.reading}."]
+        if flag.is_critical:
+            parts.append(f"This is far outside your target range of {target}.")
+        elif not flag.in_range:
+            parts.append(f"This is outside your target range of {target}.")
+        if flag.symptoms:
+            parts.append("You reported symptoms that can be a sign of bleeding or a clot.")
+        parts.append("Contact your clinic now.")
+        parts.append(emergency_instructions.strip())
+        return " ".join(parts)
+
+    next_test = _next_test_sentence(next_test_due)
+    if not flag.in_range:
+        direction = "below" if flag.level == "low" else "above"
+        return (
+            f"Your INR is {flag.reading}, {direction} your target range of {target}. "
+            f"Your physician has been notified and will tell you if your dose needs to change. {next_test}"
+        )
+    return f"Your INR is {flag.reading}, within your target range of {target}. {next_test}"
+
+
+def _next_test_sentence(next_test_due: date | None) -> str:
+    if next_test_due is None:
+        return "Test again when your clinic has scheduled."
+    return f"Your next test is due on {next_test_due:%A}, {next_test_due:%B} {next_test_due.day}, {next_test_due.year}."

@@ -1,0 +1,198 @@
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+import pytest
+
+from service.rules.counting import (
+    METER_ERROR,
+    NOT_CLEARED,
+    QC_FAILED,
+    REASONS,
+    SECOND_IN_WEEK,
+    SUPERSEDED,
+    ClearancePeriod,
+    CountDecision,
+    ResultForCounting,
+    count_weekly_tests,
+)
+
+NEW_YORK = ZoneInfo("America/New_York")
+LOS_ANGELES = ZoneInfo("America/Los_Angeles")
+UTC = timezone.utc
+CLEARED_ALWAYS = (ClearancePeriod(date(2020, 1, 1), None),)
+
+
+def result(result_id, measured_at, *, qc=True, error=None, staff=False, superseded=False):
+    return ResultForCounting(result_id, measured_at, qc, error, staff, superseded)
+
+
+def ny(*args, **kwargs):
+    return datetime(*args, tzinfo=NEW_YORK, **kwargs)
+
+
+def decisions(results, clearance=CLEARED_ALWAYS, tz=NEW_YORK):
+    return [(d.result_id, d.counts, d.reason) for d in count_weekly_tests(results, clearance, tz)]
+
+
+@pytest.mark.parametrize(
+    ("results", "expected"),
+    [
+        pytest.param(
+            [result("a", ny(2026, 6, 8, 9))],
+            [("a", True, None)],
+            id="a_valid_result_counts",
+        ),
+        pytest.param(
+            [result("a", ny(2026, 6, 8, 9)), result("b", ny(2026, 6, 11, 9))],
+            [("a", True, None), ("b", False, SECOND_IN_WEEK)],
+            id="second_test_in_same_week_is_kept_but_not_counted",
+        ),
+        pytest.param(
+            [result("b", ny(2026, 6, 11, 9)), result("a", ny(2026, 6, 8, 9))],
+            [("b", False, SECOND_IN_WEEK), ("a", True, None)],
+            id="earliest_counts_whatever_the_input_order_and_output_keeps_input_order",
+        ),
+        pytest.param(
+            [result("z", ny(2026, 6, 8, 9)), result("a", ny(2026, 6, 8, 9))],
+            [("z", False, SECOND_IN_WEEK), ("a", True, None)],
+            id="same_instant_is_broken_by_result_id",
+        ),
+        pytest.param(
+            [result("a", ny(2026, 6, 8, 9), qc=False)],
+            [("a", False, QC_FAILED)],
+            id="failed_qc_does_not_count",
+        ),
+        pytest.param(
+            [result("a", ny(2026, 6, 8, 9), error="E-406")],
+            [("a", False, METER_ERROR)],
+            id="meter_error_does_not_count",
+        ),
+        pytest.param(
+            [result("a", ny(2026, 6, 8, 9), superseded=True), result("a2", ny(2026, 6, 8, 9, 5))],
+            [("a", False, SUPERSEDED), ("a2", True, None)],
+            id="superseded_result_gives_way_to_its_correction",
+        ),
+        pytest.param(
+            [result("a", ny(2026, 6, 8, 9), qc=False, error="E-1", superseded=True)],
+            [("a", False, SUPERSEDED)],
+            id="superseded_is_reported_before_any_other_reason",
+        ),
+        pytest.param(
+            [result("a", ny(2026, 6, 8, 9), qc=False, error="E-1")],
+            [("a", False, QC_FAILED)],
+            id="qc_failure_is_reported_before_meter_error",
+        ),
+        pytest.param(
+            [result("a", ny(2026, 6, 8, 9), qc=False), result("b", ny(2026, 6, 8, 9, 10)), result("c", ny(2026, 6, 9, 9))],
+            [("a", False, QC_FAILED), ("b", True, None), ("c", False, SECOND_IN_WEEK)],
+            id="invalid_first_result_does_not_use_up_the_week",
+        ),
+        pytest.param(
+            [result("a", ny(2026, 6, 8, 9)), result("b", ny(2026, 6, 9, 9), error="E-2")],
+            [("a", True, None), ("b", False, METER_ERROR)],
+            id="invalid_later_result_keeps_its_own_reason",
+        ),
+        pytest.param(
+            [result("a", ny(2026, 6, 8, 9), staff=True)],
+            [("a", True, None)],
+            id="home_result_phoned_in_and_entered_by_staff_still_counts",
+        ),
+        pytest.param(
+            [result("sat", ny(2026, 6, 13, 23, 59)), result("sun", ny(2026, 6, 14, 0, 0))],
+            [("sat", True, None), ("sun", True, None)],
+            id="saturday_2359_and_sunday_0000_fall_in_different_weeks",
+        ),
+        pytest.param(
+            # 01:30 EDT and 01:30 EST on the fall-back night are two tests an hour apart in one week.
+            # Ids sort against time order, so only the instant can pick the EDT one.
+            [result("z_edt", ny(2026, 11, 1, 1, 30, fold=0)), result("a_est", ny(2026, 11, 1, 1, 30, fold=1))],
+            [("z_edt", True, None), ("a_est", False, SECOND_IN_WEEK)],
+            id="repeated_dst_hour_orders_by_instant",
+        ),
+        pytest.param(
+            # Saturday 23:30 EST before spring forward vs. Sunday 03:00 EDT, 2.5 hours later.
+            [result("sat", ny(2026, 3, 7, 23, 30)), result("sun", ny(2026, 3, 8, 3, 0))],
+            [("sat", True, None), ("sun", True, None)],
+            id="spring_forward_night_splits_weeks_at_local_midnight",
+        ),
+    ],
+)
+def test_counting_rules(results, expected):
+    assert decisions(results) == expected
+
+
+def test_a_sunday_in_utc_that_is_saturday_in_los_angeles_counts_in_the_earlier_week():
+    sat_la = result("a", datetime(2026, 6, 14, 3, 0, tzinfo=UTC))  # Saturday 20:00 PDT
+    sun_la = result("b", datetime(2026, 6, 14, 8, 0, tzinfo=UTC))  # Sunday 01:00 PDT
+    got = count_weekly_tests([sat_la, sun_la], CLEARED_ALWAYS, LOS_ANGELES)
+    assert got == [CountDecision("a", date(2026, 6, 7), True, None), CountDecision("b", date(2026, 6, 14), True, None)]
+    # The same two instants judged in UTC share a week, so only one counts.
+    assert [d.counts for d in count_weekly_tests([sat_la, sun_la], CLEARED_ALWAYS, ZoneInfo("UTC"))] == [True, False]
+
+
+@pytest.mark.parametrize(
+    ("clearance", "expected"),
+    [
+        pytest.param((), [("mon", False, NOT_CLEARED), ("thu", False, NOT_CLEARED)], id="never_cleared"),
+        pytest.param(
+            (ClearancePeriod(date(2026, 6, 10), None),),
+            [("mon", False, NOT_CLEARED), ("thu", True, None)],
+            id="cleared_midweek_a_later_test_that_week_counts",
+        ),
+        pytest.param(
+            (ClearancePeriod(date(2026, 6, 1), date(2026, 6, 8)),),
+            [("mon", True, None), ("thu", False, NOT_CLEARED)],
+            id="clearance_end_date_is_included",
+        ),
+        pytest.param(
+            (ClearancePeriod(date(2026, 6, 1), date(2026, 6, 7)), ClearancePeriod(date(2026, 6, 11), None)),
+            [("mon", False, NOT_CLEARED), ("thu", True, None)],
+            id="gap_between_periods_is_not_cleared",
+        ),
+    ],
+)
+def test_only_results_on_a_cleared_local_date_count(clearance, expected):
+    results = [result("mon", ny(2026, 6, 8, 9)), result("thu", ny(2026, 6, 11, 9))]
+    assert decisions(results, clearance) == expected
+
+
+def test_clearance_is_judged_on_the_patients_local_date_not_utc():
+    # 2026-06-10 02:00 UTC is still 2026-06-09 in New York, the day before clearance starts.
+    late_evening = result("a", datetime(2026, 6, 10, 2, 0, tzinfo=UTC))
+    got = count_weekly_tests([late_evening], (ClearancePeriod(date(2026, 6, 10)),), NEW_YORK)
+    assert got == [CountDecision("a", date(2026, 6, 7), False, NOT_CLEARED)]
+
+
+def test_each_week_counts_independently_over_a_month():
+    results = [result(f"r{i}", ny(2026, 6, 1 + i, 8)) for i in range(28)]  # daily from Monday 1 June
+    counted = [d.result_id for d in count_weekly_tests(results, CLEARED_ALWAYS, NEW_YORK) if d.counts]
+    # Weeks start 31 May, 7, 14, 21, 28 June: the first day of each in the data counts.
+    assert counted == ["r0", "r6", "r13", "r20", "r27"]
+
+
+def test_every_reason_in_the_fixed_vocabulary_is_reachable():
+    results = [
+        result("a", ny(2026, 6, 8, 9), superseded=True),
+        result("b", ny(2026, 6, 8, 10), qc=False),
+        result("c", ny(2026, 6, 8, 11), error="E"),
+        result("d", ny(2026, 6, 8, 12)),
+        result("e", ny(2026, 6, 8, 13)),
+        result("f", ny(2026, 6, 9, 9)),
+    ]
+    got = count_weekly_tests(results, (ClearancePeriod(date(2026, 6, 8), date(2026, 6, 8)),), NEW_YORK)
+    assert [d.reason for d in got] == [SUPERSEDED, QC_FAILED, METER_ERROR, None, SECOND_IN_WEEK, NOT_CLEARED]
+    assert set(REASONS) == {d.reason for d in got} - {None}
+
+
+def test_duplicate_result_ids_are_refused():
+    with pytest.raises(ValueError, match="unique"):
+        count_weekly_tests([result("a", ny(2026, 6, 8, 9)), result("a", ny(2026, 6, 15, 9))], CLEARED_ALWAYS, NEW_YORK)
+
+
+def test_naive_measurement_time_is_refused():
+    with pytest.raises(ValueError, match="aware"):
+        count_weekly_tests([result("a", datetime(2026, 6, 8, 9))], CLEARED_ALWAYS, NEW_YORK)
+
+
+def test_no_results_give_no_decisions():
+    assert count_weekly_tests([], CLEARED_ALWAYS, NEW_YORK) == []

@@ -1,0 +1,64 @@
+"""openapi.yaml is the contract: it is valid, it names exactly the routes that run, and the app honours it."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+import yaml
+from openapi_spec_validator import validate
+
+SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
+HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
+
+
+def load_spec() -> dict:
+    return yaml.safe_load(SPEC_PATH.read_text())
+
+
+def documented_operations(spec: dict) -> set[tuple[str, str]]:
+    return {(method.upper(), path) for path, item in spec["paths"].items() for method in item
+            if method in HTTP_METHODS}
+
+
+def running_operations(app) -> set[tuple[str, str]]:
+    operations = set()
+    for rule in app.url_map.iter_rules():
+        if rule.endpoint == "static":
+            continue
+        path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
+        operations |= {(method, path) for method in rule.methods - {"HEAD", "OPTIONS"}}
+    return operations
+
+
+def test_document_is_valid_openapi_3_1():
+    spec = load_spec()
+    assert spec["openapi"].startswith("3.1")
+    validate(spec)
+
+
+def test_every_running_route_is_documented_and_every_documented_route_runs(app):
+    documented, running = documented_operations(load_spec()), running_operations(app)
+    assert running - documented == set(), "routes missing from openapi.yaml"
+    assert documented - running == set(), "documented routes that do not run"
+
+
+def test_only_login_and_health_are_public(app):
+    spec = load_spec()
+    public = {(m.upper(), p) for p, item in spec["paths"].items() for m, op in item.items()
+              if m in HTTP_METHODS and op.get("security") == []}
+    assert public == {("GET", "/health"), ("POST", "/auth/login")}
+    for rule in app.url_map.iter_rules():
+        view = app.view_functions[rule.endpoint]
+        is_public = getattr(view, "is_public", False)
+        assert is_public == (rule.rule in ("/health", "/auth/login")), rule.rule
+
+
+@pytest.mark.parametrize("status", ["401"])
+def test_every_authenticated_operation_documents_its_auth_errors(status):
+    spec = load_spec()
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method in HTTP_METHODS and operation.get("security") != []:
+                assert status in operation["responses"], f"{method.upper()} {path} lacks {status}"
