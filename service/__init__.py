@@ -20,7 +20,7 @@ _BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
 def create_app(test_config: dict | None = None) -> Flask:
-    app = Flask(__name__, instance_relative_config=False)
+    app = Flask(__name__, static_folder=None)  # JSON only: no static files
     app.config.update(config.from_environment())
     if test_config:
         app.config.update(test_config)
@@ -42,15 +42,26 @@ def create_app(test_config: dict | None = None) -> Flask:
     auth.init_app(app)  # after _start_request: refusals carry the request id
     app.after_request(_finish_response)
 
-    from service.api import admin, health, patients, sessions
-
-    for blueprint in (health.bp, sessions.bp, admin.bp, patients.bp):
+    for blueprint in _blueprints():
         app.register_blueprint(blueprint)
 
     from service import cli
 
     cli.init_app(app)
     return app
+
+
+def _blueprints():
+    """Every module of service.api that defines `bp`: adding a resource is adding a module."""
+    import importlib
+    import pkgutil
+
+    from service import api
+
+    for module_info in sorted(pkgutil.iter_modules(api.__path__), key=lambda m: m.name):
+        module = importlib.import_module(f"service.api.{module_info.name}")
+        if hasattr(module, "bp"):
+            yield module.bp
 
 
 def _prepare_sqlite_directory(url: str) -> None:

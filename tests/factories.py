@@ -93,3 +93,14 @@ class Clinic:
     @property
     def other_patient_id(self) -> str:
         return str(self.other_patient.public_id)
+
+
+def caregiver_link_of(app, patient):
+    """The first caregiver link of `patient` (the Clinic fixture always makes one)."""
+    from sqlalchemy import select
+
+    from models import CaregiverLink
+
+    with app.app_context():
+        return db.session().scalar(select(CaregiverLink).where(CaregiverLink.patient_id == patient.id)
+                                   .order_by(CaregiverLink.id))

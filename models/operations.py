@@ -1,0 +1,56 @@
+"""Operational tables: scheduler run claims and the notification outbox with its delivery attempts."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import AppendOnly, Base, PublicIdMixin
+
+
+class JobRun(Base):
+    """A scheduler job's claim on one period: only the process whose insert succeeded runs it."""
+
+    __tablename__ = "job_runs"
+    __table_args__ = (UniqueConstraint("job", "period", name="uq_job_runs_job_period"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    job: Mapped[str] = mapped_column(String(80))
+    period: Mapped[str] = mapped_column(String(80))
+    claimed_at: Mapped[dt.datetime]
+    claimed_by: Mapped[str] = mapped_column(String(200))
+    finished_at: Mapped[dt.datetime | None]
+    outcome: Mapped[dict | None] = mapped_column(JSON)
+
+
+class OutboxMessage(PublicIdMixin, Base):
+    """A notification written in the transaction that caused it; a scheduler job delivers it."""
+
+    __tablename__ = "outbox_messages"
+
+    dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
+    kind: Mapped[str] = mapped_column(String(60))  # e.g. "alert.opened", "reminder.weekly_test"
+    recipient_user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"), index=True)
+    payload: Mapped[dict] = mapped_column(JSON)
+    created_at: Mapped[dt.datetime]
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(index=True)
+    attempts: Mapped[int] = mapped_column(default=0)
+    delivered_at: Mapped[dt.datetime | None]
+
+    delivery_attempts: Mapped[list[DeliveryAttempt]] = relationship(back_populates="message")
+
+
+class DeliveryAttempt(AppendOnly, Base):
+    __tablename__ = "delivery_attempts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[int] = mapped_column(ForeignKey("outbox_messages.id"), index=True)
+    attempted_at: Mapped[dt.datetime]
+    succeeded: Mapped[bool]
+    status_code: Mapped[int | None]
+    error: Mapped[str | None] = mapped_column(String(500))
+
+    message: Mapped[OutboxMessage] = relationship(back_populates="delivery_attempts")

@@ -1,0 +1,55 @@
+"""Home INR results as the meter and the app report them."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from models.base import AppendOnly, Base, PublicIdMixin
+from models.clinic import INR, Patient
+from models.identity import User
+
+
+class InrResult(AppendOnly, PublicIdMixin, Base):
+    """One INR reading. Never changed: a correction is a new row whose `supersedes_id` points here.
+
+    Whether a result counts for billing is not stored: it depends on the other results of its week,
+    which may arrive later (offline uploads), so the billing rules derive it whenever they run.
+    """
+
+    __tablename__ = "inr_results"
+    __table_args__ = (
+        # The app's offline queue retries with the same client id: one stored result per (patient, id).
+        UniqueConstraint("patient_id", "client_id", name="uq_inr_results_patient_client"),
+        CheckConstraint("comparator IS NULL OR comparator IN ('<', '>')", name="comparator_known"),
+        CheckConstraint("value >= 0.8 AND value <= 8.0", name="value_in_meter_range"),
+    )
+
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    client_id: Mapped[str] = mapped_column(String(64))
+    value: Mapped[Decimal] = mapped_column(INR)
+    # "<" for a meter showing "<0.8" (value 0.8), ">" for ">8.0" (value 8.0); None for an exact reading.
+    comparator: Mapped[str | None] = mapped_column(String(1))
+    measured_at: Mapped[dt.datetime] = mapped_column(index=True)
+    measured_utc_offset_minutes: Mapped[int]  # the offset the device reported, kept as evidence
+    meter_serial: Mapped[str | None] = mapped_column(String(64))
+    strip_lot: Mapped[str | None] = mapped_column(String(64))
+    qc_passed: Mapped[bool]
+    meter_error_code: Mapped[str | None] = mapped_column(String(32))
+    tested_by: Mapped[str] = mapped_column(String(20))  # "patient" or "caregiver"
+    tested_by_caregiver_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    symptoms: Mapped[list[str]] = mapped_column(JSON, default=list)
+    symptom_note: Mapped[str | None] = mapped_column(String(1000))
+    missed_doses: Mapped[int | None]
+    source: Mapped[str] = mapped_column(String(20))  # "app", or "phone" when staff entered a reported value
+    entered_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    received_at: Mapped[dt.datetime]
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("inr_results.id"))
+    correction_reason: Mapped[str | None] = mapped_column(String(500))
+
+    patient: Mapped[Patient] = relationship()
+    entered_by: Mapped[User] = relationship(foreign_keys=[entered_by_id])
+    tested_by_caregiver: Mapped[User | None] = relationship(foreign_keys=[tested_by_caregiver_id])

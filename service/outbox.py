@@ -1,0 +1,26 @@
+"""Queueing notifications in the outbox, in the same transaction as the change that causes them."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import OutboxMessage
+
+
+def enqueue(session: Session, *, key: str, kind: str, payload: dict, now: datetime, recipient_user_id=None,
+            patient_id=None) -> OutboxMessage:
+    """Add a message unless one with the same natural `key` exists (then return that one).
+
+    The unique key is what makes a re-run job or a retried request harmless; a concurrent insert of the
+    same key fails at commit on the unique constraint, and the caller's transaction retries or gives up.
+    """
+    existing = session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == key))
+    if existing is not None:
+        return existing
+    message = OutboxMessage(dedupe_key=key, kind=kind, payload=payload, created_at=now, next_attempt_at=now,
+                            recipient_user_id=recipient_user_id, patient_id=patient_id)
+    session.add(message)
+    return message
