@@ -3,13 +3,14 @@
 from models.audit import AuditEvent
 from models.base import AppendOnly, Base, UTCDateTime
 from models.billing import BillableEvent
+from models.clearance import ClearanceDecision
 from models.clinic import CaregiverLink, IndicationSet, Patient, Payer, TargetRange
 from models.identity import ROLES, STAFF_ROLES, ApiToken, User
 from models.operations import DeliveryAttempt, JobRun, OutboxMessage
 from models.results import InrResult
 
 __all__ = [
-    "AppendOnly", "ApiToken", "AuditEvent", "Base", "BillableEvent", "CaregiverLink", "DeliveryAttempt",
+    "AppendOnly", "ApiToken", "AuditEvent", "Base", "BillableEvent", "CaregiverLink", "ClearanceDecision", "DeliveryAttempt",
     "IndicationSet", "InrResult", "JobRun", "OutboxMessage", "Patient", "Payer", "ROLES", "STAFF_ROLES",
     "TargetRange", "User", "UTCDateTime",
 ]

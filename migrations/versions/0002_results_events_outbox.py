@@ -1,4 +1,4 @@
-"""results, billable events, job runs, outbox
+"""Results, billable events, clearance decisions, job runs and the notification outbox
 
 Revision ID: 0002
 Revises: 0001
@@ -49,6 +49,25 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('billable_events', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_billable_events_patient_id'), ['patient_id'], unique=False)
+
+    op.create_table('clearance_decisions',
+    sa.Column('patient_id', sa.Integer(), nullable=False),
+    sa.Column('status', sa.String(length=10), nullable=False),
+    sa.Column('effective_on', sa.Date(), nullable=False),
+    sa.Column('decided_by_id', sa.Integer(), nullable=False),
+    sa.Column('reason', sa.String(length=500), nullable=False),
+    sa.Column('evidence', sa.JSON(), nullable=False),
+    sa.Column('created_at', models.base.UTCDateTime(timezone=True), nullable=False),
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('public_id', sa.Uuid(), nullable=False),
+    sa.CheckConstraint("status IN ('cleared', 'revoked')", name=op.f('ck_clearance_decisions_status_known')),
+    sa.ForeignKeyConstraint(['decided_by_id'], ['users.id'], name=op.f('fk_clearance_decisions_decided_by_id_users')),
+    sa.ForeignKeyConstraint(['patient_id'], ['patients.id'], name=op.f('fk_clearance_decisions_patient_id_patients')),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_clearance_decisions')),
+    sa.UniqueConstraint('public_id', name=op.f('uq_clearance_decisions_public_id'))
+    )
+    with op.batch_alter_table('clearance_decisions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_clearance_decisions_patient_id'), ['patient_id'], unique=False)
 
     op.create_table('inr_results',
     sa.Column('patient_id', sa.Integer(), nullable=False),
@@ -124,12 +143,12 @@ def upgrade() -> None:
         batch_op.create_index(batch_op.f('ix_delivery_attempts_message_id'), ['message_id'], unique=False)
 
 
-    for table in ('inr_results', 'billable_events', 'delivery_attempts'):
+    for table in ('inr_results', 'billable_events', 'delivery_attempts', 'clearance_decisions'):
         protect(table)
 
 
 def downgrade() -> None:
-    for table in ('inr_results', 'billable_events', 'delivery_attempts'):
+    for table in ('inr_results', 'billable_events', 'delivery_attempts', 'clearance_decisions'):
         unprotect(table)
     with op.batch_alter_table('delivery_attempts', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_delivery_attempts_message_id'))
@@ -146,6 +165,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_inr_results_measured_at'))
 
     op.drop_table('inr_results')
+    with op.batch_alter_table('clearance_decisions', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_clearance_decisions_patient_id'))
+
+    op.drop_table('clearance_decisions')
     with op.batch_alter_table('billable_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_billable_events_patient_id'))
 

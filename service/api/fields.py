@@ -83,8 +83,30 @@ def load(schema: Schema, partial: bool = False) -> dict:
     data = request.get_json(silent=False) if request.content_length else None
     if not isinstance(data, dict):
         raise ValidationError({"_schema": ["Send a JSON object."]})
+    _refuse_nul_characters(data)
     return schema.load(data, partial=partial)
 
 
 def load_query(schema: Schema) -> dict:
-    return schema.load(request.args.to_dict())
+    data = request.args.to_dict()
+    _refuse_nul_characters(data)
+    return schema.load(data)
+
+
+def _refuse_nul_characters(data, path: tuple = ()) -> None:
+    """NUL is never meaningful in clinical text, and PostgreSQL cannot store it: refuse it by field."""
+    if isinstance(data, str):
+        if "\x00" in data:
+            errors: dict = {}
+            node = errors
+            for key in path[:-1]:
+                node = node.setdefault(str(key), {})
+            node[str(path[-1]) if path else "_schema"] = ["Must not contain NUL characters."]
+            raise ValidationError(errors)
+    elif isinstance(data, dict):
+        for key, value in data.items():
+            _refuse_nul_characters(key, path + (key,))
+            _refuse_nul_characters(value, path + (key,))
+    elif isinstance(data, list):
+        for position, value in enumerate(data):
+            _refuse_nul_characters(value, path + (position,))
