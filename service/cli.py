@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 from service import clock, migrate
 
@@ -15,6 +16,7 @@ def init_app(app: Flask) -> None:
 
 
 @click.command("db-upgrade")
+@with_appcontext
 def db_upgrade() -> None:
     """Apply any pending migration."""
     engine = current_app.extensions["db_engine"]
@@ -23,6 +25,7 @@ def db_upgrade() -> None:
 
 
 @click.command("create-admin")
+@with_appcontext
 @click.option("--email", required=True)
 @click.option("--name", "full_name", default="Administrator")
 @click.password_option()
@@ -38,6 +41,7 @@ def create_admin(email: str, full_name: str, password: str) -> None:
 
 
 @click.command("seed-demo")
+@with_appcontext
 def seed_demo() -> None:
     """Seed a small demo clinic (idempotent); prints the logins."""
     from service import db, demo

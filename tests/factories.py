@@ -23,8 +23,9 @@ def make_user(app, role: str, email: str, full_name: str | None = None, now: dat
 def token_for(app, user, now: datetime) -> dict[str, str]:
     with app.app_context():
         session = db.session()
+        # Long-lived test tokens, so tests may move the clock by weeks; expiry has its own test.
         token, _ = identity.log_in(session, app.extensions["passwords"], user.email, PASSWORD, now,
-                                   timedelta(hours=8))
+                                   timedelta(days=800))
         session.commit()
         return {"Authorization": f"Bearer {token}"}
 

@@ -22,7 +22,7 @@ class UserIn(StrictSchema):
     full_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     npi = fields.String(validate=validate.Regexp(r"^\d{10}$", error="An NPI is 10 digits."))
 
-    @validates_schema
+    @validates_schema(skip_on_field_errors=False)
     def _npi_for_physicians(self, data, **_kwargs):
         if data.get("npi") and data.get("role") != "physician":
             raise ValidationError("Only physicians carry an NPI.", "npi")

@@ -110,3 +110,19 @@ def _refuse_nul_characters(data, path: tuple = ()) -> None:
     elif isinstance(data, list):
         for position, value in enumerate(data):
             _refuse_nul_characters(value, path + (position,))
+
+
+class PastDate(fields.Date):
+    """A calendar date not after today (the request's clock) and not before `earliest_year`."""
+
+    def __init__(self, earliest_year: int = 1900, **kwargs):
+        super().__init__(**kwargs)
+        self.earliest_year = earliest_year
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        from service import clock
+
+        day = super()._deserialize(value, attr, data, **kwargs)
+        if day.year < self.earliest_year or day > clock.now().date():
+            raise ValidationError(f"Must be a date from {self.earliest_year} to today.")
+        return day

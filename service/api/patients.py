@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from models import Patient, User
 from service import audit, clock, db, patients, policy
-from service.api.fields import Inr, StrictSchema, TimeZoneName, load, load_query
+from service.api.fields import Inr, PastDate, StrictSchema, TimeZoneName, load, load_query
 from service.auth import roles
 
 bp = Blueprint("patients", __name__)
@@ -58,11 +58,11 @@ _ICD10 = fields.String(validate=validate.Length(min=3, max=8))
 
 class PatientIn(StrictSchema):
     full_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
-    date_of_birth = fields.Date(required=True)
+    date_of_birth = PastDate(required=True)
     time_zone = TimeZoneName(required=True)
     physician_id = fields.UUID()
     payer = fields.String(validate=validate.Length(min=1, max=40))
-    warfarin_start_date = fields.Date(allow_none=True)
+    warfarin_start_date = PastDate(earliest_year=1950, allow_none=True)
     indications = fields.List(_ICD10, required=True, validate=validate.Length(min=1, max=20))
     target_range = fields.Nested(TargetRangeIn)
     user_id = fields.UUID(allow_none=True)
@@ -72,22 +72,22 @@ class PatientChangeIn(StrictSchema):
     """Demographic and administrative fields; the target range and indications have their own routes."""
 
     full_name = fields.String(validate=validate.Length(min=1, max=200))
-    date_of_birth = fields.Date()
+    date_of_birth = PastDate()
     time_zone = TimeZoneName()
     physician_id = fields.UUID()
     payer = fields.String(validate=validate.Length(min=1, max=40))
-    warfarin_start_date = fields.Date(allow_none=True)
+    warfarin_start_date = PastDate(earliest_year=1950, allow_none=True)
     user_id = fields.UUID(allow_none=True)
 
 
 class PatientOut(StrictSchema):
     id = fields.UUID(attribute="public_id")
     full_name = fields.String()
-    date_of_birth = fields.Date()
+    date_of_birth = PastDate()
     time_zone = fields.String()
     physician = fields.Nested(PersonRef)
     payer = fields.String(attribute="payer_code")
-    warfarin_start_date = fields.Date(allow_none=True)
+    warfarin_start_date = PastDate(earliest_year=1950, allow_none=True)
     target_range = fields.Nested(TargetRangeOut, attribute="current_target_range")
     indications = fields.List(fields.String(), attribute="current_indications")
     user_id = fields.Function(lambda p: str(p.user.public_id) if p.user else None)
@@ -95,24 +95,11 @@ class PatientOut(StrictSchema):
     updated_at = fields.AwareDateTime()
 
 
-def _validate_dates(data: dict, today) -> None:
-    errors = {}
-    if "date_of_birth" in data and not (1900 <= data["date_of_birth"].year and data["date_of_birth"] <= today):
-        errors["date_of_birth"] = ["Must be a past date after 1900."]
-    start = data.get("warfarin_start_date")
-    if start is not None and not (1950 <= start.year and start <= today):
-        errors["warfarin_start_date"] = ["Must not be in the future."]
-    if errors:
-        raise ValidationError(errors)
-
-
 @bp.post("/patients")
 @roles("admin", "physician")
 def create_patient():
     data = load(PatientIn())
-    now = clock.now()
-    _validate_dates(data, now.date())
-    patient = patients.create_patient(db.session(), g.user, data, now)
+    patient = patients.create_patient(db.session(), g.user, data, clock.now())
     return PatientOut().dump(patient), 201
 
 
@@ -147,9 +134,7 @@ def get_patient(patient_id):
 def update_patient(patient_id):
     patient = patient_for(patient_id, "edit")
     changes = load(PatientChangeIn())
-    now = clock.now()
-    _validate_dates(changes, now.date())
-    patients.update_patient(db.session(), patient, g.user, changes, now)
+    patients.update_patient(db.session(), patient, g.user, changes, clock.now())
     return PatientOut().dump(patient)
 
 
