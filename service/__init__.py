@@ -29,6 +29,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     if app.config["TRUST_PROXY_HOPS"]:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUST_PROXY_HOPS"])
 
+    _configure_logging(app)
     _prepare_sqlite_directory(app.config["DATABASE_URL"])
     db.init_app(app)
     _ensure_schema(app)
@@ -62,6 +63,14 @@ def _blueprints():
         module = importlib.import_module(f"service.api.{module_info.name}")
         if hasattr(module, "bp"):
             yield module.bp
+
+
+def _configure_logging(app: Flask) -> None:
+    # Our own request line (route template, request id, status) replaces werkzeug's access log, which
+    # prints full URLs: paths and query strings carry patient identifiers.
+    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"),
+                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("werkzeug").setLevel(logging.WARNING)
 
 
 def _prepare_sqlite_directory(url: str) -> None:

@@ -17,6 +17,7 @@ def from_environment() -> dict:
     """Flask config keys (upper case) read once at app creation."""
     return {
         "DATABASE_URL": _env("DATABASE_URL", f"sqlite:///{DEFAULT_SQLITE_PATH}"),
+        "LOG_LEVEL": _env("LOG_LEVEL", "INFO"),
         # Apply pending migrations at start; with it off, the app refuses to start on an old schema.
         "AUTO_MIGRATE": _env("AUTO_MIGRATE", "1") == "1",
         "TOKEN_TTL_MINUTES": int(_env("TOKEN_TTL_MINUTES", "480")),

@@ -130,3 +130,21 @@ def test_listing_shows_each_caller_only_the_patients_they_reach(client, clinic):
     assert listed("patient") == {clinic.patient_id}
     assert listed("caregiver") == {clinic.patient_id}
     assert listed("former_caregiver") == set()
+
+
+def test_every_read_of_a_patients_data_by_the_care_team_is_audited(app, client, clinic):
+    """Walk every GET route with a patient in its path as the physician of record: each answers and
+    leaves a success audit event naming the patient."""
+    values = {name: make(app, clinic) for name, make in OBJECT_MAKERS.items()}
+    for method, rule, _endpoint in patient_routes(app):
+        if method != "GET" or "<uuid:patient_id>" not in rule:
+            continue
+        with app.app_context():
+            before = db.session().scalar(select(func.count()).select_from(AuditEvent).where(
+                AuditEvent.patient_id == clinic.patient.public_id, AuditEvent.outcome == "success"))
+        response = client.get(fill(rule, values), headers=clinic.headers["physician"])
+        assert response.status_code == 200, f"GET {rule} -> {response.status_code}"
+        with app.app_context():
+            after = db.session().scalar(select(func.count()).select_from(AuditEvent).where(
+                AuditEvent.patient_id == clinic.patient.public_id, AuditEvent.outcome == "success"))
+        assert after > before, f"GET {rule} read patient data without an audit event"
