@@ -83,14 +83,14 @@ def _test_view(trainee_inr, clinic_inr, tolerance, agree) -> dict | None:
 
 def recorded(ts: TrainingSession) -> dict:
     """The amendable part of the session exactly as it was signed."""
-    outcomes = {row.item_id: row for row in ts.item_outcomes}
+    outcomes = {row.item.key: row for row in ts.item_outcomes}
     return {
         "place": ts.place,
         "meter_serial": ts.meter_serial,
         "next_session_on": ts.next_session_on,
         "items": [{"key": item.key, "text": item.text, "category": item.category, "required": item.required,
-                   "outcome": outcomes[item.id].outcome if item.id in outcomes else None,
-                   "note": outcomes[item.id].note if item.id in outcomes else None}
+                   "outcome": outcomes[item.key].outcome if item.key in outcomes else None,
+                   "note": outcomes[item.key].note if item.key in outcomes else None}
                   for item in ts.template.items],
         "supervised_test": _test_view(ts.test_trainee_inr, ts.test_clinic_inr, ts.test_tolerance, ts.test_agree),
     }
@@ -131,7 +131,7 @@ def _gaps(view: dict) -> list[str]:
 
 # ---- recording ----
 
-def _trainee(session: Session, patient: Patient, data: dict) -> User | None:
+def _trainee(session: Session, patient: Patient, data: dict, now: datetime) -> User | None:
     caregiver_id = data.get("caregiver_id")
     if data["trainee"] == "patient":
         if caregiver_id is not None:
@@ -139,12 +139,12 @@ def _trainee(session: Session, patient: Patient, data: dict) -> User | None:
         return None
     if caregiver_id is None:
         raise invalid({"caregiver_id": ["Required when the trainee is a caregiver."]})
-    when = data["occurred_at"]
-    link = session.scalar(select(CaregiverLink).join(CaregiverLink.caregiver).where(
-        User.public_id == caregiver_id, CaregiverLink.patient_id == patient.id, CaregiverLink.starts_at <= when,
-        (CaregiverLink.ends_at.is_(None)) | (CaregiverLink.ends_at > when)))
+    links = session.scalars(select(CaregiverLink).join(CaregiverLink.caregiver).where(
+        User.public_id == caregiver_id, CaregiverLink.patient_id == patient.id))
+    # Staff often link a caregiver right after training them: a link in force at the session or now will do.
+    link = next((link for link in links if link.active_at(data["occurred_at"]) or link.active_at(now)), None)
     if link is None:
-        raise invalid({"caregiver_id": ["Not a caregiver linked to this patient at the time of the session."]})
+        raise invalid({"caregiver_id": ["Not a caregiver linked to this patient."]})
     return link.caregiver
 
 
@@ -192,7 +192,7 @@ def record_session(session: Session, patient: Patient, actor: User, data: dict, 
     checklist = template(session, data.get("template_version"))
     if checklist is None:
         raise invalid({"template_version": ["No checklist version with this number."]})
-    trainee = _trainee(session, patient, data)
+    trainee = _trainee(session, patient, data, now)
     trainer = _trainer(session, actor, data.get("trainer_id"))
     chosen = _item_outcomes(checklist, data["items"])
     test = _supervised_test(data.get("supervised_test"), tolerance)
@@ -284,7 +284,8 @@ def amend(session: Session, patient: Patient, ts: TrainingSession, actor: User, 
         if gaps:
             raise invalid({"outcome": gaps}, "The correction would leave a competent sign-off incomplete; "
                                              "record a new session instead.")
-    amendment = TrainingAmendment(session=ts, amended_by=actor, amended_at=now, reason=data["reason"],
+    # By id, not through ts.amendments: appending to the signed session's collection would mark it changed.
+    amendment = TrainingAmendment(session_id=ts.id, amended_by=actor, amended_at=now, reason=data["reason"],
                                   changes=changes)
     session.add(amendment)
     session.flush()
@@ -292,6 +293,7 @@ def amend(session: Session, patient: Patient, ts: TrainingSession, actor: User, 
                  object_id=ts.public_id, detail={"amendment": str(amendment.public_id), "fields": sorted(changes)},
                  now=now)
     session.commit()
+    session.expire(ts, ["amendments"])
     return amendment
 
 
