@@ -39,6 +39,19 @@ def _test_line(test: dict | None) -> str:
     return line + f"; clinic INR {test['clinic_inr']}; readings {verdict} (tolerance {test['tolerance']} INR)"
 
 
+def _corrections(changes: dict) -> str:
+    parts = []
+    for name, value in sorted(changes.items()):
+        if name == "items":
+            parts.append("items " + ", ".join(f"{key} -> {OUTCOME_LABELS[item['outcome']]}"
+                                              for key, item in sorted(value.items())))
+        elif name == "supervised_test":
+            parts.append(f"supervised test ({_test_line(value)})")
+        else:
+            parts.append(f"{name.replace('_', ' ')} -> {value or 'none'}")
+    return "; ".join(parts)
+
+
 def render(ts: TrainingSession, printed_at: datetime) -> bytes:
     view = training.current(ts)
     pdf = FPDF(format="Letter")
@@ -86,7 +99,7 @@ def render(ts: TrainingSession, printed_at: datetime) -> bytes:
         pdf.multi_cell(0, 5, "none", new_x="LMARGIN", new_y="NEXT")
     for amendment in ts.amendments:
         line(f"{_local(ts, amendment.amended_at)} by {amendment.amended_by.full_name}",
-             f"{amendment.reason}; corrected: {', '.join(sorted(amendment.changes))}")
+             f"{amendment.reason}; corrected: {_corrections(amendment.changes)}")
     recorded = training.recorded(ts)
     if ts.amendments:
         line("As originally signed: supervised test", _test_line(recorded["supervised_test"]))

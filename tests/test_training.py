@@ -381,7 +381,7 @@ def test_payer_extra_criteria_are_answered_by_the_physicians_facts(client, clini
     client.post(facts, json={**body, "value": True, "note": "lifelong: mechanical valve"},
                 headers=clinic.headers["physician"])
     assert criteria(client, clinic, patient_id=pid)["expected_long_term_anticoagulation"][0] == "met"
-    listed = client.get(facts, headers=clinic.headers["patient"] if False else clinic.headers["physician"]).json
+    listed = client.get(facts, headers=clinic.headers["trainer"]).json
     assert len(listed["items"]) == 2 and listed["current"] == {"expected_long_term_anticoagulation": True}
     assert "expected_long_term_anticoagulation" not in criteria(client, clinic)  # Medicare has no such criterion
 
@@ -435,7 +435,7 @@ def test_competency_pdf_carries_the_records_facts(client, clinic, app):
     for fact in ("Trainee: Caregiver (caregiver of Pat Example)", "Trainer: Trainer (trainer)",
                  "initial, 2026-11-23 07:00 EST", "Overall outcome: competent", "Meter serial: UUU7654321",
                  "trainee meter INR 2.6; clinic INR 2.4; readings agree (tolerance 0.5 INR)",
-                 "Meter serial mistyped", "by Trainer"):
+                 "Meter serial mistyped", "by Trainer", "corrected: meter serial -> UUU7654321"):
         assert fact in content, fact
     v1 = client.get("/checklist-templates", headers=clinic.headers["trainer"]).json["items"][0]["items"]
     for item in v1:
