@@ -1,14 +1,21 @@
-"""Home-testing clearance as the billing rules need it: the local date periods a patient was cleared."""
+"""Home-testing clearance: the physician's order and facts, eligibility per NCD criterion, and the decisions
+(with the local date periods a patient was cleared, as the billing rules need them)."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, timedelta
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import ClearanceDecision, Patient
+from models import ClearanceDecision, InrResult, Patient, User
+from models.training import EligibilityFact, HomeTestingOrder, TrainingSession
+from service import audit
+from service.errors import Conflict, invalid
+from service.patients import payer_rules
 from service.rules.counting import ClearancePeriod
+from service.rules.eligibility import Clearance, EligibilityFacts, PhysicianOrder, TrainingRecord, evaluate_clearance
+from service.training import local_date
 
 _ONE_DAY = timedelta(days=1)
 
@@ -32,3 +39,102 @@ def clearance_periods(session: Session, patient: Patient) -> list[ClearancePerio
         periods.append(ClearancePeriod(open_since, None))
     return periods
 
+
+
+def record_order(session: Session, patient: Patient, physician: User, ordered_on: date, note: str | None,
+                 now: datetime) -> HomeTestingOrder:
+    if ordered_on > local_date(patient, now):
+        raise invalid({"ordered_on": ["Must not be in the future."]})
+    order = HomeTestingOrder(patient=patient, physician=physician, ordered_on=ordered_on, note=note, created_at=now)
+    session.add(order)
+    session.flush()
+    audit.record(session, "clearance.order.create", patient_id=patient.public_id, object_type="home_testing_order",
+                 object_id=order.public_id, now=now)
+    session.commit()
+    return order
+
+
+def orders(session: Session, patient: Patient) -> list[HomeTestingOrder]:
+    return list(session.scalars(select(HomeTestingOrder).where(HomeTestingOrder.patient_id == patient.id)
+                                .order_by(HomeTestingOrder.created_at, HomeTestingOrder.id)))
+
+
+def record_fact(session: Session, patient: Patient, actor: User, name: str, value: bool, note: str | None,
+                now: datetime) -> EligibilityFact:
+    fact = EligibilityFact(patient=patient, name=name, value=value, note=note, recorded_by=actor, recorded_at=now)
+    session.add(fact)
+    session.flush()
+    audit.record(session, "clearance.fact.record", patient_id=patient.public_id, object_type="eligibility_fact",
+                 object_id=fact.public_id, detail={"name": name, "value": value}, now=now)
+    session.commit()
+    return fact
+
+
+def facts(session: Session, patient: Patient) -> list[EligibilityFact]:
+    return list(session.scalars(select(EligibilityFact).where(EligibilityFact.patient_id == patient.id)
+                                .order_by(EligibilityFact.recorded_at, EligibilityFact.id)))
+
+
+def _trainee_label(ts: TrainingSession) -> str:
+    return f"caregiver {ts.trainee_caregiver.full_name}" if ts.trainee_caregiver else "the patient"
+
+
+def eligibility_facts(session: Session, patient: Patient) -> EligibilityFacts:
+    """What is on file, in the form the pure eligibility rule reads."""
+    competent = [ts for ts in session.scalars(
+        select(TrainingSession).where(TrainingSession.patient_id == patient.id, TrainingSession.outcome == "competent")
+        .order_by(TrainingSession.occurred_at, TrainingSession.id))]
+    # Face-to-face training: the first competent training (it is what must precede home use); continued correct
+    # use: the latest competent session of any kind, reassessments included.
+    trainings = [ts for ts in competent if ts.kind in ("initial", "retraining")]
+    training = TrainingRecord(local_date(patient, trainings[0].occurred_at), _trainee_label(trainings[0])) \
+        if trainings else None
+    last = local_date(patient, competent[-1].occurred_at) if competent else None
+    order_list = orders(session, patient)
+    order = PhysicianOrder(order_list[-1].ordered_on, order_list[-1].physician.full_name) if order_list else None
+    first_test = session.scalar(select(func.min(InrResult.measured_at)).where(InrResult.patient_id == patient.id))
+    return EligibilityFacts(
+        indications=tuple(patient.current_indications), warfarin_start=patient.warfarin_start_date,
+        home_testing_start=local_date(patient, first_test) if first_test else None, training=training,
+        physician_order=order, last_competency_assessment=last,
+        extra_facts={fact.name: fact.value for fact in facts(session, patient)},  # in order: the latest wins
+    )
+
+
+def evaluate(session: Session, patient: Patient, now: datetime) -> Clearance:
+    return evaluate_clearance(eligibility_facts(session, patient), payer_rules(patient.payer),
+                              local_date(patient, now))
+
+
+def decisions(session: Session, patient: Patient) -> list[ClearanceDecision]:
+    return list(session.scalars(select(ClearanceDecision).where(ClearanceDecision.patient_id == patient.id)
+                                .order_by(ClearanceDecision.created_at, ClearanceDecision.id)))
+
+
+def status(session: Session, patient: Patient) -> str:
+    history = decisions(session, patient)
+    return history[-1].status if history else "not_cleared"
+
+
+def decide(session: Session, patient: Patient, actor: User, decision: str, reason: str,
+           now: datetime) -> ClearanceDecision:
+    """Clear a patient only when every criterion is met on recorded facts; revoke with a reason."""
+    current = status(session, patient)
+    clearance = evaluate(session, patient, now)
+    if decision == "cleared":
+        if current == "cleared":
+            raise Conflict("The patient is already cleared for home testing.")
+        if not clearance.cleared:
+            unmet = {c.name: [f"{c.status}: {c.evidence}"] for c in clearance.outstanding}
+            raise Conflict("Not every eligibility criterion is met: " + ", ".join(unmet) + ".", errors=unmet)
+    elif current != "cleared":
+        raise Conflict("The patient is not cleared for home testing; there is nothing to revoke.")
+    row = ClearanceDecision(patient=patient, status=decision, effective_on=local_date(patient, now),
+                            decided_by=actor, reason=reason, created_at=now,
+                            evidence={c.name: {"status": c.status, "evidence": c.evidence} for c in clearance.criteria})
+    session.add(row)
+    session.flush()
+    audit.record(session, f"clearance.{decision}", patient_id=patient.public_id, object_type="clearance_decision",
+                 object_id=row.public_id, now=now)
+    session.commit()
+    return row

@@ -30,6 +30,8 @@ def from_environment() -> dict:
         # Clinical thresholds a clinic tunes.
         "CRITICAL_LOW": Decimal(_env("CRITICAL_LOW", "1.5")),
         "CRITICAL_HIGH": Decimal(_env("CRITICAL_HIGH", "5.0")),
+        # How far the trainee's meter may differ from the clinic's comparison INR at training (inclusive).
+        "TRAINING_AGREEMENT_TOLERANCE": Decimal(_env("TRAINING_AGREEMENT_TOLERANCE", "0.5")),
         "CLOCK_SKEW_SECONDS": int(_env("CLOCK_SKEW_SECONDS", "300")),
         "EMERGENCY_INSTRUCTIONS": _env(
             "EMERGENCY_INSTRUCTIONS",

@@ -22,12 +22,13 @@ from service.errors import NotFound
 # What each role may do with a patient it can reach. "read": the core record; "read_clinical": results,
 # alerts, reviews, instructions; "report_result": post a home INR; "edit": demographics and indications;
 # "set_target": the target range (a physician's order); "link_caregiver"; "train": training records;
-# "read_training": training progress; "bill": claim lines.
+# "read_training": training progress; "bill": claim lines; "order": the home-testing order and eligibility
+# facts (a physician's statements); "clear": decide home-testing clearance.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"read", "read_clinical", "edit", "link_caregiver", "train", "read_training", "bill",
-                        "report_result"}),
+                        "report_result", "clear"}),
     "physician": frozenset({"read", "read_clinical", "edit", "set_target", "link_caregiver", "train",
-                            "read_training", "report_result", "review"}),
+                            "read_training", "report_result", "review", "order", "clear"}),
     "trainer": frozenset({"read", "link_caregiver", "train", "read_training"}),
     "biller": frozenset({"read", "bill"}),
     "patient": frozenset({"read", "read_clinical", "report_result", "read_training"}),

@@ -16,7 +16,7 @@ from tests.factories import Clinic
 
 POSTGRES_URL = os.environ.get("INR_TEST_DATABASE_URL", "")
 # Tables whose rows the migrations themselves write (reference data): kept between tests.
-REFERENCE_TABLES = {"alembic_version", "payers"}
+REFERENCE_TABLES = {"alembic_version", "payers", "checklist_templates", "checklist_items"}
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
 
 
@@ -50,6 +50,12 @@ def database_url(database_template, tmp_path):
     with engine.begin() as conn:
         # TRUNCATE skips the append-only row triggers, which is exactly what a clean slate needs.
         conn.execute(text(f"TRUNCATE {', '.join(database_template['tables'])} RESTART IDENTITY CASCADE"))
+        # Checklist versions a test added go too; the seeded version 1 stays. Replica mode skips the
+        # append-only triggers for this transaction only.
+        conn.execute(text("SET LOCAL session_replication_role = replica"))
+        conn.execute(text("DELETE FROM checklist_items WHERE template_id IN "
+                          "(SELECT id FROM checklist_templates WHERE version > 1)"))
+        conn.execute(text("DELETE FROM checklist_templates WHERE version > 1"))
     engine.dispose()
     return database_template["url"]
 

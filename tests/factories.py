@@ -105,3 +105,19 @@ def caregiver_link_of(app, patient):
     with app.app_context():
         return db.session().scalar(select(CaregiverLink).where(CaregiverLink.patient_id == patient.id)
                                    .order_by(CaregiverLink.id))
+
+
+def training_session(app, patient, trainer, now: datetime, **fields):
+    """A signed "not yet" initial session for `patient` with the first checklist item covered."""
+    from decimal import Decimal
+
+    from service import training
+
+    data = {"kind": "initial", "trainee": "patient", "occurred_at": now - timedelta(hours=2), "place": "Clinic room 2",
+            "meter_serial": "UUU123456", "outcome": "not_yet", "next_session_on": None,
+            "items": [{"key": "meter_use_and_care", "outcome": "explained", "note": None}]}
+    data.update(fields)
+    with app.app_context():
+        session = db.session()
+        return training.record_session(session, session.merge(patient), session.merge(trainer), data,
+                                       Decimal("0.5"), now)

@@ -28,9 +28,15 @@ def _link_id(app, clinic):
     return str(factories.caregiver_link_of(app, clinic.patient).public_id)
 
 
+def _training_session_id(app, clinic):
+    return str(factories.training_session(app, clinic.patient, clinic.users["trainer"],
+                                          app.config["FIXED_NOW"]).public_id)
+
+
 OBJECT_MAKERS = {
     "patient_id": lambda app, clinic: clinic.patient_id,
     "link_id": _link_id,
+    "session_id": _training_session_id,
 }
 
 
