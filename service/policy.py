@@ -22,13 +22,14 @@ from service.errors import NotFound
 # What each role may do with a patient it can reach. "read": the core record; "read_clinical": results,
 # alerts, reviews, instructions; "report_result": post a home INR; "edit": demographics and indications;
 # "set_target": the target range (a physician's order); "link_caregiver"; "train": training records;
-# "read_training": training progress; "bill": claim lines.
+# "read_training": training progress; "bill": claim lines; "end_care": record discharge, death or loss of
+# coverage; "issue_supplies": record test supplies handed out.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"read", "read_clinical", "edit", "link_caregiver", "train", "read_training", "bill",
-                        "report_result"}),
+                        "report_result", "end_care", "issue_supplies"}),
     "physician": frozenset({"read", "read_clinical", "edit", "set_target", "link_caregiver", "train",
-                            "read_training", "report_result", "review"}),
-    "trainer": frozenset({"read", "link_caregiver", "train", "read_training"}),
+                            "read_training", "report_result", "review", "end_care", "issue_supplies"}),
+    "trainer": frozenset({"read", "link_caregiver", "train", "read_training", "issue_supplies"}),
     "biller": frozenset({"read", "bill"}),
     "patient": frozenset({"read", "read_clinical", "report_result", "read_training"}),
     "caregiver": frozenset({"read", "read_clinical", "report_result", "read_training"}),
