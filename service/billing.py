@@ -132,10 +132,14 @@ def _load_batch(session: Session, ids: Sequence[int]) -> list[_PatientInputs]:
     return list(by_id.values())
 
 
-def _is_active(line: ClaimLine) -> bool:
-    """A line that still bills its work: not voided, or voided without releasing its tests for rebilling."""
-    void = line.void_event
-    return void is None or not void.rebill
+def _awaiting_reissue(line: ClaimLine) -> bool:
+    """Voided for correction: the same service is recorded again as the key's next version."""
+    return line.void_event is not None and bool(line.void_event.rebill)
+
+
+def _withdrawn(line: ClaimLine) -> bool:
+    """Voided for good: its work stays consumed and nothing replaces it."""
+    return line.void_event is not None and not line.void_event.rebill
 
 
 def _drafts_for(session: Session, inputs: _PatientInputs, now: datetime,
@@ -161,14 +165,17 @@ def _drafts_for(session: Session, inputs: _PatientInputs, now: datetime,
     ]
     counted = [t for t in counted if t.measured_on <= horizon]
 
-    active = [line for line in inputs.lines if _is_active(line)]
-    billed = [line for line in inputs.lines if line.void_event is None]
+    # Every line ever written has consumed its work, voided or not: the rules never bill it again. A line voided
+    # for correction is reissued as it was (below); a withdrawn one (void, no rebill) only stops counting as
+    # the previous claim of the 28-day rule.
+    lines = inputs.lines
+    standing = [line for line in lines if not _withdrawn(line)]
 
     def billed_ids(code: str) -> set[str]:
-        return {rid for line in active if line.code == code for rid in line.result_ids}
+        return {rid for line in lines if line.code == code for rid in line.result_ids}
 
     def last_date(code: str) -> date | None:
-        return max((line.date_of_service for line in billed if line.code == code), default=None)
+        return max((line.date_of_service for line in standing if line.code == code), default=None)
 
     drafts: list[ClaimDraft] = []
     supply = supply_claims_due(counted, billed_ids("G0249"), last_date("G0249"), payer, today=horizon,
@@ -187,13 +194,13 @@ def _drafts_for(session: Session, inputs: _PatientInputs, now: datetime,
 
     management = management_claims(
         [ReviewEvent(e.source_id, e.service_date, tuple(e.result_ids)) for e in reviews],
-        {line.date_of_service for line in active if line.code == "93793"}, payer=payer, patient_id=pid)
+        {line.date_of_service for line in lines if line.code == "93793"}, payer=payer, patient_id=pid)
     drafts += management.drafts
     skipped = [{"key": s.key, "reason": s.reason} for s in management.skipped]
 
     trainings = [e.service_date for e in inputs.events if e.kind == TRAINING_KIND and e.service_date <= horizon]
     training = training_claim(min(trainings, default=None),
-                              any(line.base_key == f"training:{pid}" for line in active), payer, patient_id=pid)
+                              any(line.base_key == f"training:{pid}" for line in lines), payer, patient_id=pid)
     if training is not None:
         drafts.append(training)
 
@@ -208,7 +215,24 @@ def _drafts_for(session: Session, inputs: _PatientInputs, now: datetime,
         elif len(left) >= 4:
             # A full set still waiting out the 28 days when care ended: no rule dates it; the biller decides.
             skipped.append({"key": f"G0249:{pid}:{left[0].result_id}", "reason": "waiting_at_end_of_care"})
-    return drafts, skipped
+    return drafts + _reissues(lines), skipped
+
+
+def _reissues(lines: Sequence[ClaimLine]) -> list[ClaimDraft]:
+    """The same service again for each key whose latest version was voided with rebill: a correction.
+
+    Code, date, units and results are kept; diagnosis and providers are taken afresh when the line is recorded.
+    """
+    latest: dict[str, ClaimLine] = {}
+    for line in sorted(lines, key=lambda line: line.version):
+        latest[line.base_key] = line
+    return [
+        ClaimDraft(code=line.code, modifier=line.modifier, units=line.units, date_of_service=line.date_of_service,
+                   result_ids=tuple(line.result_ids), rule=line.rule, key=line.base_key,
+                   note=f"reissue of {line.claim_key} (void: {line.void_event.reason}); {line.note}",
+                   tests_done=line.tests_done)
+        for line in latest.values() if _awaiting_reissue(line)
+    ]
 
 
 def _diagnosis(patient: Patient, day: date) -> str:
@@ -220,7 +244,7 @@ def _diagnosis(patient: Patient, day: date) -> str:
 
 def _record_lines(session: Session, inputs: _PatientInputs, drafts: list[ClaimDraft], now: datetime,
                   settings: BillingSettings) -> list[ClaimLine]:
-    """Insert the drafts whose key has no line that still bills; a key whose lines were all voided gets ':v<n>'."""
+    """Insert the drafts whose key has no line yet; a key whose versions were all voided for correction gets ':v<n>'."""
     patient = inputs.patient
     versions: dict[str, list[ClaimLine]] = defaultdict(list)
     for line in inputs.lines:
@@ -228,8 +252,8 @@ def _record_lines(session: Session, inputs: _PatientInputs, drafts: list[ClaimDr
     created = []
     for draft in drafts:
         existing = sorted(versions[draft.key], key=lambda line: line.version)
-        if any(_is_active(line) for line in existing):
-            continue
+        if any(not _awaiting_reissue(line) for line in existing):
+            continue  # recorded already (or withdrawn): re-running never bills twice
         version = len(existing) + 1
         line = ClaimLine(
             claim_key=draft.key if version == 1 else f"{draft.key}:v{version}", base_key=draft.key,
@@ -309,7 +333,8 @@ def export_claims(session: Session, actor: User, date_from: date, date_to: date,
     batch = uuid.uuid4()
     lines = list(session.scalars(claim_lines_query(status="pending", date_from=date_from, date_to=date_to)).unique())
     for line in lines:
-        session.add(ClaimLineEvent(line=line, kind="exported", export_batch_id=batch, actor_id=actor.id,
+        # By id, not through line.events: changing the collection would count as changing the append-only line.
+        session.add(ClaimLineEvent(claim_line_id=line.id, kind="exported", export_batch_id=batch, actor_id=actor.id,
                                    occurred_at=now))
     audit.record(session, "claim.export", object_type="export_batch", object_id=batch,
                  detail={"from": date_from.isoformat(), "to": date_to.isoformat(), "count": len(lines)}, now=now)
@@ -320,6 +345,8 @@ def export_claims(session: Session, actor: User, date_from: date, date_to: date,
         session.rollback()
         # Another export took some of these lines at the same moment: nothing was marked; export again.
         raise Conflict("Another export of these lines ran at the same time; retry.") from exc
+    for line in lines:
+        session.expire(line, ["events"])
     return batch, lines
 
 
@@ -332,7 +359,7 @@ def void_claim(session: Session, actor: User, claim_id: uuid.UUID, reason: str, 
         raise NotFound("claim line")
     if line.void_event is not None:
         raise Conflict("This claim line is already void.")
-    session.add(ClaimLineEvent(line=line, kind="void", reason=reason, rebill=rebill, actor_id=actor.id,
+    session.add(ClaimLineEvent(claim_line_id=line.id, kind="void", reason=reason, rebill=rebill, actor_id=actor.id,
                                occurred_at=now))
     audit.record(session, "claim.void", patient_id=line.patient.public_id, object_type="claim_line",
                  object_id=line.public_id, detail={"reason": reason, "rebill": rebill}, now=now)
@@ -341,6 +368,7 @@ def void_claim(session: Session, actor: User, claim_id: uuid.UUID, reason: str, 
     except IntegrityError as exc:
         session.rollback()
         raise Conflict("This claim line is already void.") from exc
+    session.expire(line, ["events"])
     return line
 
 
