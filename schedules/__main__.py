@@ -6,8 +6,6 @@ import argparse
 import json
 import logging
 import sys
-from datetime import timezone
-
 from service import config, db, migrate
 
 log = logging.getLogger("schedules")
@@ -29,7 +27,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
     from service import _prepare_sqlite_directory
-    from schedules.jobs import job_table, run_job
+    from schedules.jobs import build_scheduler, job_table, run_job
 
     cfg = config.from_environment()
     _prepare_sqlite_directory(cfg["DATABASE_URL"])
@@ -43,13 +41,7 @@ def main(argv: list[str] | None = None) -> int:
             print(json.dumps({"job": job.id, "outcome": run_job(factory, job)}, default=str))
         return 0
 
-    from apscheduler.schedulers.blocking import BlockingScheduler
-
-    scheduler = BlockingScheduler(timezone=timezone.utc)
-    for job in jobs:
-        scheduler.add_job(run_job, job.trigger, args=[factory, job], id=job.id, name=job.id,
-                          misfire_grace_time=job.misfire_grace_minutes * 60, coalesce=True, max_instances=1,
-                          replace_existing=True, **job.trigger_args)
+    scheduler = build_scheduler(factory, jobs)
     log.info("scheduler starting with jobs: %s", ", ".join(job.id for job in jobs))
     try:
         scheduler.start()

@@ -97,3 +97,15 @@ def run_job(factory: sessionmaker[Session], job: Job, now: datetime | None = Non
         finish_run(session, session.get(JobRun, run_id), datetime.now(timezone.utc), outcome)
         log.info("job=%s period=%s outcome=%s", job.id, job.period(now), outcome)
         return outcome
+
+
+def build_scheduler(factory: sessionmaker[Session], jobs: list[Job]):
+    """A BlockingScheduler (UTC) with every job: explicit ids, grace in minutes, late runs coalesced into one."""
+    from apscheduler.schedulers.blocking import BlockingScheduler
+
+    scheduler = BlockingScheduler(timezone=timezone.utc)
+    for job in jobs:
+        scheduler.add_job(run_job, job.trigger, args=[factory, job], id=job.id, name=job.id,
+                          misfire_grace_time=job.misfire_grace_minutes * 60, coalesce=True, max_instances=1,
+                          replace_existing=True, **job.trigger_args)
+    return scheduler
