@@ -349,9 +349,11 @@ def test_two_schedulers_running_the_jobs_together_produce_every_effect_exactly_o
     settings = billing.BillingSettings("1234567893", "Test Clinic")
 
     # The job functions themselves, without the run claim: only the effects' own keys protect them here.
-    at_once(app, lambda session: billing.generate_claims(session, NOW, settings), count=3)
-    at_once(app, lambda session: send_weekly_reminders(session, NOW), count=3)
-    at_once(app, lambda session: detect_missed_tests(session, NOW), count=3)
+    generated = at_once(app, lambda session: billing.generate_claims(session, NOW, settings), count=3)
+    reminded = at_once(app, lambda session: send_weekly_reminders(session, NOW), count=3)
+    missed = at_once(app, lambda session: detect_missed_tests(session, NOW), count=3)
+    assert sum(o["created"] for o in generated) == 12 * 2
+    assert sum(o["queued"] for o in reminded) == 12 and sum(o["reminded"] for o in missed) == 12
     with app.app_context():
         session = db.session()
         keys = list(session.scalars(select(ClaimLine.claim_key)))
