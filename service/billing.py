@@ -58,8 +58,9 @@ class GenerationSummary:
     skipped: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
+        # Skipped days come back on every run (they are decisions, not lines): report a bounded sample.
         return {"patients": self.patients, "created": self.created, "conflicts": self.conflicts,
-                "skipped": self.skipped}
+                "skipped_count": len(self.skipped), "skipped": self.skipped[:50]}
 
 
 @dataclass
