@@ -5,7 +5,9 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import selectinload
 
 from models import AuditEvent, ClaimLine
@@ -227,3 +229,16 @@ def test_a_voided_line_without_rebill_is_not_billed_again(app, clinic):
         billing.void_claim(db.session(), clinic.users["biller"], training.public_id, "denied: billed elsewhere",
                            False, NOW)
     assert generate(app)["created"] == 0
+
+
+def test_claim_lines_and_their_status_events_refuse_update_and_delete_in_the_database(app, clinic):
+    line = factories.make_claim_line(app, clinic.patient, NOW)
+    with app.app_context():
+        billing.void_claim(db.session(), clinic.users["biller"], line.public_id, "test", True, NOW)
+    for statement in ("UPDATE claim_lines SET units = 2", "DELETE FROM claim_lines",
+                      "UPDATE claim_line_events SET reason = 'x'", "DELETE FROM claim_line_events"):
+        with app.app_context():
+            session = db.session()
+            with pytest.raises(DBAPIError):
+                session.execute(text(statement))
+            session.rollback()

@@ -112,6 +112,10 @@ def test_void_then_generation_records_the_correction_as_a_new_version(client, ap
     assert voided.json["status"] == "void" and voided.json["void_reason"] == "wrong diagnosis"
     assert client.post(f"/claims/{supply['id']}/void", json={"reason": "again"}, headers=headers).status_code == 409
     with app.app_context():
+        [event] = db.session().scalars(select(AuditEvent).where(AuditEvent.action == "claim.void"))
+    assert (event.object_id, event.actor_role, event.detail) == (supply["id"], "biller",
+                                                                  {"reason": "wrong diagnosis", "rebill": True})
+    with app.app_context():
         assert billing.generate_claims(db.session(), NOW, SETTINGS)["created"] == 1
     versions = client.get("/claims?code=G0249", headers=headers).json["items"]
     assert [(v["claim_key"], v["status"]) for v in versions] == [
