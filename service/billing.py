@@ -56,11 +56,12 @@ class GenerationSummary:
     created: int = 0
     conflicts: int = 0  # patients whose lines another process wrote first: rolled back, nothing lost
     skipped: list[dict] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         # Skipped days come back on every run (they are decisions, not lines): report a bounded sample.
         return {"patients": self.patients, "created": self.created, "conflicts": self.conflicts,
-                "skipped_count": len(self.skipped), "skipped": self.skipped[:50]}
+                "skipped_count": len(self.skipped), "skipped": self.skipped[:50], "errors": self.errors}
 
 
 @dataclass
@@ -108,6 +109,10 @@ def generate_claims(session: Session, now: datetime, settings: BillingSettings |
             except IntegrityError:
                 session.rollback()
                 summary.conflicts += 1
+            except ValueError as exc:
+                # A rule refused this patient's data (e.g. a payer set up with an unknown code): the others go on.
+                session.rollback()
+                summary.errors.append({"patient_id": str(patient_public_id), "error": str(exc)[:300]})
         session.expunge_all()  # a batch's rows are done with; keep memory flat over many patients
     return summary.as_dict()
 

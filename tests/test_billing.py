@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -242,3 +243,15 @@ def test_claim_lines_and_their_status_events_refuse_update_and_delete_in_the_dat
             with pytest.raises(DBAPIError):
                 session.execute(text(statement))
             session.rollback()
+
+
+def test_a_patient_whose_payer_rules_are_broken_does_not_stop_the_others(app, clinic, monkeypatch):
+    real = billing.payer_rules
+    # A payer row set up with a trigger the rules do not know, for the other patient's payer only.
+    monkeypatch.setattr(billing, "payer_rules", lambda payer: replace(real(payer), supply_trigger="on_tuesdays")
+                        if payer.code == "bcbs-fl" else real(payer))
+    broken = factories.make_patient(app, clinic.users["admin"], clinic.users["physician"], NOW, payer="bcbs-fl")
+    factories.make_training_event(app, clinic.patient, date(2026, 11, 2))
+    summary = generate(app)
+    assert summary["created"] == 1
+    assert summary["errors"] == [{"patient_id": str(broken.public_id), "error": "unknown supply_trigger 'on_tuesdays'"}]
