@@ -38,4 +38,16 @@ def from_environment() -> dict:
             "Call the anticoagulation clinic now. If you have heavy bleeding, chest pain, trouble speaking "
             "or sudden weakness, call 911 or go to the nearest emergency department.",
         ),
+        # Billing: the entity on every claim line. An IDTF (independent testing facility) may not bill G0250.
+        "BILLING_PROVIDER_NPI": _env("BILLING_PROVIDER_NPI", "") or None,
+        "BILLING_PROVIDER_NAME": _env("BILLING_PROVIDER_NAME", "Anticoagulation Clinic"),
+        "BILLING_ENTITY_IS_IDTF": _env("BILLING_ENTITY_IS_IDTF", "0") in ("1", "true"),
+        # Scheduler: weekly test reminder in each patient's own zone (weekday name, HH:MM local).
+        "REMINDER_WEEKDAY": _env("REMINDER_WEEKDAY", "sunday"),
+        "REMINDER_TIME": _env("REMINDER_TIME", "09:00"),
+        "CLAIMS_TIME_UTC": _env("CLAIMS_TIME_UTC", "06:00"),
+        # Outbox delivery: a signed POST per message; nothing is sent (messages wait) while the URL is unset.
+        "WEBHOOK_URL": _env("WEBHOOK_URL", ""),
+        "WEBHOOK_SECRET": _env("WEBHOOK_SECRET", ""),
+        "WEBHOOK_TIMEOUT_SECONDS": float(_env("WEBHOOK_TIMEOUT_SECONDS", "10")),
     }

@@ -23,13 +23,15 @@ from service.errors import NotFound
 # alerts, reviews, instructions; "report_result": post a home INR; "edit": demographics and indications;
 # "set_target": the target range (a physician's order); "link_caregiver"; "train": training records;
 # "read_training": training progress; "bill": claim lines; "order": the home-testing order and eligibility
-# facts (a physician's statements); "clear": decide home-testing clearance.
+# facts (a physician's statements); "clear": decide home-testing clearance; "end_care": record discharge,
+# death or loss of coverage; "issue_supplies": record test supplies handed out.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"read", "read_clinical", "edit", "link_caregiver", "train", "read_training", "bill",
-                        "report_result", "clear"}),
+                        "report_result", "clear", "end_care", "issue_supplies"}),
     "physician": frozenset({"read", "read_clinical", "edit", "set_target", "link_caregiver", "train",
-                            "read_training", "report_result", "review", "order", "clear"}),
-    "trainer": frozenset({"read", "link_caregiver", "train", "read_training"}),
+                            "read_training", "report_result", "review", "order", "clear", "end_care",
+                            "issue_supplies"}),
+    "trainer": frozenset({"read", "link_caregiver", "train", "read_training", "issue_supplies"}),
     "biller": frozenset({"read", "bill"}),
     "patient": frozenset({"read", "read_clinical", "report_result", "read_training"}),
     "caregiver": frozenset({"read", "read_clinical", "report_result", "read_training"}),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from service import db, identity, patients
 
@@ -121,3 +121,92 @@ def training_session(app, patient, trainer, now: datetime, **fields):
         session = db.session()
         return training.record_session(session, session.merge(patient), session.merge(trainer), data,
                                        Decimal("0.5"), now)
+
+
+# --- billing inputs (issue 5): results and billable events as the ingest, training and review features write them
+
+
+def make_result(app, patient, measured_at: datetime, *, value="2.5", qc_passed: bool = True,
+                meter_error: str | None = None, received_at: datetime | None = None, source: str = "app",
+                supersedes=None, client_id: str | None = None):
+    """An InrResult row as the ingest API stores it, entered by the patient's own login."""
+    import uuid
+    from decimal import Decimal
+
+    from models import InrResult
+
+    with app.app_context():
+        session = db.session()
+        result = InrResult(
+            patient_id=patient.id, client_id=client_id or uuid.uuid4().hex, value=Decimal(value), comparator=None,
+            measured_at=measured_at, measured_utc_offset_minutes=int(measured_at.utcoffset().total_seconds() // 60),
+            meter_serial="UX12345678", strip_lot="LOT-1", qc_passed=qc_passed, meter_error_code=meter_error,
+            tested_by="patient", symptoms=[], source=source, entered_by_id=patient.user_id or patient.physician_id,
+            received_at=received_at or measured_at, supersedes_id=supersedes.id if supersedes else None,
+            correction_reason="corrected" if supersedes else None)
+        session.add(result)
+        session.commit()
+        return result
+
+
+def clear_for_home_testing(app, patient, effective_on: date, decided_by, now: datetime, status: str = "cleared"):
+    """A ClearanceDecision as the clearance feature records it."""
+    from models import ClearanceDecision
+
+    with app.app_context():
+        session = db.session()
+        decision = ClearanceDecision(patient_id=patient.id, status=status, effective_on=effective_on,
+                                     decided_by_id=decided_by.id, reason=f"{status} for home testing", evidence={},
+                                     created_at=now)
+        session.add(decision)
+        session.commit()
+        return decision
+
+
+def make_billable_event(app, patient, *, kind: str, code: str, service_date: date, event_key: str,
+                        result_ids=(), provider=None, source_id: str | None = None):
+    """A BillableEvent as the training ("training") and review ("result_review") features write it."""
+    import uuid
+
+    from models import BillableEvent
+
+    with app.app_context():
+        session = db.session()
+        event = BillableEvent(
+            event_key=event_key, patient_id=patient.id, kind=kind, code=code, service_date=service_date,
+            occurred_at=datetime(service_date.year, service_date.month, service_date.day, 18, tzinfo=timezone.utc),
+            rendering_provider_id=(provider.id if provider else patient.physician_id),
+            source_type="training_session" if kind == "training" else "review",
+            source_id=source_id or uuid.uuid4().hex, result_ids=[str(r) for r in result_ids])
+        session.add(event)
+        session.commit()
+        return event
+
+
+def make_training_event(app, patient, service_date: date, code: str = "93792"):
+    return make_billable_event(app, patient, kind="training", code=code, service_date=service_date,
+                               event_key=f"training:{patient.public_id}")
+
+
+def make_review_event(app, patient, service_date: date, results, review_id: str | None = None):
+    import uuid
+
+    review_id = review_id or uuid.uuid4().hex
+    return make_billable_event(app, patient, kind="result_review", code="93793", service_date=service_date,
+                               event_key=f"review:{review_id}", source_id=review_id,
+                               result_ids=[r.public_id for r in results])
+
+
+def make_claim_line(app, patient, now: datetime):
+    """A real claim line for `patient`: its training, billed by a generation run."""
+    from sqlalchemy import select
+
+    from models import ClaimLine
+    from service import billing
+
+    make_training_event(app, patient, (now - timedelta(days=3)).date())
+    with app.app_context():
+        session = db.session()
+        billing.generate_claims(session, now, billing.BillingSettings("1234567893", "Test Clinic"),
+                                patient_ids=[patient.id])
+        return session.scalar(select(ClaimLine).where(ClaimLine.patient_id == patient.id))

@@ -17,6 +17,7 @@ from sqlalchemy import func, inspect, select
 from models import AuditEvent, Base
 from service import db
 from tests import factories
+from tests.conftest import NOW
 
 # Callers who must not reach `clinic.patient`: each is a real user of that role with data of their own.
 OUTSIDERS = ["other_physician", "other_patient", "other_caregiver", "former_caregiver"]
@@ -37,6 +38,7 @@ OBJECT_MAKERS = {
     "patient_id": lambda app, clinic: clinic.patient_id,
     "link_id": _link_id,
     "session_id": _training_session_id,
+    "claim_id": lambda app, clinic: str(factories.make_claim_line(app, clinic.patient, NOW).public_id),
 }
 
 

@@ -1,0 +1,417 @@
+"""The billing aggregate: claim generation from counted tests and billable events, export, void, end of care."""
+
+from __future__ import annotations
+
+import uuid
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import Select, exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from models import BillableEvent, InrResult, Patient, User
+from models.claims import ClaimLine, ClaimLineEvent, PatientDischarge, SupplyIssue
+from service import audit, config
+from service.clearance import clearance_periods
+from service.errors import Conflict, NotFound, invalid
+from service.patients import payer_rules
+from service.rules.claims import (
+    ClaimDraft,
+    CountedTest,
+    InterpretedTest,
+    ReviewEvent,
+    management_claims,
+    partial_supply_claim,
+    review_claims_due,
+    supply_claims_due,
+    training_claim,
+)
+from service.rules.counting import ResultForCounting, count_weekly_tests
+
+BATCH_SIZE = 200  # patients loaded together: a handful of queries per batch, not one per result
+STATUSES = ("pending", "exported", "void")
+TRAINING_KIND, REVIEW_KIND = "training", "result_review"
+
+
+@dataclass(frozen=True)
+class BillingSettings:
+    """The billing entity written on every line (INR_BILLING_PROVIDER_*, INR_BILLING_ENTITY_IS_IDTF)."""
+
+    provider_npi: str | None
+    provider_name: str
+    entity_is_idtf: bool = False
+
+    @classmethod
+    def from_config(cls, cfg: dict) -> BillingSettings:
+        return cls(cfg["BILLING_PROVIDER_NPI"], cfg["BILLING_PROVIDER_NAME"], cfg["BILLING_ENTITY_IS_IDTF"])
+
+
+@dataclass
+class GenerationSummary:
+    patients: int = 0
+    created: int = 0
+    conflicts: int = 0  # patients whose lines another process wrote first: rolled back, nothing lost
+    skipped: list[dict] = field(default_factory=list)
+    errors: list[dict] = field(default_factory=list)
+
+    def as_dict(self) -> dict:
+        # Skipped days come back on every run (they are decisions, not lines): report a bounded sample.
+        return {"patients": self.patients, "created": self.created, "conflicts": self.conflicts,
+                "skipped_count": len(self.skipped), "skipped": self.skipped[:50], "errors": self.errors}
+
+
+@dataclass
+class _PatientInputs:
+    """Everything generation needs about one patient, as loaded rows; nothing is fetched per result."""
+
+    patient: Patient
+    results: list[InrResult] = field(default_factory=list)
+    superseded: set[int] = field(default_factory=set)
+    events: list[BillableEvent] = field(default_factory=list)
+    lines: list[ClaimLine] = field(default_factory=list)
+    supply_issues: list[date] = field(default_factory=list)
+    discharge: PatientDischarge | None = None
+
+
+# --- generation -------------------------------------------------------------------------------------------
+
+
+def generate_claims(session: Session, now: datetime, settings: BillingSettings | None = None, *,
+                    patient_ids: Iterable[int] | None = None) -> dict:
+    """Record every claim line due by `now`, patient by patient; re-running records nothing new.
+
+    Each patient's new lines commit together. Keys are unique, so when another process wrote the same
+    lines first the insert fails: that patient's batch is rolled back and the run goes on.
+    """
+    settings = settings or BillingSettings.from_config(config.from_environment())
+    summary = GenerationSummary()
+    query = select(Patient.id).order_by(Patient.id)
+    if patient_ids is not None:
+        query = query.where(Patient.id.in_(list(patient_ids)))
+    ids = list(session.scalars(query))
+    for start in range(0, len(ids), BATCH_SIZE):
+        for inputs in _load_batch(session, ids[start:start + BATCH_SIZE]):
+            summary.patients += 1
+            patient_public_id = inputs.patient.public_id
+            try:
+                drafts, skipped = _drafts_for(session, inputs, now, settings)
+                summary.skipped += skipped
+                created = _record_lines(session, inputs, drafts, now, settings)
+                if created:
+                    audit.record(session, "claim.generate", patient_id=patient_public_id, object_type="claim_line",
+                                 detail={"created": [line.claim_key for line in created]}, now=now)
+                session.commit()
+                summary.created += len(created)
+            except IntegrityError:
+                session.rollback()
+                summary.conflicts += 1
+            except ValueError as exc:
+                # A rule refused this patient's data (e.g. a payer set up with an unknown code): the others go on.
+                session.rollback()
+                summary.errors.append({"patient_id": str(patient_public_id), "error": str(exc)[:300]})
+        session.expunge_all()  # a batch's rows are done with; keep memory flat over many patients
+    return summary.as_dict()
+
+
+def _load_batch(session: Session, ids: Sequence[int]) -> list[_PatientInputs]:
+    patients = session.scalars(
+        select(Patient).where(Patient.id.in_(ids)).order_by(Patient.id)
+        .options(selectinload(Patient.indication_sets), joinedload(Patient.physician), joinedload(Patient.payer)))
+    by_id = {p.id: _PatientInputs(p) for p in patients}
+    for result in session.scalars(select(InrResult).where(InrResult.patient_id.in_(ids))):
+        by_id[result.patient_id].results.append(result)
+        if result.supersedes_id is not None:
+            by_id[result.patient_id].superseded.add(result.supersedes_id)
+    for event in session.scalars(select(BillableEvent).where(BillableEvent.patient_id.in_(ids))):
+        by_id[event.patient_id].events.append(event)
+    for line in session.scalars(select(ClaimLine).where(ClaimLine.patient_id.in_(ids))
+                                .options(selectinload(ClaimLine.events))):
+        by_id[line.patient_id].lines.append(line)
+    for issue in session.scalars(select(SupplyIssue).where(SupplyIssue.patient_id.in_(ids))):
+        by_id[issue.patient_id].supply_issues.append(issue.issued_on)
+    for discharge in session.scalars(select(PatientDischarge).where(PatientDischarge.patient_id.in_(ids))):
+        by_id[discharge.patient_id].discharge = discharge
+    return list(by_id.values())
+
+
+def _awaiting_reissue(line: ClaimLine) -> bool:
+    """Voided for correction: the same service is recorded again as the key's next version."""
+    return line.void_event is not None and bool(line.void_event.rebill)
+
+
+def _withdrawn(line: ClaimLine) -> bool:
+    """Voided for good: its work stays consumed and nothing replaces it."""
+    return line.void_event is not None and not line.void_event.rebill
+
+
+def _drafts_for(session: Session, inputs: _PatientInputs, now: datetime,
+                settings: BillingSettings) -> tuple[list[ClaimDraft], list[dict]]:
+    patient = inputs.patient
+    tz = ZoneInfo(patient.time_zone)
+    pid = str(patient.public_id)
+    payer = payer_rules(patient.payer)
+    today = now.astimezone(tz).date()
+    discharge = inputs.discharge
+    # After the end of care nothing is dated later than its last day.
+    horizon = min(today, discharge.effective_on) if discharge else today
+
+    decisions = count_weekly_tests(
+        [ResultForCounting(str(r.public_id), r.measured_at, r.qc_passed, r.meter_error_code, r.source == "phone",
+                           r.id in inputs.superseded) for r in inputs.results],
+        clearance_periods(session, patient), tz)
+    by_public_id = {str(r.public_id): r for r in inputs.results}
+    counted = [
+        CountedTest(d.result_id, by_public_id[d.result_id].measured_at.astimezone(tz).date(),
+                    by_public_id[d.result_id].received_at.astimezone(tz).date())
+        for d in decisions if d.counts
+    ]
+    counted = [t for t in counted if t.measured_on <= horizon]
+
+    # Every line ever written has consumed its work, voided or not: the rules never bill it again. A line voided
+    # for correction is reissued as it was (below); a withdrawn one (void, no rebill) only stops counting as
+    # the previous claim of the 28-day rule.
+    lines = inputs.lines
+    standing = [line for line in lines if not _withdrawn(line)]
+
+    def billed_ids(code: str) -> set[str]:
+        return {rid for line in lines if line.code == code for rid in line.result_ids}
+
+    def last_date(code: str) -> date | None:
+        return max((line.date_of_service for line in standing if line.code == code), default=None)
+
+    drafts: list[ClaimDraft] = []
+    supply = supply_claims_due(counted, billed_ids("G0249"), last_date("G0249"), payer, today=horizon,
+                               patient_id=pid, supplies_issued_on=sorted(inputs.supply_issues))
+    drafts += supply
+
+    reviews = [e for e in inputs.events if e.kind == REVIEW_KIND and e.service_date <= horizon]
+    interpreted_on: dict[str, date] = {}
+    for event in reviews:
+        for rid in event.result_ids:
+            interpreted_on[rid] = min(interpreted_on.get(rid, event.service_date), event.service_date)
+    interpreted = [InterpretedTest(t.result_id, t.measured_on, interpreted_on[t.result_id])
+                   for t in counted if t.result_id in interpreted_on]
+    drafts += review_claims_due(interpreted, billed_ids("G0250"), last_date("G0250"), payer,
+                                billing_entity_is_idtf=settings.entity_is_idtf, today=horizon, patient_id=pid)
+
+    management = management_claims(
+        [ReviewEvent(e.source_id, e.service_date, tuple(e.result_ids)) for e in reviews],
+        {line.date_of_service for line in lines if line.code == "93793"}, payer=payer, patient_id=pid)
+    drafts += management.drafts
+    skipped = [{"key": s.key, "reason": s.reason} for s in management.skipped]
+
+    trainings = [e.service_date for e in inputs.events if e.kind == TRAINING_KIND and e.service_date <= horizon]
+    training = training_claim(min(trainings, default=None),
+                              any(line.base_key == f"training:{pid}" for line in lines), payer, patient_id=pid)
+    if training is not None:
+        drafts.append(training)
+
+    if discharge is not None and today >= discharge.effective_on:
+        taken = billed_ids("G0249") | {rid for d in supply for rid in d.result_ids}
+        left = [t for t in counted if t.result_id not in taken]
+        last_supply = max((d.date_of_service for d in supply), default=last_date("G0249"))
+        partial = partial_supply_claim(left, discharge.effective_on, discharge.reason, last_supply, payer,
+                                       patient_id=pid)
+        if partial is not None:
+            drafts.append(partial)
+        elif len(left) >= 4:
+            # A full set still waiting out the 28 days when care ended: no rule dates it; the biller decides.
+            skipped.append({"key": f"G0249:{pid}:{left[0].result_id}", "reason": "waiting_at_end_of_care"})
+    return drafts + _reissues(lines), skipped
+
+
+def _reissues(lines: Sequence[ClaimLine]) -> list[ClaimDraft]:
+    """The same service again for each key whose latest version was voided with rebill: a correction.
+
+    Code, date, units and results are kept; diagnosis and providers are taken afresh when the line is recorded.
+    """
+    latest: dict[str, ClaimLine] = {}
+    for line in sorted(lines, key=lambda line: line.version):
+        latest[line.base_key] = line
+    return [
+        ClaimDraft(code=line.code, modifier=line.modifier, units=line.units, date_of_service=line.date_of_service,
+                   result_ids=tuple(line.result_ids), rule=line.rule, key=line.base_key,
+                   note=f"reissue of {line.claim_key} (void: {line.void_event.reason}); {line.note}",
+                   tests_done=line.tests_done)
+        for line in latest.values() if _awaiting_reissue(line)
+    ]
+
+
+def _diagnosis(patient: Patient, day: date) -> str:
+    """The first covered code of the indication version in force on the (local) date of service."""
+    end_of_day = datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(patient.time_zone))
+    versions = [v for v in patient.indication_sets if v.effective_from < end_of_day] or patient.indication_sets[:1]
+    return versions[-1].codes[0] if versions and versions[-1].codes else ""
+
+
+def _record_lines(session: Session, inputs: _PatientInputs, drafts: list[ClaimDraft], now: datetime,
+                  settings: BillingSettings) -> list[ClaimLine]:
+    """Insert the drafts whose key has no line yet; a key whose versions were all voided for correction gets ':v<n>'."""
+    patient = inputs.patient
+    versions: dict[str, list[ClaimLine]] = defaultdict(list)
+    for line in inputs.lines:
+        versions[line.base_key].append(line)
+    created = []
+    for draft in drafts:
+        existing = sorted(versions[draft.key], key=lambda line: line.version)
+        if any(not _awaiting_reissue(line) for line in existing):
+            continue  # recorded already (or withdrawn): re-running never bills twice
+        version = len(existing) + 1
+        line = ClaimLine(
+            claim_key=draft.key if version == 1 else f"{draft.key}:v{version}", base_key=draft.key,
+            version=version, patient_id=patient.id, payer_code=patient.payer_code, code=draft.code,
+            modifier=draft.modifier, units=draft.units, date_of_service=draft.date_of_service,
+            diagnosis=_diagnosis(patient, draft.date_of_service), rendering_provider_id=patient.physician_id,
+            rendering_provider_npi=patient.physician.npi, billing_provider_npi=settings.provider_npi,
+            billing_provider_name=settings.provider_name, result_ids=list(draft.result_ids), rule=draft.rule,
+            note=draft.note[:1000], tests_done=draft.tests_done,
+            corrects_id=existing[-1].id if existing else None, created_at=now)
+        session.add(line)
+        versions[draft.key].append(line)
+        created.append(line)
+    session.flush()
+    return created
+
+
+# --- the biller's ledger ----------------------------------------------------------------------------------
+
+
+def _has_event(kind: str):
+    return exists().where(ClaimLineEvent.claim_line_id == ClaimLine.id, ClaimLineEvent.kind == kind)
+
+
+def status_filter(status: str):
+    if status == "void":
+        return _has_event("void")
+    if status == "exported":
+        return _has_event("exported") & ~_has_event("void")
+    return ~exists().where(ClaimLineEvent.claim_line_id == ClaimLine.id)
+
+
+def claim_lines_query(*, status: str | None = None, code: str | None = None, patient: Patient | None = None,
+                      date_from: date | None = None, date_to: date | None = None) -> Select[tuple[ClaimLine]]:
+    query = (select(ClaimLine).options(selectinload(ClaimLine.events), joinedload(ClaimLine.patient),
+                                       joinedload(ClaimLine.rendering_provider))
+             .order_by(ClaimLine.date_of_service, ClaimLine.id))
+    if status is not None:
+        query = query.where(status_filter(status))
+    if code is not None:
+        query = query.where(ClaimLine.code == code)
+    if patient is not None:
+        query = query.where(ClaimLine.patient_id == patient.id)
+    if date_from is not None:
+        query = query.where(ClaimLine.date_of_service >= date_from)
+    if date_to is not None:
+        query = query.where(ClaimLine.date_of_service <= date_to)
+    return query
+
+
+def _audit_per_patient(session: Session, action: str, lines: Sequence[ClaimLine], now: datetime,
+                       detail: dict) -> None:
+    """One event per patient whose lines were read: the trail answers 'who saw this patient's claims'."""
+    by_patient: dict[uuid.UUID, list[str]] = defaultdict(list)
+    for line in lines:
+        by_patient[line.patient.public_id].append(str(line.public_id))
+    for patient_id, line_ids in by_patient.items():
+        audit.record(session, action, patient_id=patient_id, object_type="claim_line",
+                     detail={**detail, "lines": line_ids}, now=now)
+
+
+def list_claims(session: Session, filters: dict, patient: Patient | None, limit: int, offset: int,
+                now: datetime) -> list[ClaimLine]:
+    lines = list(session.scalars(claim_lines_query(patient=patient, **filters).limit(limit).offset(offset)).unique())
+    audit.record(session, "claim.list", patient_id=patient.public_id if patient else None, object_type="claim_line",
+                 detail={"count": len(lines)}, now=now)
+    _audit_per_patient(session, "claim.read", lines, now, {})
+    session.commit()
+    return lines
+
+
+def export_claims(session: Session, actor: User, date_from: date, date_to: date,
+                  now: datetime) -> tuple[uuid.UUID, list[ClaimLine]]:
+    """Mark every pending line of the date range exported under one batch id, in one transaction."""
+    if date_to < date_from:
+        raise invalid({"to": ["Must not be before from."]})
+    batch = uuid.uuid4()
+    lines = list(session.scalars(claim_lines_query(status="pending", date_from=date_from, date_to=date_to)).unique())
+    for line in lines:
+        # By id, not through line.events: changing the collection would count as changing the append-only line.
+        session.add(ClaimLineEvent(claim_line_id=line.id, kind="exported", export_batch_id=batch, actor_id=actor.id,
+                                   occurred_at=now))
+    audit.record(session, "claim.export", object_type="export_batch", object_id=batch,
+                 detail={"from": date_from.isoformat(), "to": date_to.isoformat(), "count": len(lines)}, now=now)
+    _audit_per_patient(session, "claim.export.read", lines, now, {"batch": str(batch)})
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        # Another export took some of these lines at the same moment: nothing was marked; export again.
+        raise Conflict("Another export of these lines ran at the same time; retry.") from exc
+    for line in lines:
+        session.expire(line, ["events"])
+    return batch, lines
+
+
+def void_claim(session: Session, actor: User, claim_id: uuid.UUID, reason: str, rebill: bool,
+               now: datetime) -> ClaimLine:
+    """Void a line (audited). With `rebill`, its work is billed again by the next generation run as '<key>:v<n>'."""
+    line = session.scalar(select(ClaimLine).where(ClaimLine.public_id == claim_id)
+                          .options(selectinload(ClaimLine.events), joinedload(ClaimLine.patient)))
+    if line is None:
+        raise NotFound("claim line")
+    if line.void_event is not None:
+        raise Conflict("This claim line is already void.")
+    session.add(ClaimLineEvent(claim_line_id=line.id, kind="void", reason=reason, rebill=rebill, actor_id=actor.id,
+                               occurred_at=now))
+    audit.record(session, "claim.void", patient_id=line.patient.public_id, object_type="claim_line",
+                 object_id=line.public_id, detail={"reason": reason, "rebill": rebill}, now=now)
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict("This claim line is already void.") from exc
+    session.expire(line, ["events"])
+    return line
+
+
+# --- end of care and supplies ---------------------------------------------------------------------------
+
+
+def discharge_patient(session: Session, patient: Patient, actor: User, reason: str, effective_on: date,
+                      note: str | None, now: datetime) -> PatientDischarge:
+    """Record the end of home testing; the next generation run bills a -52 line for 1-3 unbilled tests."""
+    if effective_on > now.astimezone(ZoneInfo(patient.time_zone)).date():
+        raise invalid({"effective_on": ["Must not be in the future (the patient's local date)."]})
+    if session.scalar(select(PatientDischarge.id).where(PatientDischarge.patient_id == patient.id)) is not None:
+        raise Conflict("This patient's end of care is already recorded.")
+    discharge = PatientDischarge(patient_id=patient.id, reason=reason, effective_on=effective_on, note=note,
+                                 recorded_by_id=actor.id, created_at=now)
+    session.add(discharge)
+    session.flush()
+    audit.record(session, "patient.discharge", patient_id=patient.public_id, object_type="patient_discharge",
+                 object_id=discharge.public_id, detail={"reason": reason, "effective_on": effective_on.isoformat()},
+                 now=now)
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict("This patient's end of care is already recorded.") from exc
+    return discharge
+
+
+def record_supply_issue(session: Session, patient: Patient, actor: User, issued_on: date, note: str | None,
+                        now: datetime) -> SupplyIssue:
+    if issued_on > now.astimezone(ZoneInfo(patient.time_zone)).date():
+        raise invalid({"issued_on": ["Must not be in the future (the patient's local date)."]})
+    issue = SupplyIssue(patient_id=patient.id, issued_on=issued_on, note=note, recorded_by_id=actor.id,
+                        created_at=now)
+    session.add(issue)
+    session.flush()
+    audit.record(session, "patient.supply_issue", patient_id=patient.public_id, object_type="supply_issue",
+                 object_id=issue.public_id, detail={"issued_on": issued_on.isoformat()}, now=now)
+    session.commit()
+    return issue

@@ -1,0 +1,372 @@
+"""Scheduler jobs with fixed clocks across week borders and DST, signed webhook delivery, and two schedulers at once."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+from datetime import date, datetime, timedelta, timezone
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import pytest
+from sqlalchemy import func, select
+
+from models import AuditEvent, ClaimLine, DeliveryAttempt, JobRun, OutboxMessage
+from schedules.delivery import deliver_outbox
+from schedules.jobs import Job, build_scheduler, job_table, minute, run_job
+from schedules.missed import detect_missed_tests
+from schedules.reminders import send_weekly_reminders
+from service import billing, config, db
+from tests import factories
+from tests.conftest import NOW, POSTGRES_URL
+
+NEW_YORK = ZoneInfo("America/New_York")
+SECRET = "test-webhook-secret"
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def utc(*args) -> datetime:
+    return datetime(*args, tzinfo=timezone.utc)
+
+
+def messages(app, kind: str | None = None) -> list[OutboxMessage]:
+    with app.app_context():
+        query = select(OutboxMessage).order_by(OutboxMessage.id)
+        if kind:
+            query = query.where(OutboxMessage.kind == kind)
+        return list(db.session().scalars(query))
+
+
+def run(app, job, now, **kwargs):
+    with app.app_context():
+        return job(db.session(), now, **kwargs)
+
+
+# --- weekly reminder ------------------------------------------------------------------------------------------
+
+
+def test_weekly_reminder_goes_out_at_9_local_on_sunday_across_the_dst_change(app, clinic):
+    factories.clear_for_home_testing(app, clinic.patient, date(2026, 2, 1), clinic.users["physician"], NOW)
+    # Sunday 2026-03-01, EST (UTC-5): 09:00 local is 14:00 UTC.
+    assert run(app, send_weekly_reminders, utc(2026, 3, 1, 13, 59))["queued"] == 0
+    assert run(app, send_weekly_reminders, utc(2026, 3, 1, 14, 0))["queued"] == 1
+    # Sunday 2026-03-08, clocks sprang forward at 02:00: 09:00 EDT is 13:00 UTC, an hour earlier in UTC.
+    assert run(app, send_weekly_reminders, utc(2026, 3, 8, 12, 59))["queued"] == 0
+    assert run(app, send_weekly_reminders, utc(2026, 3, 8, 13, 0))["queued"] == 1
+    # Later in the same week (Saturday 23:59 local, already Sunday in UTC): nothing more.
+    assert run(app, send_weekly_reminders, utc(2026, 3, 15, 3, 59))["queued"] == 0
+    keys = [m.dedupe_key for m in messages(app)]
+    pid = clinic.patient_id
+    assert keys == [f"reminder.weekly:{pid}:2026-03-01", f"reminder.weekly:{pid}:2026-03-08"]
+    first = messages(app)[0]
+    assert first.recipient_user_id == clinic.users["patient"].id
+    assert first.payload == {"patient_id": pid, "week": "2026-03-01", "due_at": "2026-03-01T09:00:00-05:00"}
+
+
+def test_weekly_reminder_day_and_time_are_configurable_and_follow_each_patients_zone(app, clinic):
+    physician = clinic.users["physician"]
+    pacific = factories.make_patient(app, clinic.users["admin"], physician, NOW, full_name="Paz Pacific",
+                                     time_zone="America/Los_Angeles")
+    for patient in (clinic.patient, pacific):
+        factories.clear_for_home_testing(app, patient, date(2026, 11, 1), physician, NOW)
+    # Monday 2026-11-23 18:30 UTC: 13:30 in New York, 10:30 in Los Angeles; reminder Mondays at 12:00 local.
+    assert run(app, send_weekly_reminders, utc(2026, 11, 23, 18, 30), weekday="monday",
+               at=datetime(2026, 1, 1, 12).time())["queued"] == 1
+    assert [m.patient_id for m in messages(app)] == [clinic.patient.id]
+    run(app, send_weekly_reminders, utc(2026, 11, 23, 20, 0), weekday="monday", at=datetime(2026, 1, 1, 12).time())
+    assert sorted(m.patient_id for m in messages(app)) == sorted([clinic.patient.id, pacific.id])
+
+
+def test_patients_not_cleared_or_past_their_end_of_care_get_no_reminder(app, clinic):
+    physician = clinic.users["physician"]
+    factories.clear_for_home_testing(app, clinic.patient, date(2026, 11, 1), physician, NOW)
+    with app.app_context():
+        session = db.session()
+        billing.discharge_patient(session, session.merge(clinic.patient), physician, "discharged",
+                                  date(2026, 11, 20), None, NOW)
+    assert run(app, send_weekly_reminders, utc(2026, 11, 22, 15))["queued"] == 0  # other_patient never cleared
+    assert messages(app) == []
+
+
+# --- missed tests ---------------------------------------------------------------------------------------------
+
+
+def missed_setup(app, clinic):
+    """Cleared from Sunday 2026-10-04: tests in the weeks of Oct 4 and Oct 25 (the latter on Saturday Oct 31 at
+    23:30 EDT, already Nov 1 in UTC and the night DST ends); weeks Oct 11 and Oct 18 missed; a failed strip is
+    the only result of the week of Nov 1."""
+    patient = clinic.patient
+    factories.clear_for_home_testing(app, patient, date(2026, 10, 4), clinic.users["physician"], NOW)
+    factories.make_result(app, patient, datetime(2026, 10, 6, 8, tzinfo=NEW_YORK))
+    factories.make_result(app, patient, datetime(2026, 10, 31, 23, 30, tzinfo=NEW_YORK))
+    factories.make_result(app, patient, datetime(2026, 11, 3, 8, tzinfo=NEW_YORK), qc_passed=False)
+
+
+def test_a_week_with_no_counted_test_reminds_the_patient_once_after_it_ends_locally(app, clinic):
+    missed_setup(app, clinic)
+    pid = clinic.patient_id
+    # Saturday Oct 17 23:30 EDT (Sunday in UTC): the week of Oct 11 is not over for the patient yet.
+    assert run(app, detect_missed_tests, utc(2026, 10, 18, 3, 30)) == {"reminded": 0, "alerted": 0, "conflicts": 0}
+    assert run(app, detect_missed_tests, utc(2026, 10, 18, 4, 30)) == {"reminded": 1, "alerted": 0, "conflicts": 0}
+    assert run(app, detect_missed_tests, utc(2026, 10, 18, 5, 30))["reminded"] == 0
+    [reminder] = messages(app)
+    assert (reminder.dedupe_key, reminder.kind) == (f"missed.week:{pid}:2026-10-11", "reminder.missed_test")
+    assert reminder.recipient_user_id == clinic.users["patient"].id
+
+
+def test_two_missed_weeks_in_a_row_alert_the_physician(app, clinic):
+    missed_setup(app, clinic)
+    pid = clinic.patient_id
+    run(app, detect_missed_tests, utc(2026, 10, 18, 4, 30))
+    assert run(app, detect_missed_tests, utc(2026, 10, 25, 5, 0)) == {"reminded": 1, "alerted": 1, "conflicts": 0}
+    [alert] = messages(app, "alert.missed_tests")
+    assert alert.dedupe_key == f"missed.two_weeks:{pid}:2026-10-18"
+    assert alert.recipient_user_id == clinic.users["physician"].id
+    assert alert.payload == {"patient_id": pid, "weeks": ["2026-10-11", "2026-10-18"]}
+    with app.app_context():
+        notes = list(db.session().scalars(select(AuditEvent).where(
+            AuditEvent.action == "patient.missed_tests.notify")))
+    assert [(n.actor_role, n.patient_id) for n in notes] == [("system", clinic.patient.public_id)]
+
+
+def test_missed_weeks_are_judged_in_local_weeks_across_the_end_of_dst(app, clinic):
+    missed_setup(app, clinic)
+    pid = clinic.patient_id
+    # Sunday Nov 1 01:00 EDT: the week of Oct 25 ended and its Saturday-night test counts there.
+    assert run(app, detect_missed_tests, utc(2026, 11, 1, 5, 0))["reminded"] == 0
+    # Sunday Nov 8 00:30 EST: the week of Nov 1 had only a failed strip: missed, but the week before was not.
+    assert run(app, detect_missed_tests, utc(2026, 11, 8, 5, 30)) == {"reminded": 1, "alerted": 0, "conflicts": 0}
+    assert [m.dedupe_key for m in messages(app)] == [f"missed.week:{pid}:2026-11-01"]
+
+
+def test_a_week_not_fully_cleared_is_never_missed(app, clinic):
+    factories.clear_for_home_testing(app, clinic.patient, date(2026, 11, 18), clinic.users["physician"], NOW)
+    assert run(app, detect_missed_tests, utc(2026, 11, 22, 6, 0))["reminded"] == 0
+    assert messages(app) == []
+
+
+# --- the job wrapper and the process --------------------------------------------------------------------------
+
+
+def test_a_claimed_period_runs_once_and_records_its_outcome(app, clinic):
+    calls = []
+    job = Job("test.job", lambda session, now: calls.append(now) or {"done": len(calls)}, minute, "interval",
+              {"minutes": 1})
+    factory = app.extensions["db_sessionmaker"]
+    assert run_job(factory, job, NOW) == {"done": 1}
+    assert run_job(factory, job, NOW + timedelta(seconds=30)) is None
+    assert run_job(factory, job, NOW + timedelta(minutes=1)) == {"done": 2}
+    with app.app_context():
+        runs = list(db.session().scalars(select(JobRun).order_by(JobRun.id)))
+    assert [(r.period, r.outcome) for r in runs] == [("2026-11-23T15:00", {"done": 1}), ("2026-11-23T15:01", {"done": 2})]
+
+
+def test_a_failing_job_records_its_error_and_does_not_raise(app):
+    def broken(session, now):
+        raise RuntimeError("boom")
+
+    outcome = run_job(app.extensions["db_sessionmaker"], Job("test.broken", broken, minute, "interval"), NOW)
+    assert outcome == {"error": "RuntimeError: boom"}
+
+
+def test_every_job_has_an_explicit_id_a_grace_time_in_minutes_and_coalesces(app):
+    cfg = config.from_environment()
+    scheduler = build_scheduler(app.extensions["db_sessionmaker"], job_table(cfg))
+    jobs = {job.id: job for job in scheduler.get_jobs()}
+    assert set(jobs) == {"reminders.weekly", "tests.missed", "claims.generate", "outbox.deliver"}
+    for job in jobs.values():
+        assert job.coalesce is True and job.misfire_grace_time >= 60 and job.max_instances == 1
+    assert not scheduler.running
+
+
+def test_python_m_schedules_once_runs_every_job_against_the_database(database_url, app):
+    env = {**os.environ, "INR_DATABASE_URL": database_url, "INR_AUTO_MIGRATE": "0", "INR_WEBHOOK_URL": ""}
+    done = subprocess.run([sys.executable, "-m", "schedules", "--once"], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    ran = [json.loads(line)["job"] for line in done.stdout.splitlines()]
+    assert ran == ["reminders.weekly", "tests.missed", "claims.generate", "outbox.deliver"]
+    with app.app_context():
+        assert db.session().scalar(select(func.count()).select_from(JobRun)) == 4
+
+
+# --- webhook delivery -----------------------------------------------------------------------------------------
+
+
+class Receiver:
+    """A real HTTP server on 127.0.0.1 that records what it is sent; started and stopped by the test."""
+
+    def __init__(self):
+        with socket.socket() as probe:
+            probe.bind(("127.0.0.1", 0))
+            self.port = probe.getsockname()[1]
+        self.url = f"http://127.0.0.1:{self.port}/hook"
+        self.received: list[tuple[dict, bytes]] = []
+        self.server = None
+
+    def start(self):
+        received = self.received
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(204)
+                self.end_headers()
+
+            def log_message(self, *_args):
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", self.port), Handler)
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def stop(self):
+        if self.server:
+            self.server.shutdown()
+            self.server.server_close()
+
+
+@pytest.fixture
+def receiver():
+    receiver = Receiver()
+    yield receiver
+    receiver.stop()
+
+
+def queue_reminders(app, clinic, count_patients: int = 1):
+    physician = clinic.users["physician"]
+    patients = [clinic.patient] + [
+        factories.make_patient(app, clinic.users["admin"], physician, NOW, full_name=f"Patient {i}")
+        for i in range(count_patients - 1)]
+    for patient in patients:
+        factories.clear_for_home_testing(app, patient, date(2026, 11, 1), physician, NOW)
+    run(app, send_weekly_reminders, NOW)
+    return patients
+
+
+def test_outbox_waits_while_the_receiver_is_down_and_everything_arrives_once_it_is_up(app, clinic, receiver):
+    queue_reminders(app, clinic, 3)
+    deliver = {"url": receiver.url, "secret": SECRET, "timeout": 2}
+    assert run(app, deliver_outbox, NOW, **deliver) == {"delivered": 0, "failed": 3}
+    receiver.start()
+    assert run(app, deliver_outbox, NOW + timedelta(seconds=30), **deliver) == {"delivered": 0, "failed": 0}  # back-off
+    assert run(app, deliver_outbox, NOW + timedelta(minutes=1), **deliver) == {"delivered": 3, "failed": 0}
+    assert run(app, deliver_outbox, NOW + timedelta(minutes=5), **deliver) == {"delivered": 0, "failed": 0}
+
+    sent = messages(app)
+    assert all(m.delivered_at == NOW + timedelta(minutes=1) and m.attempts == 2 for m in sent)
+    assert sorted(json.loads(body)["id"] for _, body in receiver.received) == sorted(str(m.public_id) for m in sent)
+    for headers, body in receiver.received:
+        expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
+        assert hmac.compare_digest(headers["x-inr-signature"], expected)
+        assert headers["x-inr-timestamp"] == str(int((NOW + timedelta(minutes=1)).timestamp()))
+        assert json.loads(body)["kind"] == "reminder.weekly_test"
+    with app.app_context():
+        attempts = list(db.session().scalars(select(DeliveryAttempt).order_by(DeliveryAttempt.id)))
+    assert [a.succeeded for a in attempts] == [False] * 3 + [True] * 3
+    assert all(a.status_code is None and a.error for a in attempts[:3])
+    assert all(a.status_code == 204 for a in attempts[3:])
+
+
+def test_failed_deliveries_back_off_exponentially(app, clinic, receiver):
+    queue_reminders(app, clinic)
+    deliver = {"url": receiver.url, "secret": SECRET, "timeout": 2}
+    when = NOW
+    gaps = []
+    for _ in range(4):
+        run(app, deliver_outbox, when, **deliver)
+        [message] = messages(app)
+        gaps.append(message.next_attempt_at - when)
+        when = message.next_attempt_at
+    assert gaps == [timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=4), timedelta(minutes=8)]
+
+
+def test_delivery_without_a_configured_webhook_keeps_messages_waiting(app, clinic):
+    queue_reminders(app, clinic)
+    outcome = run(app, deliver_outbox, NOW, url="", secret="")
+    assert outcome["delivered"] == 0 and "skipped" in outcome
+    assert [m.delivered_at for m in messages(app)] == [None]
+
+
+# --- two schedulers at once (PostgreSQL) ------------------------------------------------------------------------
+
+needs_postgres = pytest.mark.skipif(
+    not POSTGRES_URL, reason="two schedulers at once need PostgreSQL's row locks (set INR_TEST_DATABASE_URL)")
+
+
+def at_once(app, work, count: int = 2) -> list:
+    """Run `work(session)` in `count` threads, each with its own session and connection, released together."""
+    barrier = threading.Barrier(count)
+    outcomes: list = [None] * count
+    errors: list = []
+
+    def worker(i):
+        try:
+            with app.extensions["db_sessionmaker"]() as session:
+                barrier.wait(timeout=30)
+                outcomes[i] = work(session)
+        except Exception as exc:  # surfaced below: a thread's failure must fail the test
+            errors.append(exc)
+
+    threads = [threading.Thread(target=worker, args=(i,)) for i in range(count)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=120)
+    assert not errors, errors
+    return outcomes
+
+
+@pytest.mark.postgres
+@needs_postgres
+def test_two_schedulers_claim_the_same_period_once(app, clinic):
+    queue_reminders(app, clinic, 1)
+    job = Job("reminders.weekly", send_weekly_reminders, minute, "interval")
+    factory = app.extensions["db_sessionmaker"]
+    outcomes = at_once(app, lambda _session: run_job(factory, job, NOW + timedelta(hours=1)))
+    assert sorted(o is None for o in outcomes) == [False, True]
+
+
+@pytest.mark.postgres
+@needs_postgres
+def test_two_schedulers_running_the_jobs_together_produce_every_effect_exactly_once(app, clinic, receiver):
+    patients = []
+    physician = clinic.users["physician"]
+    for i in range(12):
+        patient = factories.make_patient(app, clinic.users["admin"], physician, NOW, full_name=f"Patient {i}")
+        factories.clear_for_home_testing(app, patient, date(2026, 10, 1), physician, NOW)
+        factories.make_training_event(app, patient, date(2026, 10, 2))
+        for k in range(4):
+            factories.make_result(app, patient, NOW - timedelta(weeks=5 - k))
+        patients.append(patient)
+    settings = billing.BillingSettings("1234567893", "Test Clinic")
+
+    # The job functions themselves, without the run claim: only the effects' own keys protect them here.
+    generated = at_once(app, lambda session: billing.generate_claims(session, NOW, settings), count=3)
+    reminded = at_once(app, lambda session: send_weekly_reminders(session, NOW), count=3)
+    missed = at_once(app, lambda session: detect_missed_tests(session, NOW), count=3)
+    assert sum(o["created"] for o in generated) == 12 * 2
+    assert sum(o["queued"] for o in reminded) == 12 and sum(o["reminded"] for o in missed) == 12
+    with app.app_context():
+        session = db.session()
+        keys = list(session.scalars(select(ClaimLine.claim_key)))
+        assert len(keys) == len(set(keys)) == 12 * 2  # 93792 and G0249 per patient
+        outbox_keys = list(session.scalars(select(OutboxMessage.dedupe_key)))
+        assert len(outbox_keys) == len(set(outbox_keys))
+        assert len([k for k in outbox_keys if k.startswith("reminder.weekly:")]) == 12
+
+    receiver.start()
+    deliver = {"url": receiver.url, "secret": SECRET, "timeout": 5}
+    outcomes = at_once(app, lambda session: deliver_outbox(session, NOW, **deliver), count=3)
+    assert sum(o["delivered"] for o in outcomes) == len(outbox_keys)
+    sent_ids = [json.loads(body)["id"] for _, body in receiver.received]
+    assert len(sent_ids) == len(set(sent_ids)) == len(outbox_keys)
+    with app.app_context():
+        assert db.session().scalar(select(func.count()).select_from(DeliveryAttempt)) == len(outbox_keys)
