@@ -15,3 +15,4 @@ __all__ = [
     "TargetRange", "User", "UTCDateTime",
 ]
 # Issue-specific models are imported below, one line each (training, alerts and reviews, claims).
+from models.alerts import Alert, AlertEvent, CoveringPhysician, InstructionAcknowledgement, Review, review_results

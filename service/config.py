@@ -30,6 +30,8 @@ def from_environment() -> dict:
         "CRITICAL_LOW": Decimal(_env("CRITICAL_LOW", "1.5")),
         "CRITICAL_HIGH": Decimal(_env("CRITICAL_HIGH", "5.0")),
         "CLOCK_SKEW_SECONDS": int(_env("CLOCK_SKEW_SECONDS", "300")),
+        # Rosendaal TTR does not interpolate across longer gaps (LOINC 72281-9).
+        "TTR_MAX_GAP_DAYS": int(_env("TTR_MAX_GAP_DAYS", "56")),
         "EMERGENCY_INSTRUCTIONS": _env(
             "EMERGENCY_INSTRUCTIONS",
             "Call the anticoagulation clinic now. If you have heavy bleeding, chest pain, trouble speaking "
