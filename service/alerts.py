@@ -70,8 +70,8 @@ def list_alerts(session: Session, user: User, filters: dict, now: datetime) -> A
     found = list(session.scalars(statement.order_by(_SEVERITY_ORDER, Alert.opened_at, Alert.id)
                                  .limit(filters["limit"]).offset(filters["offset"])))
     counts = {"critical": 0, "out_of_range": 0}
-    counts.update(dict(session.execute(select(Alert.severity, func.count()).select_from(
-        counted.with_only_columns(Alert.id, Alert.severity).subquery()).group_by("severity")).all()))
+    visible = counted.with_only_columns(Alert.id, Alert.severity).subquery()
+    counts.update(dict(session.execute(select(visible.c.severity, func.count()).group_by(visible.c.severity)).all()))
     audit.record(session, "alert.list", object_type="alert", detail={"count": len(found)}, now=now)
     session.commit()
     return AlertListing(found, counts)
