@@ -137,7 +137,8 @@ def test_a_covering_physician_may_review_and_coverage_can_be_cleared(client, cli
     cleared = client.put(url, json={"covering_physician_id": None}, headers=clinic.headers["admin"])
     assert cleared.json["covering_physician"] is None
     assert review(client, clinic, [result_id], who="other_physician").status_code == 404
-    self_cover = client.put(url, json={"covering_physician_id": clinic.id("physician")}, headers=clinic.headers["admin"])
+    self_cover = client.put(url, json={"covering_physician_id": clinic.id("physician")},
+                            headers=clinic.headers["admin"])
     assert self_cover.status_code == 422
     assert client.put(url, json={"covering_physician_id": None},
                       headers=clinic.headers["physician"]).status_code == 403

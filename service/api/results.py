@@ -41,7 +41,8 @@ class ResultIn(StrictSchema):
                                                                 validate.Regexp(_TEXT)])
     tested_by = fields.String(validate=validate.OneOf(["patient", "caregiver"]))
     caregiver_id = fields.UUID()
-    symptoms = fields.List(fields.String(validate=validate.OneOf(SYMPTOMS)), validate=validate.Length(max=len(SYMPTOMS)))
+    symptoms = fields.List(fields.String(validate=validate.OneOf(SYMPTOMS)),
+                           validate=validate.Length(max=len(SYMPTOMS)))
     symptom_note = fields.String(allow_none=True, validate=validate.Length(max=1000))
     missed_doses = StrictInteger(allow_none=True, validate=validate.Range(min=0, max=60))
 
