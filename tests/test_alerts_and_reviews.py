@@ -182,3 +182,26 @@ def test_every_alert_transition_is_audited(app, client, clinic):
         actions = set(db.session().scalars(select(AuditEvent.action).where(AuditEvent.object_id == alert_id)))
     assert actions == {"alert.open", "alert.acknowledge", "alert.resolve"}
     assert count(app, Alert, Alert.status == "resolved") == 1
+
+
+def test_reviews_and_their_links_cannot_be_changed_in_place(app, client, clinic):
+    import pytest
+    from sqlalchemy import text
+    from sqlalchemy.exc import DatabaseError
+
+    from models import Review
+    from service.db import AppendOnlyViolation
+
+    result_id = post(client, clinic, value=1.8).json["id"]
+    review(client, clinic, [result_id])
+    with app.app_context():
+        session = db.session()
+        session.scalar(select(Review)).interpretation = "rewritten"
+        with pytest.raises(AppendOnlyViolation):
+            session.flush()
+        session.rollback()
+        for statement in ("UPDATE reviews SET interpretation = 'x'", "DELETE FROM review_results",
+                          "UPDATE alert_events SET kind = 'x'"):
+            with pytest.raises(DatabaseError):
+                session.execute(text(statement))
+            session.rollback()
