@@ -72,6 +72,9 @@ def list_alerts(session: Session, user: User, filters: dict, now: datetime) -> A
     counts = {"critical": 0, "out_of_range": 0}
     visible = counted.with_only_columns(Alert.id, Alert.severity).subquery()
     counts.update(dict(session.execute(select(visible.c.severity, func.count()).group_by(visible.c.severity)).all()))
+    # One event per patient shown, so each patient's trail says who saw their alerts.
+    for patient_public_id in dict.fromkeys(alert.patient.public_id for alert in found):
+        audit.record(session, "alert.list", patient_id=patient_public_id, object_type="alert", now=now)
     audit.record(session, "alert.list", object_type="alert", detail={"count": len(found)}, now=now)
     session.commit()
     return AlertListing(found, counts)

@@ -156,6 +156,10 @@ def test_reviews_are_validated_and_limited_to_physicians(client, clinic):
                       weekly_doses={d: 5.001 for d in ("sunday", "monday", "tuesday", "wednesday", "thursday",
                                                        "friday", "saturday")})
     assert bad_dose.status_code == 422
+    huge = review(client, clinic, [mine], instruction_kind="new_dose",
+                  weekly_doses={d: 1e300 for d in ("sunday", "monday", "tuesday", "wednesday", "thursday",
+                                                   "friday", "saturday")})
+    assert huge.status_code == 422 and "weekly_doses" in huge.json["errors"]
     assert review(client, clinic, [mine], who="admin").status_code == 403
     assert review(client, clinic, [mine], who="trainer").status_code == 403
 

@@ -102,7 +102,7 @@ def test_meter_out_of_range_readings_are_stored_at_the_limit_with_a_comparator_a
 
 
 def test_values_the_meter_cannot_produce_are_refused_by_field(client, clinic):
-    for value in (0.7, 8.1, 2.55, "2.5", True, None):
+    for value in (0.7, 8.1, 2.55, "2.5", True, None, 1e300, -1e300, 10**40):
         response = post(client, clinic, value=value)
         assert response.status_code == 422, value
         assert "value" in response.json["errors"]

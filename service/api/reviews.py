@@ -32,7 +32,7 @@ class Milligrams(fields.Field):
             mg = Decimal(str(value))
         except InvalidOperation as exc:
             raise ValidationError("Not a valid number.") from exc
-        if not mg.is_finite() or mg != mg.quantize(Decimal("0.01")) or not Decimal(0) <= mg <= Decimal(50):
+        if not mg.is_finite() or not Decimal(0) <= mg <= Decimal(50) or mg != mg.quantize(Decimal("0.01")):
             raise ValidationError("A dose is 0 to 50 mg with at most two decimals.")
         return mg.quantize(Decimal("0.01"))
 
