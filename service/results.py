@@ -17,6 +17,7 @@ from service.clearance import clearance_periods
 from service.errors import Conflict, NotFound, invalid
 from service.patients import target_range_at
 from service.rules import flags
+from service.rules.billing_week import billing_week, week_bounds
 from service.rules.counting import CountDecision, ResultForCounting, count_weekly_tests
 
 READINGS = {"<0.8": ("<", flags.METER_LOW), ">8.0": (">", flags.METER_HIGH)}
@@ -206,11 +207,27 @@ def next_test_due(session: Session, patient: Patient, latest: InrResult | None) 
     return last_day + timedelta(days=7) if last_day else None
 
 
+def _same_weeks(session: Session, patient: Patient, chosen: list[InrResult]) -> list[InrResult]:
+    """The patient's results in the billing weeks of `chosen`: all that judging their count needs."""
+    if not chosen:
+        return []
+    zone = ZoneInfo(patient.time_zone)
+    weeks = {billing_week(r.measured_at, zone) for r in chosen}
+    start, end = week_bounds(min(weeks), zone)[0], week_bounds(max(weeks), zone)[1]
+    return list(session.scalars(select(InrResult).where(
+        InrResult.patient_id == patient.id, InrResult.measured_at >= start, InrResult.measured_at < end)
+        .order_by(InrResult.measured_at, InrResult.id)))
+
+
+def latest_result(session: Session, patient: Patient) -> InrResult | None:
+    return session.scalar(select(InrResult).where(InrResult.patient_id == patient.id)
+                          .order_by(InrResult.measured_at.desc(), InrResult.id.desc()).limit(1))
+
+
 def describe(session: Session, patient: Patient, chosen: list[InrResult], settings: ResultSettings) -> list[ResultView]:
-    """Views of `chosen` results of one patient (billing is judged over all the patient's results)."""
-    everything = patient_results(session, patient)
-    decisions = billing_decisions(session, patient, everything)
-    due = next_test_due(session, patient, everything[-1] if everything else None)
+    """Views of `chosen` results of one patient (billing is judged over every result of their weeks)."""
+    decisions = billing_decisions(session, patient, _same_weeks(session, patient, chosen))
+    due = next_test_due(session, patient, latest_result(session, patient))
     by_result = {a.result_id: a for a in session.scalars(
         select(Alert).where(Alert.result_id.in_([r.id for r in chosen])))} if chosen else {}
     views = []
