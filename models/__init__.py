@@ -17,3 +17,4 @@ __all__ = [
 # Issue-specific models are imported below, one line each (training, alerts and reviews, claims).
 import models.training  # noqa: E402,F401
 from models.claims import ClaimLine, ClaimLineEvent, PatientDischarge, SupplyIssue  # noqa: E402,F401
+from models.alerts import Alert, AlertEvent, CoveringPhysician, InstructionAcknowledgement, Review, review_results

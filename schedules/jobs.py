@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from models import JobRun
 from schedules.claims import generate_claims
 from schedules.delivery import deliver_outbox
+from schedules.escalation import escalate_overdue_alerts
 from schedules.missed import detect_missed_tests
 from schedules.reminders import WEEKDAYS, send_weekly_reminders
 from schedules.runs import claim_run, finish_run
@@ -72,10 +73,8 @@ def job_table(cfg: dict) -> list[Job]:
         Job("outbox.deliver", partial(deliver_outbox, url=cfg["WEBHOOK_URL"], secret=cfg["WEBHOOK_SECRET"],
                                       timeout=cfg["WEBHOOK_TIMEOUT_SECONDS"]),
             minute, "interval", {"minutes": 1}, misfire_grace_minutes=1),
-        # ---- alert escalation (issue 4) goes here: the lead adds, e.g. ----
-        # Job("alerts.escalate", escalate_overdue_alerts, minute, "interval", {"minutes": 1},
-        #     misfire_grace_minutes=1),   # from schedules.escalation import escalate_overdue_alerts
-        # ---- end alert escalation ----
+        # Unacknowledged alerts move up to the covering physician, then the practice, after per-severity delays.
+        Job("alerts.escalate", escalate_overdue_alerts, minute, "interval", {"minutes": 1}, misfire_grace_minutes=1),
     ]
 
 

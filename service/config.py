@@ -33,6 +33,8 @@ def from_environment() -> dict:
         # How far the trainee's meter may differ from the clinic's comparison INR at training (inclusive).
         "TRAINING_AGREEMENT_TOLERANCE": Decimal(_env("TRAINING_AGREEMENT_TOLERANCE", "0.5")),
         "CLOCK_SKEW_SECONDS": int(_env("CLOCK_SKEW_SECONDS", "300")),
+        # Rosendaal TTR does not interpolate across longer gaps (LOINC 72281-9).
+        "TTR_MAX_GAP_DAYS": int(_env("TTR_MAX_GAP_DAYS", "56")),
         "EMERGENCY_INSTRUCTIONS": _env(
             "EMERGENCY_INSTRUCTIONS",
             "Call the anticoagulation clinic now. If you have heavy bleeding, chest pain, trouble speaking "

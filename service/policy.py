@@ -15,27 +15,38 @@ from flask import current_app
 from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
-from models import CaregiverLink, Patient, User
+from models import CaregiverLink, CoveringPhysician, Patient, User
 from service import audit
 from service.errors import NotFound
 
 # What each role may do with a patient it can reach. "read": the core record; "read_clinical": results,
 # alerts, reviews, instructions; "report_result": post a home INR; "edit": demographics and indications;
 # "set_target": the target range (a physician's order); "link_caregiver"; "train": training records;
-# "read_training": training progress; "bill": claim lines; "order": the home-testing order and eligibility
-# facts (a physician's statements); "clear": decide home-testing clearance; "end_care": record discharge,
-# death or loss of coverage; "issue_supplies": record test supplies handed out.
+# "read_training": training progress; "bill": claim lines; "review": review results and instruct;
+# "acknowledge_alert": take ownership of an alert; "order": the home-testing order and eligibility facts
+# (a physician's statements); "clear": decide home-testing clearance; "end_care": record discharge, death
+# or loss of coverage; "issue_supplies": record test supplies handed out.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"read", "read_clinical", "edit", "link_caregiver", "train", "read_training", "bill",
-                        "report_result", "clear", "end_care", "issue_supplies"}),
+                        "report_result", "acknowledge_alert", "clear", "end_care", "issue_supplies"}),
     "physician": frozenset({"read", "read_clinical", "edit", "set_target", "link_caregiver", "train",
-                            "read_training", "report_result", "review", "order", "clear", "end_care",
-                            "issue_supplies"}),
+                            "read_training", "report_result", "review", "acknowledge_alert", "order", "clear",
+                            "end_care", "issue_supplies"}),
     "trainer": frozenset({"read", "link_caregiver", "train", "read_training", "issue_supplies"}),
     "biller": frozenset({"read", "bill"}),
     "patient": frozenset({"read", "read_clinical", "report_result", "read_training"}),
     "caregiver": frozenset({"read", "read_clinical", "report_result", "read_training"}),
 }
+
+
+# What a covering physician may do for a colleague's patients: see the results, take the alert, review.
+COVERING_ACTIONS = frozenset({"read", "read_clinical", "review", "acknowledge_alert"})
+
+
+def covers(session: Session, user: User, patient: Patient) -> bool:
+    """Whether `user` is the covering physician named for the patient's physician of record."""
+    return session.scalar(select(exists().where(CoveringPhysician.physician_id == patient.physician_id,
+                                                CoveringPhysician.covering_id == user.id))) or False
 
 
 def _active_link(user_id, patient_id, now: datetime):
@@ -63,7 +74,7 @@ def may(session: Session, user: User, patient: Patient, action: str, now: dateti
     if action not in PERMISSIONS.get(user.role, frozenset()):
         return False
     if user.role == "physician":
-        return patient.physician_id == user.id
+        return patient.physician_id == user.id or (action in COVERING_ACTIONS and covers(session, user, patient))
     if user.role == "patient":
         return patient.user_id == user.id
     if user.role == "caregiver":
@@ -80,6 +91,3 @@ def patient_for(session: Session, user: User, patient_id: uuid.UUID, action: str
         raise NotFound("patient")
     return patient
 
-
-def require_role_for_patient(user: User, action: str) -> bool:
-    return action in PERMISSIONS.get(user.role, frozenset())

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 
 from service import db, identity, patients
 
@@ -210,3 +211,41 @@ def make_claim_line(app, patient, now: datetime):
         billing.generate_claims(session, now, billing.BillingSettings("1234567893", "Test Clinic"),
                                 patient_ids=[patient.id])
         return session.scalar(select(ClaimLine).where(ClaimLine.patient_id == patient.id))
+
+
+def record_result(app, patient, actor, now: datetime, **fields):
+    """Store a result through the domain function the ingest route uses; returns the stored row."""
+    from service import results
+
+    data = {"client_id": f"factory-{now.isoformat()}-{fields.get('value', fields.get('reading'))}",
+            "value": Decimal("2.5"), "measured_at": now - timedelta(hours=1), "qc_passed": True}
+    data.update(fields)
+    if "reading" in fields:
+        data.pop("value", None)
+    with app.app_context():
+        session = db.session()
+        settings = results.ResultSettings.from_config(app.config)
+        result, _ = results.record_result(session, session.merge(patient), session.merge(actor), data, settings, now)
+        return result
+
+
+def make_review(app, patient, physician, result_ids, now: datetime, **fields):
+    from service import reviews
+
+    data = {"result_ids": list(result_ids), "interpretation": "Stable.", "instruction_kind": "keep_dose"}
+    data.update(fields)
+    with app.app_context():
+        session = db.session()
+        return reviews.create_review(session, session.merge(patient), session.merge(physician), data, now)
+
+
+def flagged_alert(app, clinic, now: datetime):
+    """An open alert on a low result of `clinic.patient` (entered as a phoned-in value by the physician)."""
+    from sqlalchemy import select
+
+    from models import Alert
+
+    result = record_result(app, clinic.patient, clinic.users["physician"], now, client_id="factory-alert",
+                           value=Decimal("1.8"))
+    with app.app_context():
+        return db.session().scalar(select(Alert).where(Alert.result_id == result.id))

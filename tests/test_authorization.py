@@ -34,11 +34,35 @@ def _training_session_id(app, clinic):
                                           app.config["FIXED_NOW"]).public_id)
 
 
+def _result_id(app, clinic):
+    return str(factories.record_result(app, clinic.patient, clinic.users["patient"], clinic_now(app),
+                                       client_id="authz-result").public_id)
+
+
+def _review_id(app, clinic):
+    result = factories.record_result(app, clinic.patient, clinic.users["patient"], clinic_now(app),
+                                     client_id="authz-reviewed")
+    return str(factories.make_review(app, clinic.patient, clinic.users["physician"], [result.public_id],
+                                     clinic_now(app)).public_id)
+
+
+def _alert_id(app, clinic):
+    return str(factories.flagged_alert(app, clinic, clinic_now(app)).public_id)
+
+
+def clinic_now(app):
+    return app.config["FIXED_NOW"]
+
+
 OBJECT_MAKERS = {
     "patient_id": lambda app, clinic: clinic.patient_id,
     "link_id": _link_id,
     "session_id": _training_session_id,
     "claim_id": lambda app, clinic: str(factories.make_claim_line(app, clinic.patient, NOW).public_id),
+    "result_id": _result_id,
+    "review_id": _review_id,
+    "alert_id": _alert_id,
+    "physician_id": lambda app, clinic: clinic.id("physician"),
 }
 
 

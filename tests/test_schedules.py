@@ -180,7 +180,7 @@ def test_every_job_has_an_explicit_id_a_grace_time_in_minutes_and_coalesces(app)
     cfg = config.from_environment()
     scheduler = build_scheduler(app.extensions["db_sessionmaker"], job_table(cfg))
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"reminders.weekly", "tests.missed", "claims.generate", "outbox.deliver"}
+    assert set(jobs) == {"reminders.weekly", "tests.missed", "claims.generate", "outbox.deliver", "alerts.escalate"}
     for job in jobs.values():
         assert job.coalesce is True and job.misfire_grace_time >= 60 and job.max_instances == 1
     assert not scheduler.running
@@ -192,9 +192,9 @@ def test_python_m_schedules_once_runs_every_job_against_the_database(database_ur
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
     ran = [json.loads(line)["job"] for line in done.stdout.splitlines()]
-    assert ran == ["reminders.weekly", "tests.missed", "claims.generate", "outbox.deliver"]
+    assert ran == ["reminders.weekly", "tests.missed", "claims.generate", "outbox.deliver", "alerts.escalate"]
     with app.app_context():
-        assert db.session().scalar(select(func.count()).select_from(JobRun)) == 4
+        assert db.session().scalar(select(func.count()).select_from(JobRun)) == len(ran)
 
 
 # --- webhook delivery -----------------------------------------------------------------------------------------

@@ -1,7 +1,7 @@
 """Claim ledger: claim lines and their status events, supply issues, patient discharges
 
 Revision ID: 0005
-Revises: 0003
+Revises: 0004
 """
 
 from alembic import op
@@ -11,7 +11,7 @@ from migrations.append_only import protect, unprotect
 
 
 revision = '0005'
-down_revision = '0003'
+down_revision = '0004'
 branch_labels = None
 depends_on = None
 

@@ -68,7 +68,7 @@ class AuditQuery(StrictSchema):
     since = fields.AwareDateTime()
     until = fields.AwareDateTime()
     limit = fields.Integer(load_default=100, validate=validate.Range(min=1, max=1000))
-    before_id = fields.Integer(validate=validate.Range(min=1, max=2**63 - 1))
+    before_id = fields.Integer(validate=validate.Range(min=1, max=2**31 - 1))
 
 
 class AuditEventOut(StrictSchema):

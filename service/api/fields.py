@@ -46,7 +46,8 @@ class Inr(fields.Field):
             number = Decimal(str(value))
         except InvalidOperation as exc:
             raise ValidationError("Not a valid number.") from exc
-        if not number.is_finite():
+        # Beyond any INR: refuse before quantize, which raises on numbers wider than the decimal context.
+        if not number.is_finite() or abs(number) >= 1000:
             raise ValidationError("Not a valid number.")
         if number != number.quantize(Decimal("0.1")):
             raise ValidationError("INR has one decimal place.")

@@ -1,0 +1,197 @@
+"""The alert aggregate: opening one alert per flagged result, acknowledging, resolving and escalating it."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import case, func, or_, select, update
+from sqlalchemy.orm import Session
+
+from models import Alert, AlertEvent, CoveringPhysician, InrResult, Patient, User
+from service import audit, outbox, policy
+from service.errors import Conflict, NotFound, invalid
+from service.rules.flags import InrFlag
+
+_SEVERITY_ORDER = case((Alert.severity == "critical", 0), else_=1)
+PRACTICE_LEVEL = 2  # level 1: the covering physician (or the practice when none); level 2: the practice
+
+
+def open_alert(session: Session, patient: Patient, result: InrResult, flag: InrFlag, now: datetime) -> Alert:
+    """Open the alert of a flagged result and queue the physician's notification, in the caller's transaction."""
+    alert = Alert(result_id=result.id, patient_id=patient.id, physician_id=patient.physician_id,
+                  severity=flag.severity, level=flag.level, opened_at=now, status="open", escalation_level=0)
+    session.add(alert)
+    session.flush()
+    _event(session, alert, "opened", None, now, {"severity": alert.severity, "level": alert.level})
+    outbox.enqueue(session, key=f"alert.opened:{alert.public_id}", kind="alert.opened", now=now,
+                   recipient_user_id=patient.physician_id, patient_id=patient.id,
+                   payload=_payload(alert, patient, result))
+    audit.record(session, "alert.open", patient_id=patient.public_id, object_type="alert",
+                 object_id=alert.public_id, detail={"severity": alert.severity}, now=now)
+    return alert
+
+
+def _payload(alert: Alert, patient: Patient, result: InrResult) -> dict:
+    # Identifiers and severity only: the receiver fetches details through the authenticated API.
+    return {"alert_id": str(alert.public_id), "patient_id": str(patient.public_id),
+            "result_id": str(result.public_id), "severity": alert.severity, "level": alert.level}
+
+
+def _event(session: Session, alert: Alert, kind: str, actor: User | None, now: datetime, detail=None) -> None:
+    session.add(AlertEvent(alert_id=alert.id, kind=kind, occurred_at=now, actor_id=actor.id if actor else None,
+                           detail=detail))
+
+
+def visible_alerts(user: User):
+    """Alerts a user may see: admins all; a physician their patients' and those escalated to them."""
+    statement = select(Alert).join(Patient, Patient.id == Alert.patient_id)
+    if user.role == "physician":
+        statement = statement.where(or_(Patient.physician_id == user.id, Alert.escalated_to_id == user.id))
+    return statement
+
+
+@dataclass(frozen=True)
+class AlertListing:
+    alerts: list[Alert]
+    counts: dict[str, int]
+
+
+def list_alerts(session: Session, user: User, filters: dict, now: datetime) -> AlertListing:
+    statement = visible_alerts(user)
+    if "physician_id" in filters:
+        statement = statement.join(User, User.id == Patient.physician_id).where(
+            User.public_id == filters["physician_id"])
+    statement = statement.where(Alert.status.in_(filters.get("status") or ["open"]))
+    counted = statement
+    if "severity" in filters:
+        statement = statement.where(Alert.severity == filters["severity"])
+    found = list(session.scalars(statement.order_by(_SEVERITY_ORDER, Alert.opened_at, Alert.id)
+                                 .limit(filters["limit"]).offset(filters["offset"])))
+    counts = {"critical": 0, "out_of_range": 0}
+    visible = counted.with_only_columns(Alert.id, Alert.severity).subquery()
+    counts.update(dict(session.execute(select(visible.c.severity, func.count()).group_by(visible.c.severity)).all()))
+    # One event per patient shown, so each patient's trail says who saw their alerts.
+    for patient_public_id in dict.fromkeys(alert.patient.public_id for alert in found):
+        audit.record(session, "alert.list", patient_id=patient_public_id, object_type="alert", now=now)
+    audit.record(session, "alert.list", object_type="alert", detail={"count": len(found)}, now=now)
+    session.commit()
+    return AlertListing(found, counts)
+
+
+def alert_for(session: Session, user: User, alert_id: uuid.UUID, action: str, now: datetime) -> Alert:
+    """Load an alert whose patient the caller may act on for `action`, or 404 (audited) like policy does."""
+    alert = session.scalar(select(Alert).where(Alert.public_id == alert_id))
+    if alert is None or not policy.may(session, user, alert.patient, action, now):
+        from flask import current_app
+
+        audit.record_alone(current_app.extensions["db_sessionmaker"], f"alert.{action}", outcome="refused",
+                           actor=user, patient_id=alert.patient.public_id if alert else None, object_type="alert",
+                           object_id=alert_id, now=now)
+        raise NotFound("alert")
+    return alert
+
+
+def acknowledge(session: Session, alert: Alert, actor: User, now: datetime) -> Alert:
+    """open -> acknowledged; a conditional update, so two physicians acknowledging at once both see one winner."""
+    changed = session.execute(update(Alert).where(Alert.id == alert.id, Alert.status == "open").values(
+        status="acknowledged", acknowledged_by_id=actor.id, acknowledged_at=now)).rowcount
+    if not changed:
+        session.rollback()
+        raise Conflict(f"This alert is already {session.get(Alert, alert.id).status}.")
+    _event(session, alert, "acknowledged", actor, now)
+    audit.record(session, "alert.acknowledge", patient_id=alert.patient.public_id, object_type="alert",
+                 object_id=alert.public_id, now=now)
+    session.commit()
+    session.refresh(alert)
+    return alert
+
+
+def resolve_for_review(session: Session, review, results: list[InrResult], actor: User, now: datetime) -> int:
+    """Resolve the unresolved alerts of reviewed results, in the review's transaction; returns how many."""
+    pending = list(session.scalars(select(Alert).where(Alert.result_id.in_([r.id for r in results]),
+                                                       Alert.status != "resolved")))
+    for alert in pending:
+        alert.status, alert.resolved_by_review_id, alert.resolved_at = "resolved", review.id, now
+        _event(session, alert, "resolved", actor, now, {"review_id": str(review.public_id)})
+        audit.record(session, "alert.resolve", patient_id=review.patient.public_id, object_type="alert",
+                     object_id=alert.public_id, detail={"review_id": str(review.public_id)}, now=now)
+    return len(pending)
+
+
+def covering_physician_of(session: Session, physician_id: int) -> User | None:
+    return session.scalar(select(User).join(CoveringPhysician, CoveringPhysician.covering_id == User.id).where(
+        CoveringPhysician.physician_id == physician_id, User.active.is_(True)))
+
+
+def set_covering(session: Session, physician: User, covering_id: uuid.UUID | None, actor: User,
+                 now: datetime) -> User | None:
+    """Name (or clear, with None) the physician who covers `physician`'s alerts."""
+    row = session.scalar(select(CoveringPhysician).where(CoveringPhysician.physician_id == physician.id))
+    covering = None
+    if covering_id is not None:
+        covering = session.scalar(select(User).where(User.public_id == covering_id, User.role == "physician",
+                                                     User.active.is_(True)))
+        if covering is None or covering.id == physician.id:
+            raise invalid({"covering_physician_id": ["Another active physician's id is required."]})
+    if covering is None and row is not None:
+        session.delete(row)
+    elif covering is not None and row is None:
+        session.add(CoveringPhysician(physician_id=physician.id, covering_id=covering.id, set_by_id=actor.id,
+                                      set_at=now))
+    elif covering is not None:
+        row.covering_id, row.set_by_id, row.set_at = covering.id, actor.id, now
+    audit.record(session, "physician.covering.set", object_type="user", object_id=physician.public_id,
+                 detail={"covering_physician_id": str(covering.public_id) if covering else None}, now=now)
+    session.commit()
+    return covering
+
+
+def physician(session: Session, physician_id: uuid.UUID) -> User | None:
+    return session.scalar(select(User).where(User.public_id == physician_id, User.role == "physician"))
+
+
+@dataclass(frozen=True)
+class EscalationDelays:
+    critical: timedelta
+    out_of_range: timedelta
+
+    def of(self, severity: str) -> timedelta:
+        return self.critical if severity == "critical" else self.out_of_range
+
+
+def escalate_due(session: Session, now: datetime, delays: EscalationDelays) -> list[tuple[str, int]]:
+    """Escalate each open, unacknowledged alert whose current level has waited past its delay, one level.
+
+    The UPDATE is conditional on the level read, so of two processes escalating together only one wins;
+    the outbox key carries the level, so a message can never be queued twice for the same step.
+    """
+    escalated = []
+    candidates = list(session.scalars(select(Alert).where(Alert.status == "open",
+                                                          Alert.escalation_level < PRACTICE_LEVEL)
+                                      .order_by(Alert.opened_at, Alert.id)))
+    for alert in candidates:
+        waited_since = alert.escalated_at or alert.opened_at
+        if now - waited_since < delays.of(alert.severity):
+            continue
+        old_level = alert.escalation_level
+        covering = covering_physician_of(session, alert.patient.physician_id) if old_level == 0 else None
+        new_level = 1 if covering is not None else PRACTICE_LEVEL
+        changed = session.execute(update(Alert).where(
+            Alert.id == alert.id, Alert.status == "open", Alert.escalation_level == old_level).values(
+            escalation_level=new_level, escalated_at=now, escalated_to_id=covering.id if covering else None)).rowcount
+        if not changed:
+            session.rollback()
+            continue
+        target = "covering_physician" if covering else "practice"
+        _event(session, alert, "escalated", None, now, {"level": new_level, "to": target})
+        outbox.enqueue(session, key=f"alert.escalated:{alert.public_id}:{new_level}", kind="alert.escalated",
+                       now=now, recipient_user_id=covering.id if covering else None, patient_id=alert.patient_id,
+                       payload={**_payload(alert, alert.patient, alert.result), "escalation_level": new_level,
+                                "to": target})
+        audit.record(session, "alert.escalate", patient_id=alert.patient.public_id, object_type="alert",
+                     object_id=alert.public_id, detail={"level": new_level, "to": target}, now=now)
+        session.commit()
+        escalated.append((str(alert.public_id), new_level))
+    return escalated

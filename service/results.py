@@ -1,0 +1,242 @@
+"""The result aggregate: recording home INR results once (idempotent by client id), and describing them."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import exists, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models import Alert, CaregiverLink, InrResult, Patient, Review, User
+from service import alerts, audit
+from service.clearance import clearance_periods
+from service.errors import Conflict, NotFound, invalid
+from service.patients import target_range_at
+from service.rules import flags
+from service.rules.billing_week import billing_week, week_bounds
+from service.rules.counting import CountDecision, ResultForCounting, count_weekly_tests
+
+READINGS = {"<0.8": ("<", flags.METER_LOW), ">8.0": (">", flags.METER_HIGH)}
+_CONTENT = ("value", "comparator", "measured_at", "measured_utc_offset_minutes", "meter_serial", "strip_lot",
+            "qc_passed", "meter_error_code", "tested_by", "tested_by_caregiver_id", "symptoms", "symptom_note",
+            "missed_doses")
+
+
+@dataclass(frozen=True)
+class ResultSettings:
+    """The clinic-tuned values results depend on (from the app config, or given by a job or test)."""
+
+    thresholds: flags.CriticalThresholds
+    clock_skew: timedelta
+    emergency_instructions: str
+
+    @classmethod
+    def from_config(cls, config) -> ResultSettings:
+        return cls(flags.CriticalThresholds(config["CRITICAL_LOW"], config["CRITICAL_HIGH"]),
+                   timedelta(seconds=config["CLOCK_SKEW_SECONDS"]), config["EMERGENCY_INSTRUCTIONS"])
+
+
+@dataclass(frozen=True)
+class ResultView:
+    """A stored result with what is derived from it: flag, alert, billing count, next test and message."""
+
+    result: InrResult
+    flag: flags.InrFlag
+    alert: Alert | None
+    billing: CountDecision
+    next_test_due: date | None
+    message: str
+
+
+def flag_of(patient: Patient, result: InrResult, settings: ResultSettings) -> flags.InrFlag:
+    in_force = target_range_at(patient, result.measured_at)
+    return flags.flag_inr(Decimal(result.value), result.comparator,
+                          flags.TargetRange(Decimal(in_force.low), Decimal(in_force.high)), settings.thresholds,
+                          flagged_symptoms(result.symptoms or [], result.symptom_note))
+
+
+def flagged_symptoms(symptoms: list[str], note: str | None) -> list[str]:
+    # A symptom described only in free text is still a reported symptom: it must escalate, not be lost.
+    return list(symptoms) if symptoms or not note else ["other"]
+
+
+def _content(session: Session, patient: Patient, actor: User, data: dict, settings: ResultSettings,
+             now: datetime) -> dict:
+    """The stored columns for `data`, or a 422 naming the field."""
+    if ("value" in data) == ("reading" in data):
+        raise invalid({"value": ["Send either value or reading (\"<0.8\" or \">8.0\"), not both."]})
+    if "reading" in data:
+        comparator, value = READINGS[data["reading"]]
+    else:
+        comparator, value = None, data["value"]
+    measured_at = data["measured_at"]
+    if measured_at.astimezone(timezone.utc) > now + settings.clock_skew:
+        raise invalid({"measured_at": ["Must not be in the future."]})
+    tested_by, caregiver = _tester(session, patient, actor, data, now)
+    return {
+        "value": value, "comparator": comparator, "measured_at": measured_at.astimezone(timezone.utc),
+        "measured_utc_offset_minutes": int(measured_at.utcoffset().total_seconds() // 60),
+        "meter_serial": data.get("meter_serial"), "strip_lot": data.get("strip_lot"),
+        "qc_passed": data["qc_passed"], "meter_error_code": data.get("meter_error_code"),
+        "tested_by": tested_by, "tested_by_caregiver_id": caregiver.id if caregiver else None,
+        "symptoms": list(data.get("symptoms", [])), "symptom_note": data.get("symptom_note"),
+        "missed_doses": data.get("missed_doses"),
+    }
+
+
+def _tester(session: Session, patient: Patient, actor: User, data: dict, now: datetime):
+    """Who tested: a caregiver calling records themselves; anyone else names the linked caregiver."""
+    tested_by = data.get("tested_by", "caregiver" if actor.role == "caregiver" else "patient")
+    caregiver_id = data.get("caregiver_id")
+    if tested_by == "patient":
+        if caregiver_id is not None:
+            raise invalid({"caregiver_id": ["Only for a result tested by a caregiver."]})
+        return tested_by, None
+    if actor.role == "caregiver":
+        if caregiver_id is not None and caregiver_id != actor.public_id:
+            raise invalid({"caregiver_id": ["A caregiver records results they tested themselves."]})
+        return tested_by, actor
+    if caregiver_id is None:
+        raise invalid({"caregiver_id": ["Required when tested_by is caregiver."]})
+    caregiver = session.scalar(select(User).join(CaregiverLink, CaregiverLink.caregiver_id == User.id).where(
+        User.public_id == caregiver_id, CaregiverLink.patient_id == patient.id, CaregiverLink.starts_at <= now,
+        (CaregiverLink.ends_at.is_(None)) | (CaregiverLink.ends_at > now)))
+    if caregiver is None:
+        raise invalid({"caregiver_id": ["No caregiver with this id is linked to the patient."]})
+    return tested_by, caregiver
+
+
+def _stored(session: Session, patient: Patient, client_id: str) -> InrResult | None:
+    return session.scalar(select(InrResult).where(InrResult.patient_id == patient.id,
+                                                  InrResult.client_id == client_id))
+
+
+def _same(stored: InrResult, content: dict) -> bool:
+    def normal(name, value):
+        if name == "value":
+            return Decimal(value).quantize(Decimal("0.1"))
+        if name == "measured_at":
+            return value.astimezone(timezone.utc)
+        return value
+
+    return all(normal(name, getattr(stored, name)) == normal(name, content[name]) for name in _CONTENT)
+
+
+def record_result(session: Session, patient: Patient, actor: User, data: dict, settings: ResultSettings,
+                  now: datetime) -> tuple[InrResult, bool]:
+    """Store a result and open its alert, once per (patient, client id); returns (result, created).
+
+    A retry with the same content returns the stored row; with different content it is a 409, never an
+    overwrite. Two copies arriving together both try the insert; the loser's unique-constraint error is
+    turned into the same replay answer.
+    """
+    content = _content(session, patient, actor, data, settings, now)
+    client_id = data["client_id"]
+    stored = _stored(session, patient, client_id)
+    if stored is not None:
+        return _replay(session, patient, stored, content, now), False
+    try:
+        result = InrResult(patient_id=patient.id, client_id=client_id, source=_source(actor), entered_by_id=actor.id,
+                           received_at=now, **content)
+        session.add(result)
+        session.flush()
+        flag = flag_of(patient, result, settings)
+        if flag.needs_alert:
+            alerts.open_alert(session, patient, result, flag, now)
+        audit.record(session, "result.create", patient_id=patient.public_id, object_type="inr_result",
+                     object_id=result.public_id, detail={"source": result.source, "level": flag.level}, now=now)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        stored = _stored(session, patient, client_id)
+        if stored is None:
+            raise
+        return _replay(session, patient, stored, content, now), False
+    return result, True
+
+
+def _source(actor: User) -> str:
+    # Staff never test at home: a value they enter is one the patient reported by phone.
+    return "app" if actor.role in ("patient", "caregiver") else "phone"
+
+
+def _replay(session: Session, patient: Patient, stored: InrResult, content: dict, now: datetime) -> InrResult:
+    if not _same(stored, content):
+        raise Conflict("A different result is already stored under this client_id.",
+                       errors={"client_id": ["Already used for a result with different content."]})
+    audit.record(session, "result.replay", patient_id=patient.public_id, object_type="inr_result",
+                 object_id=stored.public_id, now=now)
+    session.commit()
+    return stored
+
+
+def patient_results(session: Session, patient: Patient) -> list[InrResult]:
+    return list(session.scalars(select(InrResult).where(InrResult.patient_id == patient.id)
+                                .order_by(InrResult.measured_at, InrResult.id)))
+
+
+def result_of(session: Session, patient: Patient, result_id) -> InrResult:
+    result = session.scalar(select(InrResult).where(InrResult.public_id == result_id,
+                                                    InrResult.patient_id == patient.id))
+    if result is None:
+        raise NotFound("result")
+    return result
+
+
+def billing_decisions(session: Session, patient: Patient, results: list[InrResult]) -> dict[int, CountDecision]:
+    """Whether each result counts for billing, judged against all of the patient's results (not stored)."""
+    superseded = set(session.scalars(select(InrResult.supersedes_id).where(
+        InrResult.patient_id == patient.id, InrResult.supersedes_id.is_not(None))))
+    counted = [ResultForCounting(str(r.id), r.measured_at, r.qc_passed, r.meter_error_code, r.source == "phone",
+                                 r.id in superseded) for r in results]
+    decisions = count_weekly_tests(counted, clearance_periods(session, patient), ZoneInfo(patient.time_zone))
+    return {int(d.result_id): d for d in decisions}
+
+
+def next_test_due(session: Session, patient: Patient, latest: InrResult | None) -> date | None:
+    """The latest review's next test date while it is still ahead of the last result, else a week after it."""
+    review = session.scalar(select(Review).where(Review.patient_id == patient.id, Review.next_test_date.is_not(None))
+                            .order_by(Review.reviewed_at.desc(), Review.id.desc()).limit(1))
+    last_day = latest.measured_at.astimezone(ZoneInfo(patient.time_zone)).date() if latest else None
+    if review is not None and (last_day is None or review.next_test_date > last_day):
+        return review.next_test_date
+    return last_day + timedelta(days=7) if last_day else None
+
+
+def _same_weeks(session: Session, patient: Patient, chosen: list[InrResult]) -> list[InrResult]:
+    """The patient's results in the billing weeks of `chosen`: all that judging their count needs."""
+    if not chosen:
+        return []
+    zone = ZoneInfo(patient.time_zone)
+    weeks = {billing_week(r.measured_at, zone) for r in chosen}
+    start, end = week_bounds(min(weeks), zone)[0], week_bounds(max(weeks), zone)[1]
+    return list(session.scalars(select(InrResult).where(
+        InrResult.patient_id == patient.id, InrResult.measured_at >= start, InrResult.measured_at < end)
+        .order_by(InrResult.measured_at, InrResult.id)))
+
+
+def latest_result(session: Session, patient: Patient) -> InrResult | None:
+    return session.scalar(select(InrResult).where(InrResult.patient_id == patient.id)
+                          .order_by(InrResult.measured_at.desc(), InrResult.id.desc()).limit(1))
+
+
+def describe(session: Session, patient: Patient, chosen: list[InrResult], settings: ResultSettings) -> list[ResultView]:
+    """Views of `chosen` results of one patient (billing is judged over every result of their weeks)."""
+    decisions = billing_decisions(session, patient, _same_weeks(session, patient, chosen))
+    due = next_test_due(session, patient, latest_result(session, patient))
+    by_result = {a.result_id: a for a in session.scalars(
+        select(Alert).where(Alert.result_id.in_([r.id for r in chosen])))} if chosen else {}
+    views = []
+    for result in chosen:
+        flag = flag_of(patient, result, settings)
+        views.append(ResultView(result, flag, by_result.get(result.id), decisions[result.id], due,
+                                flags.patient_message(flag, due, settings.emergency_instructions)))
+    return views
+
+
+def has_results(session: Session, patient: Patient) -> bool:
+    return session.scalar(select(exists().where(InrResult.patient_id == patient.id))) or False

@@ -1,0 +1,90 @@
+"""The review aggregate: a physician's interpretation and instructions, its billable event, and the
+acknowledgements of the patient and caregivers."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from models import BillableEvent, InrResult, InstructionAcknowledgement, Patient, Review, User
+from service import alerts, audit
+from service.errors import NotFound, invalid
+
+REVIEW_CODE = "93793"  # anticoagulant management; "at most once per day" is the billing ledger's rule
+
+
+def create_review(session: Session, patient: Patient, physician: User, data: dict, now: datetime) -> Review:
+    """Record the review, resolve the alerts of the reviewed results and emit its billable event, at once."""
+    results = list(session.scalars(select(InrResult).where(InrResult.patient_id == patient.id,
+                                                           InrResult.public_id.in_(data["result_ids"]))))
+    found = {r.public_id for r in results}
+    missing = [str(i) for i in data["result_ids"] if i not in found]
+    if missing:
+        raise invalid({"result_ids": [f"Not results of this patient: {', '.join(missing)}."]})
+    local_today = now.astimezone(ZoneInfo(patient.time_zone)).date()
+    if data.get("next_test_date") is not None and data["next_test_date"] < local_today:
+        raise invalid({"next_test_date": ["Must not be in the past."]})
+    review = Review(patient=patient, physician=physician, reviewed_at=now, interpretation=data["interpretation"],
+                    instruction_kind=data["instruction_kind"], dose_text=data.get("dose_text"),
+                    weekly_doses={day: str(mg) for day, mg in data["weekly_doses"].items()}
+                    if data.get("weekly_doses") else None,
+                    hold_days=data.get("hold_days"), next_test_date=data.get("next_test_date"), results=results)
+    session.add(review)
+    session.flush()
+    resolved = alerts.resolve_for_review(session, review, results, physician, now)
+    session.add(BillableEvent(
+        event_key=f"review:{review.public_id}", patient_id=patient.id, kind="result_review", code=REVIEW_CODE,
+        service_date=local_today, occurred_at=now, rendering_provider_id=physician.id, source_type="review",
+        source_id=str(review.public_id), result_ids=[str(r.public_id) for r in results]))
+    audit.record(session, "review.create", patient_id=patient.public_id, object_type="review",
+                 object_id=review.public_id, detail={"results": len(results), "alerts_resolved": resolved}, now=now)
+    session.commit()
+    return review
+
+
+def current_instructions(session: Session, patient: Patient) -> Review | None:
+    return session.scalar(select(Review).where(Review.patient_id == patient.id)
+                          .order_by(Review.reviewed_at.desc(), Review.id.desc()).limit(1))
+
+
+def acknowledgements(session: Session, review: Review) -> list[InstructionAcknowledgement]:
+    return list(session.scalars(select(InstructionAcknowledgement).where(
+        InstructionAcknowledgement.review_id == review.id).order_by(InstructionAcknowledgement.acknowledged_at)))
+
+
+def review_of(session: Session, patient: Patient, review_id: uuid.UUID) -> Review:
+    review = session.scalar(select(Review).where(Review.public_id == review_id, Review.patient_id == patient.id))
+    if review is None:
+        raise NotFound("review")
+    return review
+
+
+def acknowledge(session: Session, patient: Patient, review: Review, user: User,
+                now: datetime) -> tuple[InstructionAcknowledgement, bool]:
+    """Record that `user` read the instructions; acknowledging again returns the first acknowledgement."""
+    def stored():
+        return session.scalar(select(InstructionAcknowledgement).where(
+            InstructionAcknowledgement.review_id == review.id, InstructionAcknowledgement.user_id == user.id))
+
+    existing = stored()
+    if existing is not None:
+        return existing, False
+    try:
+        ack = InstructionAcknowledgement(review_id=review.id, user_id=user.id, acknowledged_at=now)
+        session.add(ack)
+        session.flush()
+        audit.record(session, "instructions.acknowledge", patient_id=patient.public_id, object_type="review",
+                     object_id=review.public_id, now=now)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        existing = stored()
+        if existing is None:
+            raise
+        return existing, False
+    return ack, True

@@ -1,0 +1,109 @@
+"""What a physician sees at a glance: a patient's latest INR, trend, TTR, adherence; a panel's TTR."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from decimal import Decimal
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from models import Alert, InrResult, Patient, User
+from service import audit, results as results_domain
+from service.clearance import clearance_periods
+from service.rules.billing_week import billing_week, weeks_between
+from service.rules.ttr import RangePeriod, Ttr, TtrPoint, panel_ttr, time_in_therapeutic_range
+
+
+@dataclass(frozen=True)
+class Adherence:
+    since: date | None
+    weeks_expected: int
+    weeks_tested: int
+
+    @property
+    def percent(self) -> float | None:
+        return 100 * self.weeks_tested / self.weeks_expected if self.weeks_expected else None
+
+
+@dataclass(frozen=True)
+class Summary:
+    latest: results_domain.ResultView | None
+    trend: list[results_domain.ResultView]
+    window_start: datetime
+    window_end: datetime
+    ttr: Ttr
+    adherence: Adherence
+    next_test_due: date | None
+    open_alerts: int
+
+
+def patient_ttr(patient: Patient, results: list[InrResult], start: datetime, end: datetime,
+                max_gap_days: int) -> Ttr:
+    ranges = [RangePeriod(r.effective_from, Decimal(r.low), Decimal(r.high)) for r in patient.target_ranges]
+    points = [TtrPoint(r.measured_at, Decimal(r.value)) for r in results]
+    return time_in_therapeutic_range(points, ranges, start, end, max_gap_days)
+
+
+def adherence(session: Session, patient: Patient, results: list[InrResult], now: datetime) -> Adherence:
+    """Weeks with a test out of weeks expected, from the week of clearance (or of the first result).
+
+    The current week is expected only once it has a test: it is not missed while it is still running.
+    """
+    zone = ZoneInfo(patient.time_zone)
+    periods = clearance_periods(session, patient)
+    if periods:
+        since = periods[0].start
+    elif results:
+        since = results[0].measured_at.astimezone(zone).date()
+    else:
+        return Adherence(None, 0, 0)
+    first_week = billing_week(datetime.combine(since, time(12), tzinfo=zone), zone)
+    this_week = billing_week(now, zone)
+    tested = {billing_week(r.measured_at, zone) for r in results} & set(weeks_between(first_week, this_week))
+    expected = len(weeks_between(first_week, this_week)) - (0 if this_week in tested else 1)
+    return Adherence(since, max(expected, 0), len(tested))
+
+
+def patient_summary(session: Session, patient: Patient, settings: results_domain.ResultSettings, now: datetime,
+                    window_days: int, trend_size: int, max_gap_days: int) -> Summary:
+    everything = results_domain.patient_results(session, patient)
+    recent = everything[-trend_size:]
+    views = results_domain.describe(session, patient, recent, settings)
+    start = now - timedelta(days=window_days)
+    open_alerts = session.scalar(select(func.count()).select_from(Alert).where(
+        Alert.patient_id == patient.id, Alert.status != "resolved")) or 0
+    summary = Summary(
+        latest=views[-1] if views else None, trend=views, window_start=start, window_end=now,
+        ttr=patient_ttr(patient, everything, start, now, max_gap_days),
+        adherence=adherence(session, patient, everything, now),
+        next_test_due=results_domain.next_test_due(session, patient, everything[-1] if everything else None),
+        open_alerts=open_alerts)
+    audit.record(session, "patient.summary.read", patient_id=patient.public_id, object_type="patient",
+                 object_id=patient.public_id, now=now)
+    session.commit()
+    return summary
+
+
+@dataclass(frozen=True)
+class PanelTtr:
+    window_start: datetime
+    window_end: datetime
+    panel: Ttr
+    patients: list[tuple[Patient, Ttr]]
+
+
+def physician_panel_ttr(session: Session, physician: User, now: datetime, window_days: int,
+                        max_gap_days: int) -> PanelTtr:
+    start = now - timedelta(days=window_days)
+    patients = list(session.scalars(select(Patient).where(Patient.physician_id == physician.id)
+                                    .order_by(Patient.full_name, Patient.id)))
+    per_patient = [(p, patient_ttr(p, results_domain.patient_results(session, p), start, now, max_gap_days))
+                   for p in patients]
+    for patient, _ttr in per_patient:  # each patient's results were read: each gets its audit event
+        audit.record(session, "physician.panel_ttr.read", patient_id=patient.public_id, object_type="user",
+                     object_id=physician.public_id, now=now)
+    session.commit()
+    return PanelTtr(start, now, panel_ttr({p.id: ttr for p, ttr in per_patient}), per_patient)

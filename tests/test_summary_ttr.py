@@ -1,0 +1,105 @@
+"""Patient summary and panel TTR through the API, against hand-worked Rosendaal examples."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from decimal import Decimal
+
+import pytest
+
+from models import Patient
+from service import db, patients
+from tests import factories
+from tests.conftest import NOW
+from tests.test_alerts_and_reviews import review
+from tests.test_results import clear, post
+
+
+def patient_with(app, clinic, name, created_days_ago, results, range_changes=()):
+    """A patient of `clinic`'s physician, created days ago, with results (days ago, value) and range changes."""
+    created = NOW - timedelta(days=created_days_ago)
+    patient = factories.make_patient(app, clinic.users["admin"], clinic.users["physician"], created, full_name=name)
+    for days_ago, low, high in range_changes:
+        with app.app_context():
+            session = db.session()
+            patients.set_target_range(session, session.merge(patient), session.merge(clinic.users["physician"]),
+                                      Decimal(low), Decimal(high), "changed", NOW - timedelta(days=days_ago))
+    with app.app_context():  # a fresh copy: the one above still holds the range list as first created
+        patient = db.session().get(Patient, patient.id)
+        assert patient.target_ranges and patient.user is None
+    for days_ago, value in results:
+        factories.record_result(app, patient, clinic.users["physician"], NOW, client_id=f"{name}-{days_ago}",
+                                value=Decimal(value), measured_at=NOW - timedelta(days=days_ago))
+    return patient
+
+
+def summary(client, clinic, patient, **query):
+    response = client.get(f"/patients/{patient.public_id}/summary", query_string=query,
+                          headers=clinic.headers["physician"])
+    assert response.status_code == 200, response.json
+    return response.json
+
+
+def test_ttr_evaluates_each_day_against_the_range_then_in_force(app, client, clinic):
+    # 2.0 -> 4.0 over ten days. Days 0-5 (INR 2.0 -> 3.0) fall under 2.0-3.0: all five in range. The range
+    # becomes 2.5-3.5 on day 5; days 5-10 (3.0 -> 4.0) are in range until INR 3.5, i.e. 2.5 days. 7.5 / 10.
+    patient = patient_with(app, clinic, "Range Change", 30, [(20, "2.0"), (10, "4.0")], [(15, "2.5", "3.5")])
+    ttr = summary(client, clinic, patient)["ttr"]
+    assert ttr == {"percent": pytest.approx(75.0), "days_in_range": pytest.approx(7.5), "days_total": 10.0}
+
+
+def test_ttr_does_not_interpolate_across_a_gap_longer_than_56_days(app, client, clinic):
+    # 85 -> 25 days ago is a 60-day gap: skipped. 25 -> 15 days ago runs 2.5 -> 3.5, in range up to 3.0: 5 of 10.
+    patient = patient_with(app, clinic, "Long Gap", 100, [(85, "2.5"), (25, "2.5"), (15, "3.5")])
+    ttr = summary(client, clinic, patient)["ttr"]
+    assert ttr == {"percent": pytest.approx(50.0), "days_in_range": pytest.approx(5.0), "days_total": 10.0}
+    # A 20-day window keeps only days 20 -> 15 ago, where the INR runs 3.0 -> 3.5: in range at one instant only.
+    narrow = summary(client, clinic, patient, window_days=20)["ttr"]
+    assert narrow == {"percent": 0.0, "days_in_range": 0.0, "days_total": 5.0}
+
+
+def test_the_gap_limit_is_configurable(app, client, clinic):
+    app.config["TTR_MAX_GAP_DAYS"] = 70
+    patient = patient_with(app, clinic, "Long Gap", 100, [(85, "2.5"), (25, "2.5"), (15, "3.5")])
+    assert summary(client, clinic, patient)["ttr"]["days_total"] == 70.0
+
+
+def test_panel_ttr_weights_patients_by_interpolated_days(app, client, clinic):
+    patient_with(app, clinic, "Range Change", 30, [(20, "2.0"), (10, "4.0")], [(15, "2.5", "3.5")])
+    patient_with(app, clinic, "Long Gap", 100, [(85, "2.5"), (25, "2.5"), (15, "3.5")])
+    url = f"/physicians/{clinic.id('physician')}/panel-ttr"
+    panel = client.get(url, headers=clinic.headers["physician"]).json
+    assert panel["panel"] == {"percent": pytest.approx(62.5), "days_in_range": pytest.approx(12.5),
+                              "days_total": 20.0}
+    assert {p["patient"]["full_name"]: p["ttr"]["percent"] for p in panel["patients"]} == \
+        {"Range Change": pytest.approx(75.0), "Long Gap": pytest.approx(50.0), "Pat Example": None}
+    assert client.get(url, headers=clinic.headers["admin"]).status_code == 200
+    assert client.get(url, headers=clinic.headers["other_physician"]).status_code == 404
+    assert client.get(url, headers=clinic.headers["patient"]).status_code == 403
+
+
+def test_summary_shows_latest_trend_adherence_and_next_test(app, client, clinic):
+    clear(app, clinic, date(2026, 11, 1))
+    post(client, clinic, client_id="w1", value=2.2, measured_at="2026-11-03T09:00:00-05:00")
+    post(client, clinic, client_id="w3", value=3.3, measured_at="2026-11-17T09:00:00-05:00")
+    doc = summary(client, clinic, clinic.patient)
+    # Weeks of Nov 1, 8, 15 have passed (tested in two); the running week of Nov 22 is not yet missed.
+    assert doc["adherence"] == {"since": "2026-11-01", "weeks_expected": 3, "weeks_tested": 2,
+                                "percent": pytest.approx(66.667, abs=0.01)}
+    assert doc["latest"]["client_id"] == "w3" and [r["client_id"] for r in doc["trend"]] == ["w1", "w3"]
+    assert doc["next_test_due"] == "2026-11-24"
+    assert doc["open_alerts"] == 1
+    today = post(client, clinic, client_id="w4", value=2.5).json
+    doc = summary(client, clinic, clinic.patient, trend=1)
+    assert (doc["adherence"]["weeks_expected"], doc["adherence"]["weeks_tested"]) == (4, 3)
+    assert [r["client_id"] for r in doc["trend"]] == ["w4"]
+    assert doc["next_test_due"] == "2026-11-30"
+    review(client, clinic, [today["id"]], next_test_date="2026-12-03")
+    assert summary(client, clinic, clinic.patient)["next_test_due"] == "2026-12-03"
+
+
+def test_a_summary_without_results_is_empty_not_an_error(client, clinic):
+    doc = summary(client, clinic, clinic.patient)
+    assert doc["latest"] is None and doc["trend"] == [] and doc["next_test_due"] is None
+    assert doc["ttr"] == {"percent": None, "days_in_range": 0.0, "days_total": 0.0}
+    assert doc["adherence"] == {"since": None, "weeks_expected": 0, "weeks_tested": 0, "percent": None}
