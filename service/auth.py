@@ -23,8 +23,12 @@ def roles(*allowed: str):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if g.user.role not in allowed:
+                # The patient named in the path belongs in the trail: it is whose record was reached for.
+                patient_id = kwargs.get("patient_id")
                 audit.record_alone(current_app.extensions["db_sessionmaker"], "access.refused",
-                                   outcome="refused", actor=g.user, detail={"endpoint": request.endpoint})
+                                   outcome="refused", actor=g.user, patient_id=patient_id,
+                                   object_type="patient" if patient_id else None, object_id=patient_id,
+                                   detail={"endpoint": request.endpoint}, now=clock.now())
                 raise Problem(403, "Forbidden", "Your role does not allow this action.", kind="forbidden")
             return view(*args, **kwargs)
 
@@ -49,7 +53,7 @@ def _authenticate() -> None:
     if user is None:
         if token:
             audit.record_alone(current_app.extensions["db_sessionmaker"], "auth.token", outcome="refused",
-                               detail={"endpoint": request.endpoint})
+                               detail={"endpoint": request.endpoint}, now=clock.now())
         raise Problem(401, "Unauthorized", "A valid bearer token is required.", kind="unauthorized",
                       headers={"WWW-Authenticate": 'Bearer realm="inr"'})
     g.user = user
