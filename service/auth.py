@@ -57,6 +57,8 @@ def _authenticate() -> None:
         raise Problem(401, "Unauthorized", "A valid bearer token is required.", kind="unauthorized",
                       headers={"WWW-Authenticate": 'Bearer realm="inr"'})
     g.user = user
+    # A plain copy for the request log: after a failed flush the ORM object cannot be read without the database.
+    g.user_public_id = str(user.public_id)
 
 
 def init_app(app: Flask) -> None:

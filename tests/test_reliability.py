@@ -237,3 +237,31 @@ def test_two_scheduler_processes_started_together_do_every_jobs_work_exactly_onc
         assert sent == ids, "every notification arrives exactly once"
     finally:
         receiver.stop()
+
+
+# --- a race on any other unique fact --------------------------------------------------------------------------------
+
+
+def test_copies_of_one_new_account_race_to_one_201_and_conflicts_never_a_500(app, clinic):
+    """Both copies pass the "e-mail free?" check; the unique index decides, and the loser hears 409, not 500."""
+    body = {"email": "race@clinic.test", "password": "a long enough password", "role": "trainer",
+            "full_name": "Rae Race"}
+    statuses: list[int] = []
+    barrier = threading.Barrier(6)
+
+    def send():
+        client = app.test_client()
+        barrier.wait(timeout=30)
+        response = client.post("/users", json=body, headers=clinic.headers["admin"])
+        statuses.append(response.status_code)
+        assert response.mimetype == ("application/json" if response.status_code == 201 else "application/problem+json")
+
+    threads = [threading.Thread(target=send) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(statuses) == [201] + [409] * 5, statuses
+    from models import User
+
+    assert count(app, User, User.email == "race@clinic.test") == 1
