@@ -192,10 +192,10 @@ def test_tokens_that_expired_were_revoked_or_belong_to_a_disabled_account_are_re
 STAFF_ONLY = [
     ("POST", "target-ranges", {"low": 2.5, "high": 3.5, "reason": "I feel better higher"}),
     ("PATCH", "", {"physician_id": "<other_physician>"}),
-    ("PATCH", "", {"payer": "medicare"}),
+    ("PATCH", "", {"payer": "bcbs-fl"}),
     ("POST", "clearance", {"status": "cleared", "reason": "I know how to test"}),
     ("POST", "home-testing-orders", {"ordered_on": "2026-11-01"}),
-    ("POST", "eligibility-facts", {"name": "anticoagulated_three_months", "value": True}),
+    ("POST", "eligibility-facts", {"name": "expected_long_term_anticoagulation", "value": True}),
     ("POST", "indications", {"codes": ["Z95.2"], "reason": "new valve"}),
     ("POST", "discharge", {"reason": "discharged", "effective_on": "2026-11-20"}),
     ("POST", "training-sessions", {}),
@@ -235,6 +235,12 @@ def test_a_patient_or_caregiver_cannot_set_what_only_staff_set(who, app, client,
     after_counts, before_counts = after.pop("counts"), before.pop("counts")
     assert after == before
     assert after_counts == before_counts
+    # The same writes from the physician of record take effect: the refusals above were about who asked.
+    for method, part, body in (STAFF_ONLY[0], STAFF_ONLY[2], STAFF_ONLY[1]):  # handing the patient over last
+        body = {k: (clinic.id("other_physician") if v == "<other_physician>" else v) for k, v in body.items()}
+        path = f"/patients/{clinic.patient_id}" + (f"/{part}" if part else "")
+        response = client.open(path, method=method, json=body, headers=clinic.headers["physician"])
+        assert response.status_code in (200, 201), (path, body, response.json)
 
 
 def test_a_caregiver_cannot_post_for_a_patient_not_linked_to_them_and_the_attempt_is_audited(app, client, clinic):
