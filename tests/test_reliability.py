@@ -10,6 +10,7 @@ import os
 import subprocess
 import sys
 import threading
+from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
@@ -105,19 +106,17 @@ def test_copies_of_one_result_from_threads_and_processes_store_one_result_one_al
 # --- the database connection killed in the middle of an ingest ---------------------------------------------------
 
 
-@pytest.mark.parametrize("moment", ["after the result insert", "at commit"])
-def test_a_connection_killed_mid_ingest_is_a_503_problem_and_the_retry_lands_exactly_once(moment, app, client,
-                                                                                         clinic):
-    """The request's own backend is terminated after its result row is flushed (the alert insert then fails)
-    or after everything is flushed (the COMMIT fails): a 503 problem document, nothing stored; the app's retry
-    with the same client_id stores one result and one alert, and a further retry replays it."""
+@contextmanager
+def backend_killed(app, when):
+    """Terminate the request's own PostgreSQL backend right after the first flush for which `when(session)` holds.
+
+    Yields the list of killed backend pids (one at most)."""
     factory = app.extensions["db_sessionmaker"]
     admin = create_engine(app.extensions["db_engine"].url)
-    trigger = InrResult if moment == "after the result insert" else OutboxMessage
     killed: list[int] = []
 
     def kill_own_backend(session, _flush_context):
-        if killed or not any(isinstance(obj, trigger) for obj in session.new):
+        if killed or not when(session):
             return
         pid = session.connection().connection.driver_connection.info.backend_pid
         with admin.connect() as conn:  # the timeout makes PostgreSQL wait until the backend is gone
@@ -126,23 +125,65 @@ def test_a_connection_killed_mid_ingest_is_a_503_problem_and_the_retry_lands_exa
 
     event.listen(factory, "after_flush", kill_own_backend)
     try:
-        response = client.post(f"/patients/{clinic.patient_id}/results", json=RESULT, headers=clinic.headers["patient"])
+        yield killed
     finally:
         event.remove(factory, "after_flush", kill_own_backend)
         admin.dispose()
-    assert killed, "the hook never fired"
+
+
+def assert_unavailable(response) -> None:
     assert response.status_code == 503
     assert response.mimetype == "application/problem+json"
     assert response.headers["Retry-After"]
-    text_body = response.get_data(as_text=True)
-    assert "Traceback" not in text_body and "psycopg" not in text_body and "terminat" not in text_body
+    body = response.get_data(as_text=True)
+    assert "Traceback" not in body and "psycopg" not in body and "terminat" not in body
+
+
+def writes(session, model) -> int:
+    return sum(isinstance(obj, model) for obj in session.new)
+
+
+@pytest.mark.parametrize("moment", ["after the result insert", "at commit"])
+def test_a_connection_killed_mid_ingest_is_a_503_problem_and_the_retry_lands_exactly_once(moment, app, client,
+                                                                                         clinic):
+    """The request's own backend is terminated after its result row is flushed (the alert insert then fails)
+    or after everything is flushed (the COMMIT fails): a 503 problem document, nothing stored; the app's retry
+    with the same client_id stores one result and one alert, and a further retry replays it."""
+    trigger = InrResult if moment == "after the result insert" else OutboxMessage
+    path = f"/patients/{clinic.patient_id}/results"
+    with backend_killed(app, lambda session: writes(session, trigger)) as killed:
+        response = client.post(path, json=RESULT, headers=clinic.headers["patient"])
+    assert killed, "the hook never fired"
+    assert_unavailable(response)
     assert (count(app, InrResult), count(app, Alert), count(app, OutboxMessage)) == (0, 0, 0)
 
-    retry = client.post(f"/patients/{clinic.patient_id}/results", json=RESULT, headers=clinic.headers["patient"])
+    retry = client.post(path, json=RESULT, headers=clinic.headers["patient"])
     assert retry.status_code == 201
-    again = client.post(f"/patients/{clinic.patient_id}/results", json=RESULT, headers=clinic.headers["patient"])
+    again = client.post(path, json=RESULT, headers=clinic.headers["patient"])
     assert again.status_code == 200 and again.json["id"] == retry.json["id"]
     assert (count(app, InrResult), count(app, Alert), count(app, OutboxMessage)) == (1, 1, 1)
+
+
+def test_a_connection_killed_mid_batch_is_a_503_and_the_retried_batch_stores_each_result_once(app, client, clinic):
+    """Items before the failure are already stored on their own; the retried batch replays them and stores
+    the rest, so every result lands exactly once."""
+    items = [{**RESULT, "client_id": f"offline-{i}", "measured_at": f"2026-11-2{i}T09:30:00-05:00"} for i in (1, 2, 3)]
+    path = f"/patients/{clinic.patient_id}/results/batch"
+    seen: list[int] = []
+
+    def second_result(session):
+        seen.append(writes(session, InrResult))
+        return sum(seen) == 2 and seen[-1] == 1
+
+    with backend_killed(app, second_result) as killed:
+        response = client.post(path, json={"results": items}, headers=clinic.headers["patient"])
+    assert killed
+    assert_unavailable(response)
+    assert count(app, InrResult) == 1
+    retry = client.post(path, json={"results": items}, headers=clinic.headers["patient"])
+    assert retry.status_code == 200
+    assert [item["status"] for item in retry.json["items"]] == [200, 201, 201]
+    assert (count(app, InrResult), count(app, Alert), count(app, OutboxMessage)) == (3, 3, 3)
 
 
 # --- two scheduler processes started together --------------------------------------------------------------------
