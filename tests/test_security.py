@@ -279,3 +279,20 @@ def test_a_caregiver_whose_link_ended_loses_access_from_that_moment(app, client,
     assert client.get(f"/patients/{clinic.patient_id}", headers=clinic.headers["caregiver"]).status_code == 404
     app.config["FIXED_NOW"] = NOW + timedelta(days=1)
     assert client.get(f"/patients/{clinic.patient_id}/results", headers=clinic.headers["caregiver"]).status_code == 404
+
+
+def test_listings_without_a_patient_in_the_path_never_show_another_physicians_patient(app, client, clinic, objects):
+    """The routes the path matrix cannot reach: each caller's listing holds only what their relationships allow."""
+    assert client.get("/alerts", headers=clinic.headers["physician"]).json["items"], "the fixture has an open alert"
+    for who in ("other_physician",):
+        for path in ("/alerts", "/alerts?status=acknowledged", "/patients", "/me"):
+            response = client.get(path, headers=clinic.headers[who])
+            assert response.status_code == 200
+            assert clinic.patient_id not in response.get_data(as_text=True), f"{who} GET {path} shows the patient"
+    for who in ("other_patient", "other_caregiver", "former_caregiver"):
+        for path in ("/patients", "/me", "/checklist-templates"):
+            response = client.get(path, headers=clinic.headers[who])
+            assert response.status_code == 200
+            assert clinic.patient_id not in response.get_data(as_text=True), f"{who} GET {path} shows the patient"
+    users = client.get("/users", headers=clinic.headers["other_physician"]).json["items"]
+    assert {u["role"] for u in users} <= {"caregiver", "physician"}, "physicians look up only whom they may link"
