@@ -110,9 +110,7 @@ def _finish_response(response):
     response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     response.headers["X-Request-Id"] = g.get("request_id", "")
     # Route template, never the URL: paths and query strings can carry identifiers.
-    user = g.get("user")
     log.info("request_id=%s method=%s route=%s status=%s ms=%.1f user=%s", g.get("request_id"), request.method,
              request.url_rule.rule if request.url_rule else "-", response.status_code,
-             (time.perf_counter() - g.get("started", time.perf_counter())) * 1000,
-             user.public_id if user else "-")
+             (time.perf_counter() - g.get("started", time.perf_counter())) * 1000, g.get("user_public_id", "-"))
     return response

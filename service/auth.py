@@ -23,8 +23,12 @@ def roles(*allowed: str):
         @wraps(view)
         def wrapped(*args, **kwargs):
             if g.user.role not in allowed:
+                # The patient named in the path belongs in the trail: it is whose record was reached for.
+                patient_id = kwargs.get("patient_id")
                 audit.record_alone(current_app.extensions["db_sessionmaker"], "access.refused",
-                                   outcome="refused", actor=g.user, detail={"endpoint": request.endpoint})
+                                   outcome="refused", actor=g.user, patient_id=patient_id,
+                                   object_type="patient" if patient_id else None, object_id=patient_id,
+                                   detail={"endpoint": request.endpoint}, now=clock.now())
                 raise Problem(403, "Forbidden", "Your role does not allow this action.", kind="forbidden")
             return view(*args, **kwargs)
 
@@ -49,10 +53,12 @@ def _authenticate() -> None:
     if user is None:
         if token:
             audit.record_alone(current_app.extensions["db_sessionmaker"], "auth.token", outcome="refused",
-                               detail={"endpoint": request.endpoint})
+                               detail={"endpoint": request.endpoint}, now=clock.now())
         raise Problem(401, "Unauthorized", "A valid bearer token is required.", kind="unauthorized",
                       headers={"WWW-Authenticate": 'Bearer realm="inr"'})
     g.user = user
+    # A plain copy for the request log: after a failed flush the ORM object cannot be read without the database.
+    g.user_public_id = str(user.public_id)
 
 
 def init_app(app: Flask) -> None:

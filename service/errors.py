@@ -6,7 +6,7 @@ import logging
 
 from flask import Flask, Response, g, json
 from marshmallow import ValidationError
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -86,5 +86,10 @@ def register(app: Flask) -> None:
             log.warning("database unavailable: %s", type(exc).__name__)
             return problem_response(503, "Service Unavailable", "The database is unavailable; retry shortly.",
                                     kind="unavailable", headers={"Retry-After": "5"})
+        if isinstance(exc, IntegrityError):
+            # Two requests raced past the same "is it free?" check; the unique index let one win.
+            log.warning("concurrent write refused by a constraint: %s", type(exc.orig).__name__)
+            return problem_response(409, "Conflict", "A concurrent request changed the same data; reload and retry.",
+                                    kind="conflict")
         log.exception("unhandled error")
         return problem_response(500, "Internal Server Error", "An unexpected error occurred.")

@@ -1,0 +1,308 @@
+"""Reliability on PostgreSQL: one result from many concurrent copies, a connection killed mid-ingest, and two
+scheduler processes started together. Each test skips on SQLite, which has neither processes sharing a server
+nor backends to kill."""
+
+from __future__ import annotations
+
+import json
+import multiprocessing
+import os
+import subprocess
+import sys
+import threading
+from contextlib import contextmanager
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import create_engine, event, func, select, text
+
+from models import Alert, AlertEvent, AuditEvent, ClaimLine, DeliveryAttempt, InrResult, JobRun, OutboxMessage
+from schedules.delivery import deliver_outbox
+from service import db
+from tests import factories
+from tests.conftest import NOW, POSTGRES_URL
+from tests.test_schedules import ROOT, SECRET, Receiver
+
+pytestmark = [pytest.mark.postgres, pytest.mark.skipif(
+    not POSTGRES_URL, reason="needs PostgreSQL (set INR_TEST_DATABASE_URL): several processes sharing one server, "
+                             "and a backend to terminate")]
+
+RESULT = {"client_id": "app-race-1", "value": 1.2, "measured_at": "2026-11-23T09:30:00-05:00", "qc_passed": True,
+          "meter_serial": "UP12345678", "strip_lot": "47312"}
+
+
+def count(app, model, *where) -> int:
+    with app.app_context():
+        return db.session().scalar(select(func.count()).select_from(model).where(*where))
+
+
+# --- many copies of one result, from threads and processes ------------------------------------------------------
+
+
+def _post_copies(database_url: str, path: str, headers: dict, threads: int, barrier, answers) -> None:
+    """In a process of its own: a fresh app and engine, `threads` clients posting the same result at once."""
+    from service import create_app
+
+    app = create_app({"DATABASE_URL": database_url, "AUTO_MIGRATE": False, "FIXED_NOW": NOW, "TESTING": True})
+    found: list = []
+
+    def send():
+        client = app.test_client()
+        barrier.wait(timeout=60)
+        response = client.post(path, json=RESULT, headers=headers)
+        found.append((response.status_code, (response.get_json(silent=True) or {}).get("id")))
+
+    workers = [threading.Thread(target=send) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=90)
+    answers.put(found)
+    app.extensions["db_engine"].dispose()
+
+
+def test_copies_of_one_result_from_threads_and_processes_store_one_result_one_alert_one_message(app, clinic):
+    processes, per_process, local = 3, 3, 3
+    context = multiprocessing.get_context("spawn")  # each process builds its own app, engine and pool
+    barrier = context.Barrier(processes * per_process + local)
+    answers = context.Queue()
+    path = f"/patients/{clinic.patient_id}/results"
+    headers = clinic.headers["patient"]
+    children = [context.Process(target=_post_copies, args=(app.config["DATABASE_URL"], path, headers, per_process,
+                                                           barrier, answers)) for _ in range(processes)]
+    for child in children:
+        child.start()
+
+    found: list = []
+
+    def send():
+        client = app.test_client()
+        barrier.wait(timeout=60)
+        response = client.post(path, json=RESULT, headers=headers)
+        found.append((response.status_code, (response.get_json(silent=True) or {}).get("id")))
+
+    threads = [threading.Thread(target=send) for _ in range(local)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=90)
+    for _ in children:
+        found += answers.get(timeout=90)
+    for child in children:
+        child.join(timeout=30)
+        assert child.exitcode == 0
+
+    assert len(found) == processes * per_process + local
+    statuses = sorted(status for status, _ in found)
+    assert statuses == [200] * (len(found) - 1) + [201], statuses
+    assert len({result_id for _, result_id in found}) == 1
+    assert count(app, InrResult) == 1
+    assert count(app, Alert) == 1
+    assert count(app, OutboxMessage) == 1
+    assert count(app, AuditEvent, AuditEvent.action == "result.create") == 1
+
+
+# --- the database connection killed in the middle of an ingest ---------------------------------------------------
+
+
+@contextmanager
+def backend_killed(app, when):
+    """Terminate the request's own PostgreSQL backend right after the first flush for which `when(session)` holds.
+
+    Yields the list of killed backend pids (one at most)."""
+    factory = app.extensions["db_sessionmaker"]
+    admin = create_engine(app.extensions["db_engine"].url)
+    killed: list[int] = []
+
+    def kill_own_backend(session, _flush_context):
+        if killed or not when(session):
+            return
+        pid = session.connection().connection.driver_connection.info.backend_pid
+        with admin.connect() as conn:  # the timeout makes PostgreSQL wait until the backend is gone
+            assert conn.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid}).scalar()
+        killed.append(pid)
+
+    event.listen(factory, "after_flush", kill_own_backend)
+    try:
+        yield killed
+    finally:
+        event.remove(factory, "after_flush", kill_own_backend)
+        admin.dispose()
+
+
+def assert_unavailable(response) -> None:
+    assert response.status_code == 503
+    assert response.mimetype == "application/problem+json"
+    assert response.headers["Retry-After"]
+    body = response.get_data(as_text=True)
+    assert "Traceback" not in body and "psycopg" not in body and "terminat" not in body
+
+
+def writes(session, model) -> int:
+    return sum(isinstance(obj, model) for obj in session.new)
+
+
+@pytest.mark.parametrize("moment", ["after the result insert", "at commit"])
+def test_a_connection_killed_mid_ingest_is_a_503_problem_and_the_retry_lands_exactly_once(moment, app, client,
+                                                                                         clinic):
+    """The request's own backend is terminated after its result row is flushed (the alert insert then fails)
+    or after everything is flushed (the COMMIT fails): a 503 problem document, nothing stored; the app's retry
+    with the same client_id stores one result and one alert, and a further retry replays it."""
+    trigger = InrResult if moment == "after the result insert" else OutboxMessage
+    path = f"/patients/{clinic.patient_id}/results"
+    with backend_killed(app, lambda session: writes(session, trigger)) as killed:
+        response = client.post(path, json=RESULT, headers=clinic.headers["patient"])
+    assert killed, "the hook never fired"
+    assert_unavailable(response)
+    assert (count(app, InrResult), count(app, Alert), count(app, OutboxMessage)) == (0, 0, 0)
+
+    retry = client.post(path, json=RESULT, headers=clinic.headers["patient"])
+    assert retry.status_code == 201
+    again = client.post(path, json=RESULT, headers=clinic.headers["patient"])
+    assert again.status_code == 200 and again.json["id"] == retry.json["id"]
+    assert (count(app, InrResult), count(app, Alert), count(app, OutboxMessage)) == (1, 1, 1)
+
+
+def test_a_connection_killed_mid_batch_is_a_503_and_the_retried_batch_stores_each_result_once(app, client, clinic):
+    """Items before the failure are already stored on their own; the retried batch replays them and stores
+    the rest, so every result lands exactly once."""
+    items = [{**RESULT, "client_id": f"offline-{i}", "measured_at": f"2026-11-2{i}T09:30:00-05:00"} for i in (1, 2, 3)]
+    path = f"/patients/{clinic.patient_id}/results/batch"
+    seen: list[int] = []
+
+    def second_result(session):
+        seen.append(writes(session, InrResult))
+        return sum(seen) == 2 and seen[-1] == 1
+
+    with backend_killed(app, second_result) as killed:
+        response = client.post(path, json={"results": items}, headers=clinic.headers["patient"])
+    assert killed
+    assert_unavailable(response)
+    assert count(app, InrResult) == 1
+    retry = client.post(path, json={"results": items}, headers=clinic.headers["patient"])
+    assert retry.status_code == 200
+    assert [item["status"] for item in retry.json["items"]] == [200, 201, 201]
+    assert (count(app, InrResult), count(app, Alert), count(app, OutboxMessage)) == (3, 3, 3)
+
+
+# --- two scheduler processes started together --------------------------------------------------------------------
+
+
+def due_work(app, now: datetime) -> dict:
+    """Work every job finds due at the real `now` (the scheduler process reads the wall clock):
+
+    `billed` was cleared 60 days ago, trained and tested weekly until two weeks ago (claims, a missed week);
+    `silent` was cleared 60 days ago and never tested (two missed weeks: the physician is alerted);
+    `critical` reported INR 1.2 two hours ago and nobody acknowledged the alert (it escalates).
+    Both cleared patients are due their weekly reminder; every message waits in the outbox for delivery.
+    """
+    long_ago = now - timedelta(days=120)
+    admin = factories.make_user(app, "admin", "admin@clinic.test", now=long_ago)
+    physician = factories.make_user(app, "physician", "physician@clinic.test", now=long_ago)
+    made = {name: factories.make_patient(app, admin, physician, long_ago, full_name=name.title())
+            for name in ("billed", "silent", "critical")}
+    for name in ("billed", "silent"):
+        factories.clear_for_home_testing(app, made[name], (now - timedelta(days=60)).date(), physician, long_ago)
+    factories.make_training_event(app, made["billed"], (now - timedelta(days=58)).date())
+    for weeks in (5, 4, 3, 2):
+        factories.make_result(app, made["billed"], now - timedelta(weeks=weeks))
+    factories.record_result(app, made["critical"], physician, now - timedelta(hours=2), value=Decimal("1.2"))
+    return made
+
+
+def test_two_scheduler_processes_started_together_do_every_jobs_work_exactly_once(app):
+    receiver = Receiver()
+    receiver.start()
+    try:
+        now = datetime.now(timezone.utc)
+        made = due_work(app, now)
+        env = {**os.environ, "INR_DATABASE_URL": app.config["DATABASE_URL"], "INR_AUTO_MIGRATE": "0",
+               "INR_WEBHOOK_URL": receiver.url, "INR_WEBHOOK_SECRET": SECRET, "INR_WEBHOOK_TIMEOUT_SECONDS": "5",
+               "INR_REMINDER_WEEKDAY": "sunday", "INR_REMINDER_TIME": "00:00",  # due from the start of every week
+               "INR_BILLING_PROVIDER_NPI": "1234567893", "INR_ESCALATE_CRITICAL_MINUTES": "30"}
+        command = [sys.executable, "-m", "schedules", "--once"]
+        both = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                 text=True) for _ in range(2)]
+        outputs = [process.communicate(timeout=120) for process in both]
+        assert [process.returncode for process in both] == [0, 0], [err[-2000:] for _, err in outputs]
+
+        ran: dict[str, list] = {}
+        for stdout, _ in outputs:
+            for line in stdout.splitlines():
+                row = json.loads(line)
+                ran.setdefault(row["job"], []).append(row["outcome"])
+        for job, outcomes in ran.items():
+            done = [o for o in outcomes if o is not None]
+            assert done, f"{job}: neither scheduler ran it"
+            assert not any("error" in o for o in done), f"{job}: {done}"
+
+        with app.app_context():
+            session = db.session()
+            claims = list(session.execute(select(JobRun.job, JobRun.period)))
+            assert len(claims) == len(set(claims))
+            keys = list(session.scalars(select(OutboxMessage.dedupe_key)))
+            assert len(keys) == len(set(keys)), "an outbox message was queued twice"
+            pid = {name: str(patient.public_id) for name, patient in made.items()}
+
+            def keyed(prefix: str) -> list[str]:
+                return [k for k in keys if k.startswith(prefix)]
+
+            assert len(keyed(f"reminder.weekly:{pid['billed']}:")) == 1
+            assert len(keyed(f"reminder.weekly:{pid['silent']}:")) == 1
+            assert keyed(f"reminder.weekly:{pid['critical']}:") == []
+            assert len(keyed(f"missed.week:{pid['silent']}:")) == 1
+            assert len(keyed(f"missed.two_weeks:{pid['silent']}:")) == 1
+            assert len(keyed("alert.opened:")) == 1
+            [alert] = session.scalars(select(Alert))
+            assert keyed("alert.escalated:") == [f"alert.escalated:{alert.public_id}:2"]
+            assert session.scalar(select(func.count()).select_from(AlertEvent).where(
+                AlertEvent.kind == "escalated")) == 1
+
+            lines = list(session.execute(select(ClaimLine.claim_key, ClaimLine.patient_id, ClaimLine.code)))
+            assert len(lines) == len({key for key, _, _ in lines}), "a claim line was written twice"
+            billed = sorted(code for _, patient_id, code in lines if patient_id == made["billed"].id)
+            assert billed == ["93792", "G0249"]
+            assert all(patient_id == made["billed"].id for _, patient_id, _ in lines)
+
+            # What the run delivered arrived once each; a later delivery run sends the rest, again once each.
+            delivered_first = session.scalar(select(func.count()).select_from(OutboxMessage).where(
+                OutboxMessage.delivered_at.is_not(None)))
+            assert delivered_first > 0
+            assert len(receiver.received) == delivered_first
+            deliver_outbox(session, datetime.now(timezone.utc) + timedelta(minutes=1), url=receiver.url,
+                           secret=SECRET, timeout=5)
+            ids = sorted(str(m) for m in session.scalars(select(OutboxMessage.public_id)))
+            assert session.scalar(select(func.count()).select_from(DeliveryAttempt)) == len(ids)
+        sent = sorted(json.loads(body)["id"] for _, body in receiver.received)
+        assert sent == ids, "every notification arrives exactly once"
+    finally:
+        receiver.stop()
+
+
+# --- a race on any other unique fact --------------------------------------------------------------------------------
+
+
+def test_copies_of_one_new_account_race_to_one_201_and_conflicts_never_a_500(app, clinic):
+    """Both copies pass the "e-mail free?" check; the unique index decides, and the loser hears 409, not 500."""
+    body = {"email": "race@clinic.test", "password": "a long enough password", "role": "trainer",
+            "full_name": "Rae Race"}
+    statuses: list[int] = []
+    barrier = threading.Barrier(6)
+
+    def send():
+        client = app.test_client()
+        barrier.wait(timeout=30)
+        response = client.post("/users", json=body, headers=clinic.headers["admin"])
+        statuses.append(response.status_code)
+        assert response.mimetype == ("application/json" if response.status_code == 201 else "application/problem+json")
+
+    threads = [threading.Thread(target=send) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert sorted(statuses) == [201] + [409] * 5, statuses
+    from models import User
+
+    assert count(app, User, User.email == "race@clinic.test") == 1
