@@ -62,3 +62,11 @@ def test_every_authenticated_operation_documents_its_auth_errors(status):
         for method, operation in item.items():
             if method in HTTP_METHODS and operation.get("security") != []:
                 assert status in operation["responses"], f"{method.upper()} {path} lacks {status}"
+
+
+def test_every_write_documents_409_since_any_write_can_lose_a_race_on_a_unique_key():
+    spec = load_spec()
+    for path, item in spec["paths"].items():
+        for method, operation in item.items():
+            if method in {"post", "put", "patch"} and operation.get("security") != [] and path != "/auth/logout":
+                assert "409" in operation["responses"], f"{method.upper()} {path} lacks 409"
