@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import AppendOnly, Base, PublicIdMixin
@@ -19,9 +19,15 @@ class ClearanceDecision(AppendOnly, PublicIdMixin, Base):
     """
 
     __tablename__ = "clearance_decisions"
-    __table_args__ = (CheckConstraint("status IN ('cleared', 'revoked')", name="status_known"),)
+    __table_args__ = (
+        CheckConstraint("status IN ('cleared', 'revoked')", name="status_known"),
+        # Each decision takes the next number in the patient's history: two decisions made at the same
+        # moment on the same history cannot both be stored (the second answers 409).
+        UniqueConstraint("patient_id", "sequence", name="uq_clearance_decisions_patient_sequence"),
+    )
 
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    sequence: Mapped[int]
     status: Mapped[str] = mapped_column(String(10))
     effective_on: Mapped[dt.date]  # in the patient's time zone
     decided_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

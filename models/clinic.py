@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Numeric, String
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import AppendOnly, Base, PublicIdMixin
@@ -104,6 +104,11 @@ class CaregiverLink(PublicIdMixin, Base):
     """A caregiver's access to a patient, from `starts_at` until `ends_at` (set once, when staff end it)."""
 
     __tablename__ = "caregiver_links"
+    __table_args__ = (
+        # At most one open link per caregiver and patient, also when two staff link them at the same moment.
+        Index("uq_caregiver_links_open", "patient_id", "caregiver_id", unique=True,
+              postgresql_where=text("ends_at IS NULL"), sqlite_where=text("ends_at IS NULL")),
+    )
 
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     caregiver_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)

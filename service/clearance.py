@@ -119,7 +119,8 @@ def status(session: Session, patient: Patient) -> str:
 def decide(session: Session, patient: Patient, actor: User, decision: str, reason: str,
            now: datetime) -> ClearanceDecision:
     """Clear a patient only when every criterion is met on recorded facts; revoke with a reason."""
-    current = status(session, patient)
+    history = decisions(session, patient)
+    current = history[-1].status if history else "not_cleared"
     clearance = evaluate(session, patient, now)
     if decision == "cleared":
         if current == "cleared":
@@ -129,7 +130,8 @@ def decide(session: Session, patient: Patient, actor: User, decision: str, reaso
             raise Conflict("Not every eligibility criterion is met: " + ", ".join(unmet) + ".", errors=unmet)
     elif current != "cleared":
         raise Conflict("The patient is not cleared for home testing; there is nothing to revoke.")
-    row = ClearanceDecision(patient=patient, status=decision, effective_on=local_date(patient, now),
+    row = ClearanceDecision(patient=patient, sequence=len(history) + 1, status=decision,
+                            effective_on=local_date(patient, now),
                             decided_by=actor, reason=reason, created_at=now,
                             evidence={c.name: {"status": c.status, "evidence": c.evidence} for c in clearance.criteria})
     session.add(row)

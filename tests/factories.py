@@ -152,13 +152,17 @@ def make_result(app, patient, measured_at: datetime, *, value="2.5", qc_passed: 
 
 def clear_for_home_testing(app, patient, effective_on: date, decided_by, now: datetime, status: str = "cleared"):
     """A ClearanceDecision as the clearance feature records it."""
+    from sqlalchemy import select
+
     from models import ClearanceDecision
 
     with app.app_context():
         session = db.session()
-        decision = ClearanceDecision(patient_id=patient.id, status=status, effective_on=effective_on,
-                                     decided_by_id=decided_by.id, reason=f"{status} for home testing", evidence={},
-                                     created_at=now)
+        sequence = 1 + len(list(session.scalars(select(ClearanceDecision.id).where(
+            ClearanceDecision.patient_id == patient.id))))
+        decision = ClearanceDecision(patient_id=patient.id, sequence=sequence, status=status,
+                                     effective_on=effective_on, decided_by_id=decided_by.id,
+                                     reason=f"{status} for home testing", evidence={}, created_at=now)
         session.add(decision)
         session.commit()
         return decision

@@ -13,6 +13,7 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 
 from models import AuditEvent, Base, TargetRange
+from tests.conftest import NOW
 from service import audit, db, migrate
 from service.db import AppendOnlyViolation
 
@@ -88,3 +89,30 @@ def test_the_app_refuses_to_start_on_an_old_schema_without_auto_migrate(tmp_path
         create_app({"DATABASE_URL": url, "AUTO_MIGRATE": False})
     app = create_app({"DATABASE_URL": url, "AUTO_MIGRATE": True})
     assert migrate.is_current(app.extensions["db_engine"])
+
+
+def test_a_caregiver_can_hold_only_one_open_link_to_a_patient_even_past_the_check(app, clinic):
+    """The database itself refuses a second open link, so two staff linking at the same moment cannot
+    both succeed (the loser answers 409)."""
+    from models import CaregiverLink
+
+    with app.app_context():
+        session = db.session()
+        session.add(CaregiverLink(patient_id=clinic.patient.id, caregiver_id=clinic.users["caregiver"].id,
+                                  relationship_to_patient="twin", starts_at=NOW, created_by_id=clinic.users["admin"].id,
+                                  created_at=NOW))
+        with pytest.raises(IntegrityError):
+            session.commit()
+
+
+def test_two_clearance_decisions_cannot_take_the_same_place_in_a_patients_history(app, clinic):
+    from models import ClearanceDecision
+
+    with app.app_context():
+        session = db.session()
+        for _ in range(2):
+            session.add(ClearanceDecision(patient_id=clinic.patient.id, sequence=1, status="cleared",
+                                          effective_on=NOW.date(), decided_by_id=clinic.users["physician"].id,
+                                          reason="race", evidence={}, created_at=NOW))
+        with pytest.raises(IntegrityError):
+            session.commit()

@@ -204,7 +204,8 @@ def clear(app, clinic, effective_on):
 
     with app.app_context():
         session = db.session()
-        session.add(ClearanceDecision(patient_id=clinic.patient.id, status="cleared", effective_on=effective_on,
+        session.add(ClearanceDecision(patient_id=clinic.patient.id, sequence=1, status="cleared",
+                                      effective_on=effective_on,
                                       decided_by_id=clinic.users["physician"].id, reason="trained", evidence={},
                                       created_at=NOW))
         session.commit()
