@@ -99,7 +99,7 @@ def api_figures(url: str, seeded: bench_seed.Seeded, args) -> None:
 
         physician_id, token = next(iter(seeded.physician_tokens.items()))
         headers = {"Authorization": f"Bearer {token}"}
-        engine = create_engine(url.replace("postgresql+psycopg", "postgresql+psycopg"))
+        engine = create_engine(url)
         with engine.connect() as conn:
             open_alerts = conn.execute(text(
                 "SELECT count(*) FROM alerts a JOIN users u ON u.id = a.physician_id "
