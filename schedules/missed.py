@@ -10,39 +10,49 @@ from sqlalchemy.orm import Session
 
 from models import Patient
 from service import audit, outbox
-from service.rules.billing_week import billing_week
-from service.testing import cleared_all_week, patients_in_home_testing, weeks_with_counted_test
+from service.rules.billing_week import billing_week, week_bounds
+from service.testing import cleared_all_week, home_testing_batches, weeks_with_counted_test
 
 _WEEK = timedelta(days=7)
 
 
 def detect_missed_tests(session: Session, now: datetime) -> dict:
-    """Judge the week that last ended in each patient's zone; weeks not fully cleared are never "missed"."""
+    """Judge the week that last ended in each patient's zone; weeks not fully cleared are never "missed".
+
+    Set-based: per batch of patients, one query finds the weeks holding a counted test, one statement per 500
+    reminders queues them (a key already queued, by an earlier run or another scheduler, is skipped), and only
+    the patients with two missed weeks in a row are handled one by one (each in a savepoint). One commit a batch.
+    """
     reminded = alerted = conflicts = 0
-    for patient, periods in patients_in_home_testing(session, now):
-        last = billing_week(now, ZoneInfo(patient.time_zone)) - _WEEK
-        before = last - _WEEK
-        if not cleared_all_week(periods, last):
+    for batch in home_testing_batches(session, now):
+        due = []  # (patient, last week, the week before, whether that week was due too)
+        for patient, periods in batch:
+            last = billing_week(now, ZoneInfo(patient.time_zone)) - _WEEK
+            if cleared_all_week(periods, last):
+                due.append((patient, last, last - _WEEK, cleared_all_week(periods, last - _WEEK)))
+        if not due:
             continue
-        counted = weeks_with_counted_test(session, patient, [before, last], periods)
-        if last in counted:
-            continue
-        message = outbox.enqueue(
-            session, key=f"missed.week:{patient.public_id}:{last.isoformat()}", kind="reminder.missed_test",
-            now=now, recipient_user_id=patient.user_id, patient_id=patient.id,
-            payload={"patient_id": str(patient.public_id), "week": last.isoformat()})
-        new_reminder = message in session.new
-        new_alert = False
-        if cleared_all_week(periods, before) and before not in counted:
-            new_alert = notify_physician_of_missed_weeks(session, patient, [before, last], now)
-        try:
-            session.commit()
-        except IntegrityError:
-            session.rollback()  # another scheduler wrote these first
-            conflicts += 1
-            continue
-        reminded += new_reminder
-        alerted += new_alert
+        bounds = {patient.time_zone: (week_bounds(before, ZoneInfo(patient.time_zone))[0],
+                                      week_bounds(last, ZoneInfo(patient.time_zone))[1])
+                  for patient, last, before, _ in due}
+        counted = weeks_with_counted_test(session, [patient for patient, *_ in due],
+                                          min(b[0] for b in bounds.values()), max(b[1] for b in bounds.values()))
+        missed = [(patient, last, before, before_due and before not in counted.get(patient.id, ()))
+                  for patient, last, before, before_due in due if last not in counted.get(patient.id, ())]
+        reminded += len(outbox.enqueue_many(session, [
+            {"dedupe_key": f"missed.week:{patient.public_id}:{last.isoformat()}", "kind": "reminder.missed_test",
+             "recipient_user_id": patient.user_id, "patient_id": patient.id,
+             "payload": {"patient_id": str(patient.public_id), "week": last.isoformat()}}
+            for patient, last, _before, _alert in missed], now))
+        for patient, last, before, two_in_a_row in missed:
+            if not two_in_a_row:
+                continue
+            try:
+                with session.begin_nested():
+                    alerted += notify_physician_of_missed_weeks(session, patient, [before, last], now)
+            except IntegrityError:
+                conflicts += 1  # another scheduler wrote this alert first; the savepoint took ours back
+        session.commit()
     return {"reminded": reminded, "alerted": alerted, "conflicts": conflicts}
 
 

@@ -9,14 +9,14 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Select, exists, select
+from sqlalchemy import Row, Select, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from models import BillableEvent, InrResult, Patient, User
+from models import BillableEvent, ClearanceDecision, InrResult, Patient, User
 from models.claims import ClaimLine, ClaimLineEvent, PatientDischarge, SupplyIssue
 from service import audit, config
-from service.clearance import clearance_periods
+from service.clearance import fold_periods
 from service.errors import Conflict, NotFound, invalid
 from service.patients import payer_rules
 from service.rules.claims import (
@@ -30,7 +30,7 @@ from service.rules.claims import (
     supply_claims_due,
     training_claim,
 )
-from service.rules.counting import ResultForCounting, count_weekly_tests
+from service.rules.counting import ClearancePeriod, ResultForCounting, count_weekly_tests
 
 BATCH_SIZE = 200  # patients loaded together: a handful of queries per batch, not one per result
 STATUSES = ("pending", "exported", "void")
@@ -69,9 +69,10 @@ class _PatientInputs:
     """Everything generation needs about one patient, as loaded rows; nothing is fetched per result."""
 
     patient: Patient
-    results: list[InrResult] = field(default_factory=list)
+    results: list[Row] = field(default_factory=list)  # the InrResult columns counting needs (_RESULT_COLUMNS)
     superseded: set[int] = field(default_factory=set)
-    events: list[BillableEvent] = field(default_factory=list)
+    events: list[Row] = field(default_factory=list)  # the BillableEvent columns generation needs
+    periods: list[ClearancePeriod] = field(default_factory=list)
     lines: list[ClaimLine] = field(default_factory=list)
     supply_issues: list[date] = field(default_factory=list)
     discharge: PatientDischarge | None = None
@@ -84,8 +85,10 @@ def generate_claims(session: Session, now: datetime, settings: BillingSettings |
                     patient_ids: Iterable[int] | None = None) -> dict:
     """Record every claim line due by `now`, patient by patient; re-running records nothing new.
 
-    Each patient's new lines commit together. Keys are unique, so when another process wrote the same
-    lines first the insert fails: that patient's batch is rolled back and the run goes on.
+    Patients are read BATCH_SIZE at a time (a handful of queries per batch, none per patient or result) and each
+    batch commits once. Each patient's new lines are written together in a savepoint. Keys are unique, so when
+    another process wrote the same lines first the insert fails: that patient's savepoint is rolled back and the
+    run goes on.
     """
     settings = settings or BillingSettings.from_config(config.from_environment())
     summary = GenerationSummary()
@@ -99,22 +102,36 @@ def generate_claims(session: Session, now: datetime, settings: BillingSettings |
             patient_public_id = inputs.patient.public_id
             try:
                 drafts, skipped = _drafts_for(session, inputs, now, settings)
-                summary.skipped += skipped
-                created = _record_lines(session, inputs, drafts, now, settings)
-                if created:
-                    audit.record(session, "claim.generate", patient_id=patient_public_id, object_type="claim_line",
-                                 detail={"created": [line.claim_key for line in created]}, now=now)
-                session.commit()
-                summary.created += len(created)
-            except IntegrityError:
-                session.rollback()
-                summary.conflicts += 1
             except ValueError as exc:
                 # A rule refused this patient's data (e.g. a payer set up with an unknown code): the others go on.
-                session.rollback()
                 summary.errors.append({"patient_id": str(patient_public_id), "error": str(exc)[:300]})
+                continue
+            summary.skipped += skipped
+            if not drafts:
+                continue  # nothing due: no statement at all for this patient
+            try:
+                with session.begin_nested():
+                    created = _record_lines(session, inputs, drafts, now, settings)
+                    if created:
+                        audit.record(session, "claim.generate", patient_id=patient_public_id,
+                                     object_type="claim_line",
+                                     detail={"created": [line.claim_key for line in created]}, now=now)
+            except IntegrityError:
+                summary.conflicts += 1  # the savepoint took this patient's lines back
+                continue
+            summary.created += len(created)
+        session.commit()
         session.expunge_all()  # a batch's rows are done with; keep memory flat over many patients
     return summary.as_dict()
+
+
+# Results and events are read as plain rows, not ORM objects: a year of weekly results is most of what a run
+# reads, and building an ORM object per row was most of its time.
+_RESULT_COLUMNS = (InrResult.id, InrResult.public_id, InrResult.patient_id, InrResult.measured_at,
+                   InrResult.received_at, InrResult.qc_passed, InrResult.meter_error_code, InrResult.source,
+                   InrResult.supersedes_id)
+_EVENT_COLUMNS = (BillableEvent.patient_id, BillableEvent.kind, BillableEvent.service_date, BillableEvent.source_id,
+                  BillableEvent.result_ids)
 
 
 def _load_batch(session: Session, ids: Sequence[int]) -> list[_PatientInputs]:
@@ -122,11 +139,11 @@ def _load_batch(session: Session, ids: Sequence[int]) -> list[_PatientInputs]:
         select(Patient).where(Patient.id.in_(ids)).order_by(Patient.id)
         .options(selectinload(Patient.indication_sets), joinedload(Patient.physician), joinedload(Patient.payer)))
     by_id = {p.id: _PatientInputs(p) for p in patients}
-    for result in session.scalars(select(InrResult).where(InrResult.patient_id.in_(ids))):
+    for result in session.execute(select(*_RESULT_COLUMNS).where(InrResult.patient_id.in_(ids))):
         by_id[result.patient_id].results.append(result)
         if result.supersedes_id is not None:
             by_id[result.patient_id].superseded.add(result.supersedes_id)
-    for event in session.scalars(select(BillableEvent).where(BillableEvent.patient_id.in_(ids))):
+    for event in session.execute(select(*_EVENT_COLUMNS).where(BillableEvent.patient_id.in_(ids))):
         by_id[event.patient_id].events.append(event)
     for line in session.scalars(select(ClaimLine).where(ClaimLine.patient_id.in_(ids))
                                 .options(selectinload(ClaimLine.events))):
@@ -135,6 +152,14 @@ def _load_batch(session: Session, ids: Sequence[int]) -> list[_PatientInputs]:
         by_id[issue.patient_id].supply_issues.append(issue.issued_on)
     for discharge in session.scalars(select(PatientDischarge).where(PatientDischarge.patient_id.in_(ids))):
         by_id[discharge.patient_id].discharge = discharge
+    decisions: dict[int, list[Row]] = defaultdict(list)
+    for row in session.execute(
+            select(ClearanceDecision.patient_id, ClearanceDecision.status, ClearanceDecision.effective_on)
+            .where(ClearanceDecision.patient_id.in_(ids))
+            .order_by(ClearanceDecision.patient_id, ClearanceDecision.effective_on, ClearanceDecision.id)):
+        decisions[row.patient_id].append(row)
+    for patient_id, inputs in by_id.items():
+        inputs.periods = fold_periods(decisions[patient_id])
     return list(by_id.values())
 
 
@@ -162,7 +187,7 @@ def _drafts_for(session: Session, inputs: _PatientInputs, now: datetime,
     decisions = count_weekly_tests(
         [ResultForCounting(str(r.public_id), r.measured_at, r.qc_passed, r.meter_error_code, r.source == "phone",
                            r.id in inputs.superseded) for r in inputs.results],
-        clearance_periods(session, patient), tz)
+        inputs.periods, tz)
     by_public_id = {str(r.public_id): r for r in inputs.results}
     counted = [
         CountedTest(d.result_id, by_public_id[d.result_id].measured_at.astimezone(tz).date(),

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -21,11 +22,16 @@ _ONE_DAY = timedelta(days=1)
 
 
 def clearance_periods(session: Session, patient: Patient) -> list[ClearancePeriod]:
-    """Fold the decisions, in the order they take effect, into periods: cleared until the day before a
-    revocation takes effect (the revocation day itself is not cleared)."""
-    decisions = session.scalars(
-        select(ClearanceDecision).where(ClearanceDecision.patient_id == patient.id)
-        .order_by(ClearanceDecision.effective_on, ClearanceDecision.id))
+    """The local date periods `patient` was cleared for home testing (see fold_periods)."""
+    return fold_periods(session.execute(
+        select(ClearanceDecision.status, ClearanceDecision.effective_on)
+        .where(ClearanceDecision.patient_id == patient.id)
+        .order_by(ClearanceDecision.effective_on, ClearanceDecision.id)))
+
+
+def fold_periods(decisions: Iterable) -> list[ClearancePeriod]:
+    """Fold decisions (with `status` and `effective_on`, in the order they take effect) into periods: cleared
+    until the day before a revocation takes effect (the revocation day itself is not cleared)."""
     periods: list[ClearancePeriod] = []
     open_since = None
     for decision in decisions:

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from models import Alert, InrResult, Patient, User
 from service import audit, results as results_domain
@@ -99,9 +100,16 @@ def physician_panel_ttr(session: Session, physician: User, now: datetime, window
                         max_gap_days: int) -> PanelTtr:
     start = now - timedelta(days=window_days)
     patients = list(session.scalars(select(Patient).where(Patient.physician_id == physician.id)
-                                    .order_by(Patient.full_name, Patient.id)))
-    per_patient = [(p, patient_ttr(p, results_domain.patient_results(session, p), start, now, max_gap_days))
-                   for p in patients]
+                                    .order_by(Patient.full_name, Patient.id)
+                                    .options(selectinload(Patient.target_ranges))))
+    # Every patient's results in one query (as plain rows), not one query per patient: a panel has ~1,000.
+    readings: dict[int, list] = defaultdict(list)
+    for row in session.execute(select(InrResult.patient_id, InrResult.measured_at, InrResult.value)
+                               .join(Patient, Patient.id == InrResult.patient_id)
+                               .where(Patient.physician_id == physician.id)
+                               .order_by(InrResult.patient_id, InrResult.measured_at, InrResult.id)):
+        readings[row.patient_id].append(row)
+    per_patient = [(p, patient_ttr(p, readings[p.id], start, now, max_gap_days)) for p in patients]
     for patient, _ttr in per_patient:  # each patient's results were read: each gets its audit event
         audit.record(session, "physician.panel_ttr.read", patient_id=patient.public_id, object_type="user",
                      object_id=physician.public_id, now=now)

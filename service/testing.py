@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterator, Sequence
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
@@ -11,23 +12,44 @@ from sqlalchemy.orm import Session, aliased
 
 from models import ClearanceDecision, InrResult, Patient
 from models.claims import PatientDischarge
-from service.clearance import clearance_periods
-from service.rules.billing_week import week_bounds
-from service.rules.counting import ClearancePeriod, ResultForCounting, count_weekly_tests
+from service.clearance import fold_periods
+from service.rules.billing_week import billing_week
+from service.rules.counting import ClearancePeriod
+
+
+BATCH_SIZE = 2000  # patients per batch: a few queries each, whatever the size of the clinic
+
+
+def home_testing_batches(session: Session, now: datetime,
+                         size: int = BATCH_SIZE) -> Iterator[list[tuple[Patient, list[ClearancePeriod]]]]:
+    """Patients cleared on their own local date of `now` and not past their end of care, with their periods,
+    `size` patients at a time (a handful of queries per batch, none per patient)."""
+    discharges = dict(session.execute(select(PatientDischarge.patient_id, PatientDischarge.effective_on)).all())
+    ids = list(session.scalars(
+        select(Patient.id).where(exists().where(ClearanceDecision.patient_id == Patient.id)).order_by(Patient.id)))
+    for start in range(0, len(ids), size):
+        chunk = ids[start:start + size]
+        decisions: dict[int, list] = defaultdict(list)
+        for row in session.execute(
+                select(ClearanceDecision.patient_id, ClearanceDecision.status, ClearanceDecision.effective_on)
+                .where(ClearanceDecision.patient_id.in_(chunk))
+                .order_by(ClearanceDecision.patient_id, ClearanceDecision.effective_on, ClearanceDecision.id)):
+            decisions[row.patient_id].append(row)
+        batch = []
+        for patient in session.scalars(select(Patient).where(Patient.id.in_(chunk)).order_by(Patient.id)):
+            today = now.astimezone(ZoneInfo(patient.time_zone)).date()
+            if patient.id in discharges and discharges[patient.id] < today:
+                continue
+            periods = fold_periods(decisions[patient.id])
+            if any(period.covers(today) for period in periods):
+                batch.append((patient, periods))
+        yield batch
 
 
 def patients_in_home_testing(session: Session, now: datetime) -> Iterator[tuple[Patient, list[ClearancePeriod]]]:
     """Patients cleared on their own local date of `now` and not past their end of care, with their periods."""
-    discharges = {d.patient_id: d.effective_on for d in session.scalars(select(PatientDischarge))}
-    candidates = session.scalars(
-        select(Patient).where(exists().where(ClearanceDecision.patient_id == Patient.id)).order_by(Patient.id))
-    for patient in candidates:
-        today = now.astimezone(ZoneInfo(patient.time_zone)).date()
-        if patient.id in discharges and discharges[patient.id] < today:
-            continue
-        periods = clearance_periods(session, patient)
-        if any(period.covers(today) for period in periods):
-            yield patient, periods
+    for batch in home_testing_batches(session, now):
+        yield from batch
 
 
 def cleared_all_week(periods: Sequence[ClearancePeriod], week: date) -> bool:
@@ -35,18 +57,26 @@ def cleared_all_week(periods: Sequence[ClearancePeriod], week: date) -> bool:
     return any(p.covers(week) and p.covers(date.fromordinal(week.toordinal() + 6)) for p in periods)
 
 
-def weeks_with_counted_test(session: Session, patient: Patient, weeks: Sequence[date],
-                            periods: Sequence[ClearancePeriod]) -> set[date]:
-    """Which of `weeks` (local Sundays) hold a result that counts, judged by the billing counting rule."""
-    if not weeks:
-        return set()
-    tz = ZoneInfo(patient.time_zone)
-    start, end = week_bounds(min(weeks), tz)[0], week_bounds(max(weeks), tz)[1]
+def weeks_with_counted_test(session: Session, patients: Sequence[Patient], start: datetime,
+                            end: datetime) -> dict[int, set[date]]:
+    """For each of `patients` (by id), the local billing weeks holding a valid result measured in [start, end).
+
+    Valid: not superseded, QC passed, no meter error. In a week the patient was cleared all week, that is
+    exactly "the week holds a result that counts" under the counting rule (service.rules.counting): the first
+    valid result of a week counts, and clearance covers every day of it. One query for all of them.
+    """
+    zones = {patient.id: ZoneInfo(patient.time_zone) for patient in patients}
+    if not zones:
+        return {}
     correction = aliased(InrResult)
     rows = session.execute(
-        select(InrResult, exists().where(correction.supersedes_id == InrResult.id))
-        .where(InrResult.patient_id == patient.id, InrResult.measured_at >= start, InrResult.measured_at < end))
-    decisions = count_weekly_tests(
-        [ResultForCounting(str(r.public_id), r.measured_at, r.qc_passed, r.meter_error_code, r.source == "phone",
-                           bool(superseded)) for r, superseded in rows], periods, tz)
-    return {d.week for d in decisions if d.counts} & set(weeks)
+        select(InrResult.patient_id, InrResult.measured_at)
+        .where(InrResult.patient_id.in_(list(zones)), InrResult.measured_at >= start, InrResult.measured_at < end,
+               InrResult.qc_passed.is_(True), InrResult.meter_error_code.is_(None),
+               # A correction is a row of the same patient: the patient's index finds it, even on a big table.
+               ~exists().where(correction.patient_id == InrResult.patient_id,
+                               correction.supersedes_id == InrResult.id)))
+    weeks: dict[int, set[date]] = defaultdict(set)
+    for patient_id, measured_at in rows:
+        weeks[patient_id].add(billing_week(measured_at, zones[patient_id]))
+    return weeks
