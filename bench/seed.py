@@ -59,9 +59,9 @@ def seed(conn: Connection, patients: int, now: datetime, weeks: int = 52, ingest
     run("""INSERT INTO indication_sets (patient_id, codes, code_list_version, effective_from, set_by_id, reason,
                                         created_at)
            SELECT id, '["I48.91"]', 'bench', :now - interval '600 days', physician_id, 'bench', :now FROM patients""")
-    run("""INSERT INTO clearance_decisions (public_id, patient_id, status, effective_on, decided_by_id, reason,
-                                            evidence, created_at)
-           SELECT gen_random_uuid(), id, 'cleared', CAST(:now AS date) - 550, physician_id, 'bench', '{}', :now
+    run("""INSERT INTO clearance_decisions (public_id, patient_id, sequence, status, effective_on, decided_by_id,
+                                            reason, evidence, created_at)
+           SELECT gen_random_uuid(), id, 1, 'cleared', CAST(:now AS date) - 550, physician_id, 'bench', '{}', :now
            FROM patients""")
     run("""INSERT INTO billable_events (public_id, event_key, patient_id, kind, code, service_date, occurred_at,
                                         rendering_provider_id, source_type, source_id, result_ids)

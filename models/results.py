@@ -47,7 +47,7 @@ class InrResult(AppendOnly, PublicIdMixin, Base):
     source: Mapped[str] = mapped_column(String(20))  # "app", or "phone" when staff entered a reported value
     entered_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     received_at: Mapped[dt.datetime]
-    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("inr_results.id"))
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("inr_results.id"), index=True)
     correction_reason: Mapped[str | None] = mapped_column(String(500))
 
     patient: Mapped[Patient] = relationship()

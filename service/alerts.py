@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import case, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from models import Alert, AlertEvent, CoveringPhysician, InrResult, Patient, User
 from service import audit, outbox, policy
@@ -67,7 +67,11 @@ def list_alerts(session: Session, user: User, filters: dict, now: datetime) -> A
     counted = statement
     if "severity" in filters:
         statement = statement.where(Alert.severity == filters["severity"])
-    found = list(session.scalars(statement.order_by(_SEVERITY_ORDER, Alert.opened_at, Alert.id)
+    # The page's patients, results and people load in a few queries, not several per alert.
+    eager = [selectinload(relation) for relation in (Alert.patient, Alert.result, Alert.physician,
+                                                    Alert.acknowledged_by, Alert.escalated_to,
+                                                    Alert.resolved_by_review)]
+    found = list(session.scalars(statement.options(*eager).order_by(_SEVERITY_ORDER, Alert.opened_at, Alert.id)
                                  .limit(filters["limit"]).offset(filters["offset"])))
     counts = {"critical": 0, "out_of_range": 0}
     visible = counted.with_only_columns(Alert.id, Alert.severity).subquery()
