@@ -1,20 +1,30 @@
 """SQLAlchemy models: one module per aggregate; `Base.metadata` is what Alembic migrates."""
 
+from models.alerts import Alert, AlertEvent, CoveringPhysician, InstructionAcknowledgement, Review, review_results
 from models.audit import AuditEvent
 from models.base import AppendOnly, Base, UTCDateTime
 from models.billing import BillableEvent
+from models.claims import ClaimLine, ClaimLineEvent, PatientDischarge, SupplyIssue
 from models.clearance import ClearanceDecision
 from models.clinic import CaregiverLink, IndicationSet, Patient, Payer, TargetRange
 from models.identity import ROLES, STAFF_ROLES, ApiToken, User
 from models.operations import DeliveryAttempt, JobRun, OutboxMessage
 from models.results import InrResult
+from models.training import (
+    ChecklistItem,
+    ChecklistTemplate,
+    EligibilityFact,
+    HomeTestingOrder,
+    TrainingAmendment,
+    TrainingItemOutcome,
+    TrainingSession,
+)
 
 __all__ = [
-    "AppendOnly", "ApiToken", "AuditEvent", "Base", "BillableEvent", "CaregiverLink", "ClearanceDecision", "DeliveryAttempt",
-    "IndicationSet", "InrResult", "JobRun", "OutboxMessage", "Patient", "Payer", "ROLES", "STAFF_ROLES",
-    "TargetRange", "User", "UTCDateTime",
+    "Alert", "AlertEvent", "AppendOnly", "ApiToken", "AuditEvent", "Base", "BillableEvent", "CaregiverLink",
+    "ChecklistItem", "ChecklistTemplate", "ClaimLine", "ClaimLineEvent", "ClearanceDecision", "CoveringPhysician",
+    "DeliveryAttempt", "EligibilityFact", "HomeTestingOrder", "IndicationSet", "InrResult",
+    "InstructionAcknowledgement", "JobRun", "OutboxMessage", "Patient", "PatientDischarge", "Payer", "ROLES",
+    "Review", "STAFF_ROLES", "SupplyIssue", "TargetRange", "TrainingAmendment", "TrainingItemOutcome",
+    "TrainingSession", "UTCDateTime", "User", "review_results",
 ]
-# Issue-specific models are imported below, one line each (training, alerts and reviews, claims).
-import models.training  # noqa: E402,F401
-from models.claims import ClaimLine, ClaimLineEvent, PatientDischarge, SupplyIssue  # noqa: E402,F401
-from models.alerts import Alert, AlertEvent, CoveringPhysician, InstructionAcknowledgement, Review, review_results

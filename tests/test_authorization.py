@@ -12,7 +12,7 @@ import re
 import uuid
 
 import pytest
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, select
 
 from models import AuditEvent, Base
 from service import db

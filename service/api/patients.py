@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from flask import Blueprint, g
 from marshmallow import ValidationError, fields, validate, validates_schema
-from sqlalchemy import select
 
-from models import Patient, User
+from models import Patient
 from service import audit, clock, db, patients, policy
 from service.api.fields import Inr, PastDate, StrictSchema, TimeZoneName, load, load_query
 from service.auth import roles

@@ -6,7 +6,6 @@ from datetime import timedelta
 
 from flask import Blueprint, current_app, g
 from marshmallow import fields, validate
-from sqlalchemy import select
 
 from service import audit, clock, db, identity, policy
 from service.api.fields import StrictSchema, load
