@@ -118,7 +118,10 @@ def decisions(session: Session, patient: Patient) -> list[ClearanceDecision]:
 
 
 def status(session: Session, patient: Patient) -> str:
-    history = decisions(session, patient)
+    return _current(decisions(session, patient))
+
+
+def _current(history: list[ClearanceDecision]) -> str:
     return history[-1].status if history else "not_cleared"
 
 
@@ -126,7 +129,7 @@ def decide(session: Session, patient: Patient, actor: User, decision: str, reaso
            now: datetime) -> ClearanceDecision:
     """Clear a patient only when every criterion is met on recorded facts; revoke with a reason."""
     history = decisions(session, patient)
-    current = history[-1].status if history else "not_cleared"
+    current = _current(history)
     clearance = evaluate(session, patient, now)
     if decision == "cleared":
         if current == "cleared":

@@ -45,6 +45,12 @@ def _post_copies(database_url: str, path: str, headers: dict, threads: int, barr
     from service import create_app
 
     app = create_app({"DATABASE_URL": database_url, "AUTO_MIGRATE": False, "FIXED_NOW": NOW, "TESTING": True})
+    answers.put(_send_copies(app, path, headers, threads, barrier))
+    app.extensions["db_engine"].dispose()
+
+
+def _send_copies(app, path: str, headers: dict, threads: int, barrier) -> list:
+    """`threads` clients of `app` post the same result once the barrier releases; (status, id) per answer."""
     found: list = []
 
     def send():
@@ -58,8 +64,7 @@ def _post_copies(database_url: str, path: str, headers: dict, threads: int, barr
         worker.start()
     for worker in workers:
         worker.join(timeout=90)
-    answers.put(found)
-    app.extensions["db_engine"].dispose()
+    return found
 
 
 def test_copies_of_one_result_from_threads_and_processes_store_one_result_one_alert_one_message(app, clinic):
@@ -74,19 +79,7 @@ def test_copies_of_one_result_from_threads_and_processes_store_one_result_one_al
     for child in children:
         child.start()
 
-    found: list = []
-
-    def send():
-        client = app.test_client()
-        barrier.wait(timeout=60)
-        response = client.post(path, json=RESULT, headers=headers)
-        found.append((response.status_code, (response.get_json(silent=True) or {}).get("id")))
-
-    threads = [threading.Thread(target=send) for _ in range(local)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=90)
+    found = _send_copies(app, path, headers, local, barrier)
     for _ in children:
         found += answers.get(timeout=90)
     for child in children:
