@@ -4,7 +4,7 @@ from models.alerts import Alert, AlertEvent, CoveringPhysician, InstructionAckno
 from models.audit import AuditEvent
 from models.base import AppendOnly, Base, UTCDateTime
 from models.billing import BillableEvent
-from models.claims import ClaimLine, ClaimLineEvent, PatientDischarge, SupplyIssue
+from models.claims import ClaimCheck, ClaimLine, ClaimLineEvent, PatientDischarge, SupplyIssue
 from models.clearance import ClearanceDecision
 from models.clinic import CaregiverLink, IndicationSet, Patient, Payer, TargetRange
 from models.identity import ROLES, STAFF_ROLES, ApiToken, User
@@ -22,7 +22,7 @@ from models.training import (
 
 __all__ = [
     "Alert", "AlertEvent", "AppendOnly", "ApiToken", "AuditEvent", "Base", "BillableEvent", "CaregiverLink",
-    "ChecklistItem", "ChecklistTemplate", "ClaimLine", "ClaimLineEvent", "ClearanceDecision", "CoveringPhysician",
+    "ChecklistItem", "ChecklistTemplate", "ClaimCheck", "ClaimLine", "ClaimLineEvent", "ClearanceDecision", "CoveringPhysician",
     "DeliveryAttempt", "EligibilityFact", "HomeTestingOrder", "IndicationSet", "InrResult",
     "InstructionAcknowledgement", "JobRun", "OutboxMessage", "Patient", "PatientDischarge", "Payer", "ROLES",
     "Review", "STAFF_ROLES", "SupplyIssue", "TargetRange", "TrainingAmendment", "TrainingItemOutcome",

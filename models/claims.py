@@ -112,3 +112,28 @@ class PatientDischarge(AppendOnly, PublicIdMixin, Base):
     created_at: Mapped[dt.datetime]
 
     recorded_by: Mapped[User] = relationship()
+
+
+class ClaimCheck(Base):
+    """When claim generation last went through a patient's record, what it saw there, and the day a line still
+    waiting (the 28-day rule) falls due with nothing new recorded.
+
+    Generation leaves a patient alone while the record still holds what was seen and that day has not come:
+    every input is append-only, so its row counts tell whether anything was added. Working state, not a record:
+    overwritten at every check, and safe to empty (the next run then checks everyone).
+    """
+
+    __tablename__ = "claim_checks"
+
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), primary_key=True)
+    results: Mapped[int]
+    billable_events: Mapped[int]
+    claim_lines: Mapped[int]
+    claim_line_events: Mapped[int]
+    supply_issues: Mapped[int]
+    discharges: Mapped[int]
+    clearance_decisions: Mapped[int]
+    # Payer settings, time zone, billing entity and rules version the check ran under (service.billing.terms).
+    terms: Mapped[str] = mapped_column(String(300))
+    next_due_on: Mapped[dt.date | None]  # patient-local day; None: nothing waits on a date
+    checked_at: Mapped[dt.datetime]

@@ -48,6 +48,18 @@ def _refuse_append_only_changes(session: Session, _flush_context, _instances) ->
             raise AppendOnlyViolation(f"{type(obj).__name__} is append-only; record a correction instead")
 
 
+def insert(session: Session, table):
+    """INSERT for `table` in the dialect of `session`'s engine, for ON CONFLICT clauses.
+
+    Both engines have INSERT ... ON CONFLICT, but SQLAlchemy gives it a constructor per dialect.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as dialect_insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert as dialect_insert
+    return dialect_insert(table)
+
+
 def init_app(app: Flask) -> None:
     engine = make_engine(app.config["DATABASE_URL"])
     app.extensions["db_engine"] = engine

@@ -9,6 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import OutboxMessage
+from service import db
 
 
 def enqueue(session: Session, *, key: str, kind: str, payload: dict, now: datetime, recipient_user_id=None,
@@ -34,16 +35,11 @@ def enqueue_many(session: Session, messages: list[dict], now: datetime) -> set[s
     Returns the keys this call added. Same rule as `enqueue`, but set-based for jobs over a whole clinic.
     """
     table = OutboxMessage.__table__
-    # INSERT ... ON CONFLICT DO NOTHING exists on both engines, with a constructor per dialect.
-    if session.get_bind().dialect.name == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
     rows = [{"public_id": uuid.uuid4(), "created_at": now, "next_attempt_at": now, "attempts": 0,
              "recipient_user_id": None, "patient_id": None, **message} for message in messages]
     added: set[str] = set()
     for start in range(0, len(rows), 500):
-        statement = (insert(table).values(rows[start:start + 500])
+        statement = (db.insert(session, table).values(rows[start:start + 500])
                      .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.dedupe_key))
         added.update(session.scalars(statement))
     return added

@@ -153,6 +153,18 @@ class Skipped:
 
 
 @dataclass(frozen=True)
+class DueLines:
+    """Per-four lines due by `today`, and the date the first set still waiting becomes due (None: none waits).
+
+    `waits_until` is what lets claim generation leave a patient alone until then: with nothing new recorded,
+    the same call on an earlier day produces the same lines.
+    """
+
+    drafts: tuple[ClaimDraft, ...]
+    waits_until: date | None = None
+
+
+@dataclass(frozen=True)
 class ManagementClaims:
     drafts: tuple[ClaimDraft, ...]
     skipped: tuple[Skipped, ...]
@@ -170,7 +182,7 @@ def supply_claims_due(
     today: date,
     patient_id: str,
     supplies_issued_on: Sequence[date] = (),
-) -> list[ClaimDraft]:
+) -> DueLines:
     """G0249 lines due by `today`: one per four not-yet-billed counted tests, in chronological order.
 
     A set of four whose date of service would fall within 28 days of the previous G0249 waits: its date is
@@ -214,12 +226,12 @@ def review_claims_due(
     billing_entity_is_idtf: bool,
     today: date,
     patient_id: str,
-) -> list[ClaimDraft]:
+) -> DueLines:
     """G0250 lines due by `today` for payers whose review code is G0250; none for 93793 payers or an IDTF."""
     _require_review_code(payer)
     # 93793 payers are billed per review day by management_claims; an IDTF is not a physician and may not bill G0250.
     if payer.review_code != "G0250" or billing_entity_is_idtf:
-        return []
+        return DueLines(())
     unbilled = [t for t in interpreted if t.result_id not in already_billed_result_ids]
     return _per_four_lines(
         [(t.result_id, t.measured_on, t.interpreted_on) for t in unbilled],
@@ -241,7 +253,7 @@ def _per_four_lines(
     code: str,
     rule: str,
     patient_id: str,
-) -> list[ClaimDraft]:
+) -> DueLines:
     """Shared G0249/G0250 shape: tests are (result_id, measured_on, done_on); done_on is reported/interpreted."""
     ordered = sorted(tests, key=lambda t: (t[1], t[0]))  # chronological; id only breaks ties deterministically
     complete = len(ordered) - len(ordered) % TESTS_PER_UNIT  # a trailing set of 1-3 waits for more tests
@@ -258,7 +270,8 @@ def _per_four_lines(
             service_on = previous + timedelta(days=MIN_DAYS_BETWEEN)
             why += f"; waited to {service_on}, 28 days after {code} of {previous}"
         if service_on > today:
-            break  # wait, do not drop: a later run produces it, and everything after it
+            # Wait, do not drop: the run on `service_on` produces it, and everything after it.
+            return DueLines(tuple(drafts), waits_until=service_on)
         result_ids = tuple(result_id for result_id, _, _ in group)
         drafts.append(
             ClaimDraft(
@@ -274,7 +287,7 @@ def _per_four_lines(
             )
         )
         previous = service_on
-    return drafts
+    return DueLines(tuple(drafts))
 
 
 def _require_review_code(payer: PayerRules) -> None:

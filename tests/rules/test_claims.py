@@ -10,6 +10,7 @@ from service.rules.claims import (
     SKIP_OFFICE_VISIT,
     ClaimDraft,
     CountedTest,
+    DueLines,
     InterpretedTest,
     ManagementClaims,
     ReviewEvent,
@@ -39,9 +40,9 @@ def weekly_tests(first: date, weeks: int, *, skip=(), report_delay=0, prefix="t"
 
 
 def supply(counted, *, billed=frozenset(), last=None, payer=MEDICARE, today=FAR_FUTURE, issued=()):
-    return supply_claims_due(
+    return list(supply_claims_due(
         counted, billed, last, payer, today=today, patient_id=PATIENT, supplies_issued_on=issued
-    )
+    ).drafts)
 
 
 # --- G0249 ----------------------------------------------------------------------------------------------------
@@ -116,6 +117,45 @@ def test_a_g0249_due_within_28_days_of_the_previous_waits_and_is_not_dropped(tod
         assert lines[0].result_ids == ("t00", "t01", "t02", "t03")
 
 
+@pytest.mark.parametrize(
+    ("today", "waits_until"),
+    [
+        pytest.param(D(2026, 2, 26), D(2026, 3, 1), id="the_first_waiting_set_names_its_day"),
+        pytest.param(D(2026, 3, 1), D(2026, 3, 29), id="once_produced_the_set_behind_it_is_next"),
+        pytest.param(D(2026, 4, 30), None, id="nothing_waits_once_both_are_produced"),
+    ],
+)
+def test_supply_lines_say_when_the_first_waiting_set_becomes_due(today, waits_until):
+    counted = weekly_tests(D(2026, 1, 26), 8)
+    due = supply_claims_due(counted, frozenset(), D(2026, 2, 1), MEDICARE, today=today, patient_id=PATIENT)
+    assert due.waits_until == waits_until
+    # The promise generation relies on: on that day, the same inputs produce one more line.
+    if waits_until is not None:
+        later = supply_claims_due(counted, frozenset(), D(2026, 2, 1), MEDICARE, today=waits_until, patient_id=PATIENT)
+        assert len(later.drafts) == len(due.drafts) + 1
+        assert later.drafts[-1].date_of_service == waits_until
+
+
+def test_a_trailing_set_of_fewer_than_four_is_not_waiting_on_a_date():
+    # Three tests wait for a fourth test, not for a day: no date would make them due.
+    due = supply_claims_due(weekly_tests(D(2026, 1, 5), 7), frozenset(), None, MEDICARE, today=FAR_FUTURE,
+                            patient_id=PATIENT)
+    assert len(due.drafts) == 1 and due.waits_until is None
+
+
+def test_a_set_reported_after_today_waits_until_its_report_day():
+    due = supply_claims_due(weekly_tests(D(2026, 1, 5), 4), frozenset(), None, MEDICARE, today=D(2026, 1, 25),
+                            patient_id=PATIENT)
+    assert due == DueLines((), waits_until=D(2026, 1, 26))
+
+
+def test_g0250_says_when_its_waiting_set_becomes_due():
+    tests = interpreted_weekly(D(2026, 1, 5), 4)
+    due = review_claims_due(tests, frozenset(), D(2026, 1, 10), MEDICARE, billing_entity_is_idtf=False,
+                            today=D(2026, 2, 6), patient_id=PATIENT)
+    assert due == DueLines((), waits_until=D(2026, 2, 7))
+
+
 def test_a_line_reported_after_today_is_not_produced():
     counted = weekly_tests(D(2026, 1, 5), 4)
     assert supply(counted, today=D(2026, 1, 25)) == []
@@ -169,9 +209,9 @@ def interpreted_weekly(first: date, weeks: int, delay_days=1):
 
 
 def review(tests, *, payer=MEDICARE, idtf=False, billed=frozenset(), last=None, today=FAR_FUTURE):
-    return review_claims_due(
+    return list(review_claims_due(
         tests, billed, last, payer, billing_entity_is_idtf=idtf, today=today, patient_id=PATIENT
-    )
+    ).drafts)
 
 
 def test_g0250_is_one_unit_per_four_interpreted_tests_dated_the_fourth_interpretation():
