@@ -62,12 +62,24 @@ def run_job(job: str, url: str, now: datetime, timeout: float) -> dict:
 
 
 def jobs_at(url: str, now: datetime, timeout: float) -> dict[str, dict]:
-    """Missed tests, then claims twice: the first run bills a year of work, the second finds nothing new."""
+    """Missed tests, then claims three times: the first run bills a year of work (the backfill), the re-run
+    finds nothing new, and the next day's run follows one day of new results (one patient in 7 tested)."""
     figures = {}
-    for label, job in (("missed", "missed"), ("claims (first run)", "claims"), ("claims (re-run)", "claims")):
-        figures[label] = found = run_job(job, url, now, timeout)
-        print(f"  {label:20} {found['seconds']:8.2f} s  peak RSS {found['peak_rss_mb']:7.1f} MB  "
+
+    def job(label: str, name: str, at: datetime) -> None:
+        figures[label] = found = run_job(name, url, at, timeout)
+        print(f"  {label:22} {found['seconds']:8.2f} s  peak RSS {found['peak_rss_mb']:7.1f} MB  "
               f"{found['outcome']}", flush=True)
+
+    job("missed", "missed", now)
+    job("claims (first run)", "claims", now)
+    job("claims (re-run)", "claims", now)
+    tomorrow = now + timedelta(days=1)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        print(f"  (a day later: {bench_seed.a_day_of_new_results(conn, tomorrow)} new results)", flush=True)
+    engine.dispose()
+    job("claims (next day)", "claims", tomorrow)
     return figures
 
 
@@ -151,7 +163,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"\nGrowth of the weekly jobs from {small} to {large} patients ({large / small:.0f}x the patients):")
     for label in jobs[small]:
         a, b = jobs[small][label], jobs[large][label]
-        print(f"  {label:20} time {a['seconds']:8.2f} s -> {b['seconds']:8.2f} s ({b['seconds'] / a['seconds']:5.1f}x)"
+        print(f"  {label:22} time {a['seconds']:8.2f} s -> {b['seconds']:8.2f} s ({b['seconds'] / a['seconds']:5.1f}x)"
               f"   peak RSS {a['peak_rss_mb']:7.1f} -> {b['peak_rss_mb']:7.1f} MB "
               f"({b['peak_rss_mb'] / a['peak_rss_mb']:4.1f}x)")
     return 0

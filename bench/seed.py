@@ -105,6 +105,19 @@ def seed(conn: Connection, patients: int, now: datetime, weeks: int = 52, ingest
     return seeded
 
 
+def a_day_of_new_results(conn: Connection, day: datetime) -> int:
+    """One day's new work, as the mobile app would bring it: one patient in 7 tests at 10:00 local on `day`."""
+    inserted = conn.execute(text("""
+        INSERT INTO inr_results (public_id, patient_id, client_id, value, measured_at, measured_utc_offset_minutes,
+                                 qc_passed, tested_by, symptoms, source, entered_by_id, received_at)
+        SELECT gen_random_uuid(), p.id, 'next-day', 2.5,
+               (CAST(CAST(:day AS date) AS timestamp) + interval '10 hours') AT TIME ZONE p.time_zone, -300, true,
+               'patient', '[]', 'app', p.physician_id,
+               (CAST(CAST(:day AS date) AS timestamp) + interval '11 hours') AT TIME ZONE p.time_zone
+        FROM patients p WHERE p.id % 7 = 3"""), {"day": day})
+    return inserted.rowcount
+
+
 def _token(conn: Connection, user_id: int, now: datetime) -> str:
     token = secrets.token_urlsafe(32)
     conn.execute(text("""INSERT INTO api_tokens (token_hash, user_id, created_at, expires_at)
