@@ -1,4 +1,4 @@
-"""Command-line tasks: `flask --app service db-upgrade | create-admin | seed-demo`."""
+"""Command-line tasks: `flask --app service db-upgrade | create-admin | seed-demo | generate-claims`."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(db_upgrade)
     app.cli.add_command(create_admin)
     app.cli.add_command(seed_demo)
+    app.cli.add_command(generate_claims)
 
 
 @click.command("db-upgrade")
@@ -51,3 +52,18 @@ def seed_demo() -> None:
                f"{demo.PASSWORD}):")
     for email, role in demo.LOGINS:
         click.echo(f"  {role:10} {email}")
+
+
+@click.command("generate-claims")
+@with_appcontext
+@click.option("--recheck-all", is_flag=True, help="Check every patient, not only those whose record changed.")
+def generate_claims(recheck_all: bool) -> None:
+    """Record the claim lines due now (what the scheduler's daily job does); prints the run's summary."""
+    from service import billing, db
+
+    summary = billing.generate_claims(db.session(), clock.now(), billing.BillingSettings.from_config(current_app.config),
+                                      recheck_all=recheck_all)
+    click.echo(", ".join(f"{key} {summary[key] if key != 'errors' else len(summary[key])}"
+                         for key in ("patients", "unchanged", "created", "conflicts", "skipped_count", "errors")))
+    for error in summary["errors"]:
+        click.echo(f"  error: patient {error['patient_id']}: {error['error']}")

@@ -8,14 +8,22 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from models import Alert, InrResult, Patient, User
 from service import audit, results as results_domain
 from service.clearance import clearance_periods
 from service.rules.billing_week import billing_week, weeks_between
-from service.rules.ttr import RangePeriod, Ttr, TtrPoint, panel_ttr, time_in_therapeutic_range
+from service.rules.ttr import (
+    RangePeriod,
+    Ttr,
+    TtrPoint,
+    counts_for_ttr,
+    panel_ttr,
+    reading_window,
+    time_in_therapeutic_range,
+)
 
 
 @dataclass(frozen=True)
@@ -41,11 +49,16 @@ class Summary:
     open_alerts: int
 
 
-def patient_ttr(patient: Patient, results: list[InrResult], start: datetime, end: datetime,
-                max_gap_days: int) -> Ttr:
+def patient_ttr(patient: Patient, points: list[TtrPoint], start: datetime, end: datetime, max_gap_days: int) -> Ttr:
     ranges = [RangePeriod(r.effective_from, Decimal(r.low), Decimal(r.high)) for r in patient.target_ranges]
-    points = [TtrPoint(r.measured_at, Decimal(r.value)) for r in results]
     return time_in_therapeutic_range(points, ranges, start, end, max_gap_days)
+
+
+def ttr_points(results: list[InrResult]) -> list[TtrPoint]:
+    """The valid INRs among all of a patient's results (corrections included)."""
+    superseded = {r.supersedes_id for r in results if r.supersedes_id is not None}
+    return [TtrPoint(r.measured_at, Decimal(r.value)) for r in results
+            if counts_for_ttr(r.qc_passed, r.meter_error_code, r.id in superseded)]
 
 
 def adherence(session: Session, patient: Patient, results: list[InrResult], now: datetime) -> Adherence:
@@ -78,7 +91,7 @@ def patient_summary(session: Session, patient: Patient, settings: results_domain
         Alert.patient_id == patient.id, Alert.status != "resolved")) or 0
     summary = Summary(
         latest=views[-1] if views else None, trend=views, window_start=start, window_end=now,
-        ttr=patient_ttr(patient, everything, start, now, max_gap_days),
+        ttr=patient_ttr(patient, ttr_points(everything), start, now, max_gap_days),
         adherence=adherence(session, patient, everything, now),
         next_test_due=results_domain.next_test_due(session, patient, everything[-1] if everything else None),
         open_alerts=open_alerts)
@@ -103,12 +116,19 @@ def physician_panel_ttr(session: Session, physician: User, now: datetime, window
                                     .order_by(Patient.full_name, Patient.id)
                                     .options(selectinload(Patient.target_ranges))))
     # Every patient's results in one query (as plain rows), not one query per patient: a panel has ~1,000.
-    readings: dict[int, list] = defaultdict(list)
-    for row in session.execute(select(InrResult.patient_id, InrResult.measured_at, InrResult.value)
+    # Only those that can touch the window; whether one was corrected is looked up over all results.
+    earliest, latest = reading_window(start, now, max_gap_days)
+    correction = aliased(InrResult)
+    superseded = exists().where(correction.supersedes_id == InrResult.id)
+    readings: dict[int, list[TtrPoint]] = defaultdict(list)
+    for row in session.execute(select(InrResult.patient_id, InrResult.measured_at, InrResult.value,
+                                      InrResult.qc_passed, InrResult.meter_error_code, superseded.label("superseded"))
                                .join(Patient, Patient.id == InrResult.patient_id)
-                               .where(Patient.physician_id == physician.id)
+                               .where(Patient.physician_id == physician.id, InrResult.measured_at > earliest,
+                                      InrResult.measured_at < latest)
                                .order_by(InrResult.patient_id, InrResult.measured_at, InrResult.id)):
-        readings[row.patient_id].append(row)
+        if counts_for_ttr(row.qc_passed, row.meter_error_code, row.superseded):
+            readings[row.patient_id].append(TtrPoint(row.measured_at, Decimal(row.value)))
     per_patient = [(p, patient_ttr(p, readings[p.id], start, now, max_gap_days)) for p in patients]
     for patient, _ttr in per_patient:  # each patient's results were read: each gets its audit event
         audit.record(session, "physician.panel_ttr.read", patient_id=patient.public_id, object_type="user",

@@ -35,3 +35,18 @@ def test_create_admin_makes_an_admin_who_can_log_in(app, client):
 def test_db_upgrade_reports_the_head_revision(app):
     result = app.test_cli_runner().invoke(args=["db-upgrade"])
     assert result.exit_code == 0 and "database at revision" in result.output
+
+
+def test_generate_claims_checks_changed_patients_or_with_recheck_all_everyone(app, clinic):
+    from datetime import date
+
+    from tests import factories
+
+    factories.make_training_event(app, clinic.patient, date(2026, 11, 2))
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["generate-claims"])
+    assert first.exit_code == 0, first.output
+    assert first.output.startswith("patients 2, unchanged 0, created 1,")
+    assert runner.invoke(args=["generate-claims"]).output.startswith("patients 0, unchanged 2, created 0,")
+    assert runner.invoke(args=["generate-claims", "--recheck-all"]).output.startswith(
+        "patients 2, unchanged 0, created 0,")

@@ -78,6 +78,23 @@ def test_panel_ttr_weights_patients_by_interpolated_days(app, client, clinic):
     assert client.get(url, headers=clinic.headers["patient"]).status_code == 403
 
 
+def test_failed_strips_meter_errors_and_corrected_values_stay_out_of_the_ttr(app, client, clinic):
+    # Valid 2.5 twenty and ten days ago; in between a failed strip and a meter error read high. Five days ago
+    # 6.0 was keyed in and corrected to 2.5. Only valid INRs are interpolated: 15 days, all in range.
+    patient = patient_with(app, clinic, "Kept Apart", 30, [(20, "2.5"), (10, "2.5")])
+    factories.make_result(app, patient, NOW - timedelta(days=15), value="7.9", qc_passed=False)
+    factories.make_result(app, patient, NOW - timedelta(days=12), value="7.5", meter_error="E-406")
+    wrong = factories.make_result(app, patient, NOW - timedelta(days=5), value="6.0")
+    factories.make_result(app, patient, NOW - timedelta(days=5), value="2.5", supersedes=wrong)
+    expected = {"percent": 100.0, "days_in_range": 15.0, "days_total": 15.0}
+    assert summary(client, clinic, patient)["ttr"] == expected
+    panel = client.get(f"/physicians/{clinic.id('physician')}/panel-ttr", headers=clinic.headers["physician"]).json
+    assert next(p["ttr"] for p in panel["patients"] if p["patient"]["full_name"] == "Kept Apart") == expected
+    # The results themselves are all kept and listed.
+    listed = client.get(f"/patients/{patient.public_id}/results", headers=clinic.headers["physician"]).json
+    assert len(listed["items"]) == 6
+
+
 def test_summary_shows_latest_trend_adherence_and_next_test(app, client, clinic):
     clear(app, clinic, date(2026, 11, 1))
     post(client, clinic, client_id="w1", value=2.2, measured_at="2026-11-03T09:00:00-05:00")

@@ -7,7 +7,15 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from service.rules.ttr import RangePeriod, Ttr, TtrPoint, panel_ttr, time_in_therapeutic_range
+from service.rules.ttr import (
+    RangePeriod,
+    Ttr,
+    TtrPoint,
+    counts_for_ttr,
+    panel_ttr,
+    reading_window,
+    time_in_therapeutic_range,
+)
 
 T0 = datetime(2024, 1, 1, 8, 0, tzinfo=timezone.utc)
 STANDARD = (RangePeriod(T0, D("2.0"), D("3.0")),)
@@ -191,3 +199,29 @@ def test_panel_ttr_weights_patients_by_interpolated_days():
 @pytest.mark.parametrize("panel", [{}, {"a": Ttr(0.0, 0.0, None)}])
 def test_panel_without_interpolable_days_has_no_percent(panel):
     assert panel_ttr(panel).percent is None
+
+
+@pytest.mark.parametrize(
+    ("qc_passed", "meter_error", "superseded", "counts"),
+    [
+        pytest.param(True, None, False, True, id="a_valid_inr"),
+        pytest.param(False, None, False, False, id="a_failed_strip_gave_no_inr"),
+        pytest.param(True, "E-406", False, False, id="a_meter_error_gave_no_inr"),
+        pytest.param(True, None, True, False, id="a_corrected_result_gives_way_to_its_correction"),
+    ],
+)
+def test_only_valid_uncorrected_inrs_are_interpolated(qc_passed, meter_error, superseded, counts):
+    assert counts_for_ttr(qc_passed, meter_error, superseded) is counts
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_results_outside_the_reading_window_never_change_the_ttr(seed):
+    # Random results over two years, some weeks apart and some months apart; any window inside them.
+    rng = random.Random(seed)
+    moments = sorted(rng.uniform(0, 730) for _ in range(rng.randrange(2, 40)))
+    results = [TtrPoint(day(n), D(str(round(rng.uniform(1.0, 5.0), 1)))) for n in moments]
+    start = day(rng.uniform(0, 700))
+    end = start + timedelta(days=rng.uniform(1, 365))
+    earliest, latest = reading_window(start, end)
+    near = [r for r in results if earliest < r.measured_at < latest]
+    assert ttr(near, start=start, end=end) == ttr(results, start=start, end=end)
