@@ -12,6 +12,7 @@ from fractions import Fraction
 DEFAULT_MAX_GAP_DAYS = 56
 
 _MICROSECONDS_PER_DAY = 86_400 * 1_000_000
+_MICROSECOND = timedelta(microseconds=1)
 
 
 @dataclass(frozen=True)
@@ -37,6 +38,13 @@ class RangePeriod:
         _require_aware(self.effective_from, "effective_from")
         if not self.low < self.high:
             raise ValueError(f"range low {self.low} must be below high {self.high}")
+
+
+@dataclass(frozen=True)
+class _ExactPeriod:
+    effective_from: datetime
+    low: Fraction
+    high: Fraction
 
 
 @dataclass(frozen=True)
@@ -86,14 +94,18 @@ def time_in_therapeutic_range(
     # Python subtracts two times sharing a tzinfo by wall clock, which is wrong across DST; work in UTC.
     window_start, window_end = _utc(window_start), _utc(window_end)
     periods = sorted(
-        (RangePeriod(_utc(p.effective_from), p.low, p.high) for p in ranges), key=lambda p: p.effective_from
+        (_ExactPeriod(_utc(p.effective_from), Fraction(p.low), Fraction(p.high)) for p in ranges),
+        key=lambda p: p.effective_from,
     )
     points = sorted((TtrPoint(_utc(p.measured_at), p.value) for p in results), key=lambda p: p.measured_at)
     max_gap = timedelta(days=max_gap_days)
 
+    # Exact arithmetic is most of the cost: values and bounds become Fractions once, durations stay integer
+    # microseconds until the end.
     in_range = Fraction(0)
-    total = Fraction(0)
-    for earlier, later in zip(points, points[1:]):
+    total = 0
+    values = [Fraction(p.value) for p in points]
+    for i, (earlier, later) in enumerate(zip(points, points[1:])):
         span = later.measured_at - earlier.measured_at
         if span <= timedelta(0) or span > max_gap:
             continue
@@ -103,14 +115,18 @@ def time_in_therapeutic_range(
             continue
         for piece_start, piece_end in _split_at_range_changes(start, end, periods):
             period = _period_in_force(piece_start, periods)
-            v0 = _value_at(piece_start, earlier, later)
-            v1 = _value_at(piece_end, earlier, later)
-            days = _days(piece_end - piece_start)
-            in_range += days * _fraction_within(v0, v1, Fraction(period.low), Fraction(period.high))
-            total += days
+            if (piece_start, piece_end) == (earlier.measured_at, later.measured_at):
+                v0, v1 = values[i], values[i + 1]  # the usual case: the whole interval under one range
+            else:
+                v0 = _value_at(piece_start, earlier, later)
+                v1 = _value_at(piece_end, earlier, later)
+            micros = (piece_end - piece_start) // _MICROSECOND
+            in_range += micros * _fraction_within(v0, v1, period.low, period.high)
+            total += micros
 
     percent = float(100 * in_range / total) if total else None
-    return Ttr(days_in_range=float(in_range), days_total=float(total), percent=percent)
+    return Ttr(days_in_range=float(in_range / _MICROSECONDS_PER_DAY), days_total=total / _MICROSECONDS_PER_DAY,
+               percent=percent)
 
 
 def panel_ttr(per_patient: Mapping[Hashable, Ttr]) -> Ttr:
@@ -121,13 +137,13 @@ def panel_ttr(per_patient: Mapping[Hashable, Ttr]) -> Ttr:
 
 
 def _split_at_range_changes(
-    start: datetime, end: datetime, periods: Sequence[RangePeriod]
+    start: datetime, end: datetime, periods: Sequence[_ExactPeriod]
 ) -> list[tuple[datetime, datetime]]:
     cuts = [start] + [p.effective_from for p in periods if start < p.effective_from < end] + [end]
     return list(zip(cuts, cuts[1:]))
 
 
-def _period_in_force(moment: datetime, periods: Sequence[RangePeriod]) -> RangePeriod:
+def _period_in_force(moment: datetime, periods: Sequence[_ExactPeriod]) -> _ExactPeriod:
     in_force = periods[0]
     for period in periods:
         if period.effective_from <= moment:
@@ -143,8 +159,10 @@ def _value_at(moment: datetime, earlier: TtrPoint, later: TtrPoint) -> Fraction:
 
 def _fraction_within(v0: Fraction, v1: Fraction, low: Fraction, high: Fraction) -> Fraction:
     """Share of a straight segment from v0 to v1 that lies within [low, high], bounds inclusive."""
-    if v0 == v1:
-        return Fraction(1) if low <= v0 <= high else Fraction(0)
+    if low <= v0 <= high and low <= v1 <= high:
+        return Fraction(1)  # a straight segment between two points in range stays in range
+    if (v0 < low and v1 < low) or (v0 > high and v1 > high):
+        return Fraction(0)  # both ends on the same side outside: it never enters
     at_low = (low - v0) / (v1 - v0)
     at_high = (high - v0) / (v1 - v0)
     enters, leaves = min(at_low, at_high), max(at_low, at_high)
