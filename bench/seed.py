@@ -93,8 +93,8 @@ def seed(conn: Connection, patients: int, now: datetime, weeks: int = 52, ingest
                   CASE WHEN r.value < 1.5 THEN 'critical' ELSE 'out_of_range' END,
                   CASE WHEN r.value < 1.5 THEN 'critical_low' WHEN r.value < 2.0 THEN 'low' ELSE 'high' END,
                   r.received_at, 'open', 0
-           FROM patients p JOIN LATERAL (SELECT * FROM inr_results x WHERE x.patient_id = p.id
-                                         ORDER BY x.measured_at DESC LIMIT 1) r ON true
+           FROM (SELECT DISTINCT ON (patient_id) * FROM inr_results ORDER BY patient_id, measured_at DESC) r
+           JOIN patients p ON p.id = r.patient_id
            WHERE r.value < 2.0 OR r.value > 3.0""")
     seeded = Seeded(patients)
     for (public_id, user_id) in run("SELECT public_id, id FROM users WHERE role = 'physician' ORDER BY id"):
