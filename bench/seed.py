@@ -110,7 +110,7 @@ def a_day_of_new_results(conn: Connection, day: datetime) -> int:
     inserted = conn.execute(text("""
         INSERT INTO inr_results (public_id, patient_id, client_id, value, measured_at, measured_utc_offset_minutes,
                                  qc_passed, tested_by, symptoms, source, entered_by_id, received_at)
-        SELECT gen_random_uuid(), p.id, 'next-day', 2.5,
+        SELECT gen_random_uuid(), p.id, 'day-' || CAST(CAST(:day AS date) AS text), 2.5,
                (CAST(CAST(:day AS date) AS timestamp) + interval '10 hours') AT TIME ZONE p.time_zone, -300, true,
                'patient', '[]', 'app', p.physician_id,
                (CAST(CAST(:day AS date) AS timestamp) + interval '11 hours') AT TIME ZONE p.time_zone

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -80,7 +80,7 @@ class _PatientInputs:
     superseded: set[int] = field(default_factory=set)
     events: list[Row] = field(default_factory=list)  # the BillableEvent columns generation needs
     periods: list[ClearancePeriod] = field(default_factory=list)
-    lines: list[ClaimLine] = field(default_factory=list)
+    lines: list[Row] = field(default_factory=list)  # ClaimLine columns and the line's void, if any (_LINE_COLUMNS)
     supply_issues: list[date] = field(default_factory=list)
     discharge: PatientDischarge | None = None
 
@@ -109,15 +109,16 @@ def generate_claims(session: Session, now: datetime, settings: BillingSettings |
     """
     settings = settings or BillingSettings.from_config(config.from_environment())
     summary = GenerationSummary()
-    to_check = _patients_to_check(session, now, settings, patient_ids, recheck_all)
-    if patient_ids is None:
-        summary.unchanged = session.scalar(select(func.count()).select_from(Patient)) - len(to_check)
-    else:
-        summary.unchanged = len(set(patient_ids)) - len(to_check)
-    for start in range(0, len(to_check), BATCH_SIZE):
-        _check_batch(session, to_check[start:start + BATCH_SIZE], now, settings, summary)
+    selected = 0
+    for batch in _batches_to_check(session, now, settings, patient_ids, recheck_all):
+        selected += len(batch)
+        _check_batch(session, batch, now, settings, summary)
         session.commit()
         session.expunge_all()  # a batch's rows are done with; keep memory flat over many patients
+    if patient_ids is None:
+        summary.unchanged = session.scalar(select(func.count()).select_from(Patient)) - selected
+    else:
+        summary.unchanged = len(set(patient_ids)) - selected
     return summary.as_dict()
 
 
@@ -166,7 +167,8 @@ _SEEN = {
     "results": _per_patient(InrResult.patient_id),
     "billable_events": _per_patient(BillableEvent.patient_id),
     "claim_lines": _per_patient(ClaimLine.patient_id),
-    "claim_line_events": _per_patient(ClaimLine.patient_id, (ClaimLineEvent, ClaimLineEvent.claim_line_id == ClaimLine.id)),
+    "claim_line_events": _per_patient(ClaimLine.patient_id,
+                                      (ClaimLineEvent, ClaimLineEvent.claim_line_id == ClaimLine.id)),
     "supply_issues": _per_patient(SupplyIssue.patient_id),
     "discharges": _per_patient(PatientDischarge.patient_id),
     "clearance_decisions": _per_patient(ClearanceDecision.patient_id),
@@ -179,12 +181,13 @@ def _terms(settings: BillingSettings):
             + Payer.supply_trigger + "|" + Payer.review_code + "|" + Payer.training_code + "|" + Patient.time_zone)
 
 
-def _patients_to_check(session: Session, now: datetime, settings: BillingSettings,
-                       patient_ids: Iterable[int] | None, recheck_all: bool) -> list[dict]:
-    """Each patient to check now, with what is seen of their record (counts and terms), in one query.
+def _batches_to_check(session: Session, now: datetime, settings: BillingSettings,
+                      patient_ids: Iterable[int] | None, recheck_all: bool) -> Iterator[list[dict]]:
+    """The patients to check now, BATCH_SIZE at a time, with what is seen of their record (counts and terms).
 
-    Seen before their rows are loaded: a row added in between is loaded but not counted, so the next run looks
-    again; never the other way round.
+    One query, streamed on a connection of its own so that each batch can commit while it is read. What is
+    seen is counted before the rows are loaded: a row added in between is loaded but not counted, so the next
+    run looks again; never the other way round.
     """
     counts = {name: query.subquery(name) for name, query in _SEEN.items()}
     seen = {name: func.coalesce(sub.c.n, 0) for name, sub in counts.items()}
@@ -204,16 +207,18 @@ def _patients_to_check(session: Session, now: datetime, settings: BillingSetting
         query = query.where(or_(ClaimCheck.patient_id.is_(None), ClaimCheck.terms != terms,
                                 ClaimCheck.next_due_on <= due_by,
                                 *(getattr(ClaimCheck, name) != value for name, value in seen.items())))
-    return [dict(row._mapping) for row in session.execute(query)]
+    with session.get_bind().connect() as reader:
+        for rows in reader.execution_options(stream_results=True, yield_per=BATCH_SIZE).execute(query).partitions():
+            yield [dict(row._mapping) for row in rows]
 
 
 def _record_checks(session: Session, checks: list[dict]) -> None:
-    table = ClaimCheck.__table__
-    for start in range(0, len(checks), BATCH_SIZE):
-        statement = db.insert(session, table).values(checks[start:start + BATCH_SIZE])
-        session.execute(statement.on_conflict_do_update(
-            index_elements=["patient_id"],
-            set_={column: statement.excluded[column] for column in checks[0] if column != "patient_id"}))
+    if not checks:
+        return
+    statement = db.insert(session, ClaimCheck.__table__)
+    session.execute(statement.on_conflict_do_update(
+        index_elements=["patient_id"],
+        set_={column: statement.excluded[column] for column in checks[0] if column != "patient_id"}), checks)
 
 
 def _insert_lines(session: Session, rows: list[dict]) -> set[str]:
@@ -236,6 +241,11 @@ _RESULT_COLUMNS = (InrResult.id, InrResult.public_id, InrResult.patient_id, InrR
                    InrResult.supersedes_id)
 _EVENT_COLUMNS = (BillableEvent.patient_id, BillableEvent.kind, BillableEvent.service_date, BillableEvent.source_id,
                   BillableEvent.result_ids)
+# A line with its void, if any: `void_id` is None for a line that was never voided.
+_LINE_COLUMNS = (ClaimLine.id, ClaimLine.patient_id, ClaimLine.claim_key, ClaimLine.base_key, ClaimLine.version,
+                 ClaimLine.code, ClaimLine.modifier, ClaimLine.units, ClaimLine.date_of_service, ClaimLine.result_ids,
+                 ClaimLine.rule, ClaimLine.note, ClaimLine.tests_done, ClaimLineEvent.id.label("void_id"),
+                 ClaimLineEvent.rebill.label("void_rebill"), ClaimLineEvent.reason.label("void_reason"))
 
 
 def _load_batch(session: Session, ids: Sequence[int]) -> list[_PatientInputs]:
@@ -249,8 +259,9 @@ def _load_batch(session: Session, ids: Sequence[int]) -> list[_PatientInputs]:
             by_id[result.patient_id].superseded.add(result.supersedes_id)
     for event in session.execute(select(*_EVENT_COLUMNS).where(BillableEvent.patient_id.in_(ids))):
         by_id[event.patient_id].events.append(event)
-    for line in session.scalars(select(ClaimLine).where(ClaimLine.patient_id.in_(ids))
-                                .options(selectinload(ClaimLine.events))):
+    for line in session.execute(select(*_LINE_COLUMNS).where(ClaimLine.patient_id.in_(ids))
+                                .outerjoin(ClaimLineEvent, (ClaimLineEvent.claim_line_id == ClaimLine.id)
+                                           & (ClaimLineEvent.kind == "void"))):
         by_id[line.patient_id].lines.append(line)
     for issue in session.scalars(select(SupplyIssue).where(SupplyIssue.patient_id.in_(ids))):
         by_id[issue.patient_id].supply_issues.append(issue.issued_on)
@@ -267,14 +278,14 @@ def _load_batch(session: Session, ids: Sequence[int]) -> list[_PatientInputs]:
     return list(by_id.values())
 
 
-def _awaiting_reissue(line: ClaimLine) -> bool:
+def _awaiting_reissue(line: Row) -> bool:
     """Voided for correction: the same service is recorded again as the key's next version."""
-    return line.void_event is not None and bool(line.void_event.rebill)
+    return line.void_id is not None and bool(line.void_rebill)
 
 
-def _withdrawn(line: ClaimLine) -> bool:
+def _withdrawn(line: Row) -> bool:
     """Voided for good: its work stays consumed and nothing replaces it."""
-    return line.void_event is not None and not line.void_event.rebill
+    return line.void_id is not None and not line.void_rebill
 
 
 def _plan_for(inputs: _PatientInputs, now: datetime, settings: BillingSettings) -> _Plan:
@@ -357,18 +368,18 @@ def _plan_for(inputs: _PatientInputs, now: datetime, settings: BillingSettings) 
                              *(e.service_date for e in inputs.events), discharge and discharge.effective_on)
              if day is not None and day > today]
     return _Plan(drafts + _reissues(lines), skipped, min(later, default=None))
-def _reissues(lines: Sequence[ClaimLine]) -> list[ClaimDraft]:
+def _reissues(lines: Sequence[Row]) -> list[ClaimDraft]:
     """The same service again for each key whose latest version was voided with rebill: a correction.
 
     Code, date, units and results are kept; diagnosis and providers are taken afresh when the line is recorded.
     """
-    latest: dict[str, ClaimLine] = {}
+    latest: dict[str, Row] = {}
     for line in sorted(lines, key=lambda line: line.version):
         latest[line.base_key] = line
     return [
         ClaimDraft(code=line.code, modifier=line.modifier, units=line.units, date_of_service=line.date_of_service,
                    result_ids=tuple(line.result_ids), rule=line.rule, key=line.base_key,
-                   note=f"reissue of {line.claim_key} (void: {line.void_event.reason}); {line.note}",
+                   note=f"reissue of {line.claim_key} (void: {line.void_reason}); {line.note}",
                    tests_done=line.tests_done)
         for line in latest.values() if _awaiting_reissue(line)
     ]
@@ -385,7 +396,7 @@ def _line_rows(inputs: _PatientInputs, drafts: list[ClaimDraft], now: datetime,
                settings: BillingSettings) -> list[dict]:
     """The drafts whose key has no line yet, as rows; a key whose versions were all voided for correction gets ':v<n>'."""
     patient = inputs.patient
-    versions: dict[str, list[ClaimLine]] = defaultdict(list)
+    versions: dict[str, list[Row]] = defaultdict(list)
     for line in inputs.lines:
         versions[line.base_key].append(line)
     rows = []
