@@ -28,10 +28,12 @@ def baseline_insert():
     return {"ok": True}, 201
 
 
+BASELINE_TABLE = "CREATE TABLE IF NOT EXISTS bench_baseline (id BIGSERIAL PRIMARY KEY, created_at TIMESTAMPTZ NOT NULL)"
+
+
 def create_bench_app():
+    # The table is created by bench.run before the server starts: four workers creating it at once race in
+    # PostgreSQL's catalog (IF NOT EXISTS does not serialize them).
     app = create_app()
-    with app.extensions["db_engine"].begin() as conn:
-        conn.execute(text("CREATE TABLE IF NOT EXISTS bench_baseline "
-                          "(id BIGSERIAL PRIMARY KEY, created_at TIMESTAMPTZ NOT NULL)"))
     app.register_blueprint(baseline)
     return app

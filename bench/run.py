@@ -20,6 +20,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import create_engine, text
 
 from bench import seed as bench_seed
+from bench.app import BASELINE_TABLE
 from bench.load import Gunicorn, run_load
 from service import db, migrate
 
@@ -91,6 +92,10 @@ def api_figures(url: str, seeded: bench_seed.Seeded, args) -> None:
     env = {"INR_DATABASE_URL": url, "INR_AUTO_MIGRATE": "0", "INR_LOG_LEVEL": "WARNING",
            "INR_LOGIN_RATE_LIMIT": "100000 per minute"}
     rng = random.Random(6)
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text(BASELINE_TABLE))
+    engine.dispose()
     with Gunicorn("bench.app:create_bench_app()", args.workers, env) as server:
         def ingest(_i):
             patient_id, token = seeded.ingest[rng.randrange(len(seeded.ingest))]
