@@ -13,6 +13,8 @@ _CATEGORY = {"system": "http://terminology.hl7.org/CodeSystem/observation-catego
              "display": "Laboratory"}
 _INTERPRETATION_SYSTEM = "http://terminology.hl7.org/CodeSystem/v3-ObservationInterpretation"
 _INTERPRETATION_DISPLAY = {"N": "Normal", "L": "Low", "H": "High", "LL": "Critical low", "HH": "Critical high"}
+_DATA_ABSENT_ERROR = {"system": "http://terminology.hl7.org/CodeSystem/data-absent-reason", "code": "error",
+                      "display": "Error"}
 _THERAPEUTIC = {"system": "http://terminology.hl7.org/CodeSystem/referencerange-meaning", "code": "therapeutic",
                 "display": "Therapeutic Desired Level"}
 
@@ -34,13 +36,38 @@ class ObservationFacts:
     meter_serial: str | None
     caregiver_id: str | None
     caregiver_name: str | None
+    # Why the meter gave no valid INR ("strip quality check failed", "meter error E-406"); None: a valid INR.
+    no_valid_inr: str | None = None
+    corrected_by: str | None = None  # the result id of the correction that replaced this one
+    corrects: str | None = None  # the result id this one corrects
+
+
+def _note(facts: ObservationFacts) -> list[dict]:
+    notes = []
+    if facts.no_valid_inr:
+        shown = f"{facts.comparator or ''}{facts.value}"
+        notes.append({"text": f"No valid INR: {facts.no_valid_inr}. The meter showed {shown}; it is kept on record, "
+                              "not reported as a value."})
+    if facts.corrected_by:
+        notes.append({"text": f"Entered in error; replaced by Observation/{facts.corrected_by}."})
+    if facts.corrects:
+        notes.append({"text": f"Corrects Observation/{facts.corrects}, entered in error."})
+    return notes
 
 
 def _quantity(value: Decimal) -> dict:
     return {"value": float(value), **_UCUM}
 
 
+def _status(facts: ObservationFacts) -> str:
+    if facts.corrected_by:
+        return "entered-in-error"  # a receiving system must not chart or trend it
+    return "corrected" if facts.corrects else "final"
+
+
 def observation(facts: ObservationFacts) -> dict:
+    """One Observation. A result without a valid INR (failed strip, meter error) carries no value and no
+    interpretation, only why (dataAbsentReason and a note): another system would otherwise chart the number."""
     value = _quantity(facts.value)
     if facts.comparator:
         value["comparator"] = facts.comparator  # the meter showed "<0.8" or ">8.0": the true value is beyond
@@ -50,7 +77,7 @@ def observation(facts: ObservationFacts) -> dict:
     resource = {
         "resourceType": "Observation",
         "id": facts.result_id,
-        "status": "final",
+        "status": _status(facts),
         "category": [{"coding": [_CATEGORY]}],
         "code": {"coding": [LOINC_HOME_INR], "text": "INR (home meter)"},
         "subject": {"reference": f"Patient/{facts.patient_id}"},
@@ -63,6 +90,11 @@ def observation(facts: ObservationFacts) -> dict:
         "referenceRange": [{"low": _quantity(facts.target_low), "high": _quantity(facts.target_high),
                             "type": {"coding": [_THERAPEUTIC]}}],
     }
+    if facts.no_valid_inr:
+        del resource["valueQuantity"], resource["interpretation"]
+        resource["dataAbsentReason"] = {"coding": [_DATA_ABSENT_ERROR], "text": facts.no_valid_inr}
+    if notes := _note(facts):
+        resource["note"] = notes
     if facts.meter_serial:
         resource["device"] = {"display": f"INR meter serial {facts.meter_serial}"}
     return resource

@@ -238,5 +238,14 @@ def describe(session: Session, patient: Patient, chosen: list[InrResult], settin
     return views
 
 
+def why_no_valid_inr(result: InrResult) -> str | None:
+    """Why the meter gave no valid INR for this result, in words; None when it did."""
+    if not result.qc_passed:
+        return "strip quality check failed"
+    if result.meter_error_code is not None:
+        return f"meter error {result.meter_error_code}"
+    return None
+
+
 def has_results(session: Session, patient: Patient) -> bool:
     return session.scalar(select(exists().where(InrResult.patient_id == patient.id))) or False

@@ -67,3 +67,46 @@ def test_the_results_export_is_a_valid_fhir_bundle(app, client, clinic):
     assert by_interpretation["N"]["subject"]["reference"] == f"Patient/{clinic.patient_id}"
     assert client.get(f"/patients/{clinic.patient_id}/results/fhir",
                       headers=clinic.headers["other_physician"]).status_code == 404
+
+
+def test_a_result_without_a_valid_inr_carries_no_value_only_why():
+    resource = fhir.observation(facts(value=Decimal("7.9"), interpretation="HH",
+                                      no_valid_inr="strip quality check failed"))
+    Observation.model_validate(resource)
+    assert "valueQuantity" not in resource and "interpretation" not in resource
+    assert resource["dataAbsentReason"]["coding"][0]["code"] == "error"
+    assert resource["dataAbsentReason"]["text"] == "strip quality check failed"
+    assert "The meter showed 7.9" in resource["note"][0]["text"]  # kept on record, in words, not as a value
+    assert resource["status"] == "final"
+
+
+def test_a_corrected_result_is_entered_in_error_and_its_correction_points_back():
+    wrong = fhir.observation(facts(corrected_by="c0ffee00-0000-4000-8000-000000000001"))
+    right = fhir.observation(facts(result_id="c0ffee00-0000-4000-8000-000000000001", corrects=facts().result_id))
+    for resource in (wrong, right):
+        Observation.model_validate(resource)
+    assert wrong["status"] == "entered-in-error" and "replaced by Observation/c0ffee00" in wrong["note"][0]["text"]
+    assert right["status"] == "corrected" and f"Corrects Observation/{facts().result_id}" in right["note"][0]["text"]
+    assert fhir.observation(facts())["status"] == "final" and "note" not in fhir.observation(facts())
+
+
+def test_the_export_marks_failed_strips_meter_errors_and_corrections(app, client, clinic):
+    from datetime import timedelta
+
+    from tests import factories
+    from tests.conftest import NOW
+
+    strip = factories.make_result(app, clinic.patient, NOW - timedelta(days=3), value="7.9", qc_passed=False)
+    error = factories.make_result(app, clinic.patient, NOW - timedelta(days=2), value="6.5", meter_error="E-406")
+    wrong = factories.make_result(app, clinic.patient, NOW - timedelta(days=1), value="6.0")
+    right = factories.make_result(app, clinic.patient, NOW - timedelta(days=1), value="2.6", supersedes=wrong)
+    response = client.get(f"/patients/{clinic.patient_id}/results/fhir", headers=clinic.headers["physician"])
+    document = json.loads(response.data)
+    Bundle.model_validate(document)
+    by_id = {e["resource"]["id"]: e["resource"] for e in document["entry"]}
+    assert by_id[str(strip.public_id)]["dataAbsentReason"]["text"] == "strip quality check failed"
+    assert by_id[str(error.public_id)]["dataAbsentReason"]["text"] == "meter error E-406"
+    assert "valueQuantity" not in by_id[str(error.public_id)]
+    assert by_id[str(wrong.public_id)]["status"] == "entered-in-error"
+    assert by_id[str(right.public_id)]["status"] == "corrected"
+    assert by_id[str(right.public_id)]["valueQuantity"]["value"] == 2.6

@@ -185,7 +185,10 @@ def get_result(patient_id, result_id):
 def results_as_fhir(patient_id):
     patient = patient_for(patient_id, "read_clinical")
     session, now = db.session(), clock.now()
-    views = results.describe(session, patient, results.patient_results(session, patient), settings())
+    everything = results.patient_results(session, patient)
+    views = results.describe(session, patient, everything, settings())
+    by_id = {r.id: str(r.public_id) for r in everything}
+    correction_of = {r.supersedes_id: str(r.public_id) for r in everything if r.supersedes_id is not None}
     observations = [fhir.observation(fhir.ObservationFacts(
         result_id=str(v.result.public_id), patient_id=str(patient.public_id), value=v.result.value,
         comparator=v.result.comparator, measured_at=v.result.measured_at,
@@ -193,7 +196,9 @@ def results_as_fhir(patient_id):
         interpretation=v.flag.interpretation, target_low=v.flag.target.low, target_high=v.flag.target.high,
         meter_serial=v.result.meter_serial,
         caregiver_id=str(v.result.tested_by_caregiver.public_id) if v.result.tested_by_caregiver else None,
-        caregiver_name=v.result.tested_by_caregiver.full_name if v.result.tested_by_caregiver else None))
+        caregiver_name=v.result.tested_by_caregiver.full_name if v.result.tested_by_caregiver else None,
+        no_valid_inr=results.why_no_valid_inr(v.result), corrected_by=correction_of.get(v.result.id),
+        corrects=by_id.get(v.result.supersedes_id)))
         for v in views]
     audit.record(session, "result.export_fhir", patient_id=patient.public_id, object_type="inr_result",
                  detail={"count": len(observations)}, now=now)
