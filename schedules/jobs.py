@@ -11,13 +11,12 @@ from functools import partial
 from sqlalchemy.orm import Session, sessionmaker
 
 from models import JobRun
-from schedules.claims import generate_claims
 from schedules.delivery import deliver_outbox
 from schedules.escalation import escalate_overdue_alerts
 from schedules.missed import detect_missed_tests
 from schedules.reminders import WEEKDAYS, send_weekly_reminders
 from schedules.runs import claim_run, finish_run
-from service.billing import BillingSettings
+from service.billing import BillingSettings, generate_claims
 
 log = logging.getLogger("schedules")
 

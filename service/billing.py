@@ -15,10 +15,10 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import BillableEvent, ClearanceDecision, InrResult, Patient, Payer, User
 from models.claims import ClaimCheck, ClaimLine, ClaimLineEvent, PatientDischarge, SupplyIssue
-from service import audit, config, db
-from service.clearance import fold_periods
+from service import audit, db
+from service.clearance import periods_by_patient
 from service.errors import Conflict, NotFound, invalid
-from service.patients import payer_rules
+from service.patients import local_date, payer_rules
 from service.rules.claims import (
     ClaimDraft,
     CountedTest,
@@ -97,7 +97,7 @@ class _Plan:
 # --- generation -------------------------------------------------------------------------------------------
 
 
-def generate_claims(session: Session, now: datetime, settings: BillingSettings | None = None, *,
+def generate_claims(session: Session, now: datetime, settings: BillingSettings, *,
                     patient_ids: Iterable[int] | None = None, recheck_all: bool = False) -> dict:
     """Record every claim line due by `now`; re-running records nothing new.
 
@@ -107,7 +107,6 @@ def generate_claims(session: Session, now: datetime, settings: BillingSettings |
     none per patient or result), their lines inserted with one executemany, and each batch commits once. A line
     another process wrote first is left to it (ON CONFLICT DO NOTHING on its unique key).
     """
-    settings = settings or BillingSettings.from_config(config.from_environment())
     summary = GenerationSummary()
     selected = 0
     for batch in _batches_to_check(session, now, settings, patient_ids, recheck_all):
@@ -138,7 +137,8 @@ def _check_batch(session: Session, batch: list[dict], now: datetime, settings: B
         summary.skipped += plan.skipped
         planned.append((inputs, plan, _line_rows(inputs, plan.drafts, now, settings)))
 
-    created = _insert_lines(session, [row for _, _, rows in planned for row in rows])
+    created = db.insert_new(session, ClaimLine.__table__, [row for _, _, rows in planned for row in rows], "claim_key",
+                            page_size=INSERT_PAGE)
     checks = []
     for inputs, plan, rows in planned:
         mine = [row["claim_key"] for row in rows if row["claim_key"] in created]
@@ -221,19 +221,6 @@ def _record_checks(session: Session, checks: list[dict]) -> None:
         set_={column: statement.excluded[column] for column in checks[0] if column != "patient_id"}), checks)
 
 
-def _insert_lines(session: Session, rows: list[dict]) -> set[str]:
-    """Insert claim lines, leaving alone any key already recorded (by another run); returns the keys added.
-
-    One statement executed with many rows: SQLAlchemy sends them in pages ("insertmanyvalues") with RETURNING.
-    """
-    if not rows:
-        return set()
-    table = ClaimLine.__table__
-    statement = (db.insert(session, table).on_conflict_do_nothing(index_elements=["claim_key"])
-                 .returning(table.c.claim_key))
-    return set(session.scalars(statement.execution_options(insertmanyvalues_page_size=INSERT_PAGE), rows))
-
-
 # Results and events are read as plain rows, not ORM objects: a year of weekly results is most of what a run
 # reads, and building an ORM object per row was most of its time.
 _RESULT_COLUMNS = (InrResult.id, InrResult.public_id, InrResult.patient_id, InrResult.measured_at,
@@ -267,14 +254,9 @@ def _load_batch(session: Session, ids: Sequence[int]) -> list[_PatientInputs]:
         by_id[issue.patient_id].supply_issues.append(issue.issued_on)
     for discharge in session.scalars(select(PatientDischarge).where(PatientDischarge.patient_id.in_(ids))):
         by_id[discharge.patient_id].discharge = discharge
-    decisions: dict[int, list[Row]] = defaultdict(list)
-    for row in session.execute(
-            select(ClearanceDecision.patient_id, ClearanceDecision.status, ClearanceDecision.effective_on)
-            .where(ClearanceDecision.patient_id.in_(ids))
-            .order_by(ClearanceDecision.patient_id, ClearanceDecision.effective_on, ClearanceDecision.id)):
-        decisions[row.patient_id].append(row)
-    for patient_id, inputs in by_id.items():
-        inputs.periods = fold_periods(decisions[patient_id])
+    for patient_id, periods in periods_by_patient(session, ids).items():
+        if patient_id in by_id:
+            by_id[patient_id].periods = periods
     return list(by_id.values())
 
 
@@ -524,7 +506,7 @@ def void_claim(session: Session, actor: User, claim_id: uuid.UUID, reason: str, 
 def discharge_patient(session: Session, patient: Patient, actor: User, reason: str, effective_on: date,
                       note: str | None, now: datetime) -> PatientDischarge:
     """Record the end of home testing; the next generation run bills a -52 line for 1-3 unbilled tests."""
-    if effective_on > now.astimezone(ZoneInfo(patient.time_zone)).date():
+    if effective_on > local_date(patient, now):
         raise invalid({"effective_on": ["Must not be in the future (the patient's local date)."]})
     if session.scalar(select(PatientDischarge.id).where(PatientDischarge.patient_id == patient.id)) is not None:
         raise Conflict("This patient's end of care is already recorded.")
@@ -545,7 +527,7 @@ def discharge_patient(session: Session, patient: Patient, actor: User, reason: s
 
 def record_supply_issue(session: Session, patient: Patient, actor: User, issued_on: date, note: str | None,
                         now: datetime) -> SupplyIssue:
-    if issued_on > now.astimezone(ZoneInfo(patient.time_zone)).date():
+    if issued_on > local_date(patient, now):
         raise invalid({"issued_on": ["Must not be in the future (the patient's local date)."]})
     issue = SupplyIssue(patient_id=patient.id, issued_on=issued_on, note=note, recorded_by_id=actor.id,
                         created_at=now)

@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -13,10 +13,9 @@ from models import ClearanceDecision, InrResult, Patient, User
 from models.training import EligibilityFact, HomeTestingOrder, TrainingSession
 from service import audit
 from service.errors import Conflict, invalid
-from service.patients import payer_rules
+from service.patients import local_date, payer_rules
 from service.rules.counting import ClearancePeriod
 from service.rules.eligibility import Clearance, EligibilityFacts, PhysicianOrder, TrainingRecord, evaluate_clearance
-from service.training import local_date
 
 _ONE_DAY = timedelta(days=1)
 
@@ -27,6 +26,17 @@ def clearance_periods(session: Session, patient: Patient) -> list[ClearancePerio
         select(ClearanceDecision.status, ClearanceDecision.effective_on)
         .where(ClearanceDecision.patient_id == patient.id)
         .order_by(ClearanceDecision.effective_on, ClearanceDecision.id)))
+
+
+def periods_by_patient(session: Session, patient_ids: Sequence[int]) -> dict[int, list[ClearancePeriod]]:
+    """clearance_periods for many patients in one query (every id is a key, [] for one never cleared)."""
+    decisions: dict[int, list] = {patient_id: [] for patient_id in patient_ids}
+    for row in session.execute(
+            select(ClearanceDecision.patient_id, ClearanceDecision.status, ClearanceDecision.effective_on)
+            .where(ClearanceDecision.patient_id.in_(patient_ids))
+            .order_by(ClearanceDecision.patient_id, ClearanceDecision.effective_on, ClearanceDecision.id)):
+        decisions[row.patient_id].append(row)
+    return {patient_id: fold_periods(rows) for patient_id, rows in decisions.items()}
 
 
 def fold_periods(decisions: Iterable) -> list[ClearancePeriod]:

@@ -34,12 +34,6 @@ def enqueue_many(session: Session, messages: list[dict], now: datetime) -> set[s
 
     Returns the keys this call added. Same rule as `enqueue`, but set-based for jobs over a whole clinic.
     """
-    table = OutboxMessage.__table__
     rows = [{"public_id": uuid.uuid4(), "created_at": now, "next_attempt_at": now, "attempts": 0,
              "recipient_user_id": None, "patient_id": None, **message} for message in messages]
-    added: set[str] = set()
-    for start in range(0, len(rows), 500):
-        statement = (db.insert(session, table).values(rows[start:start + 500])
-                     .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(table.c.dedupe_key))
-        added.update(session.scalars(statement))
-    return added
+    return db.insert_new(session, OutboxMessage.__table__, rows, "dedupe_key")

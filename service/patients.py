@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -16,6 +17,11 @@ from service.rules.indications import DEFAULT_COVERED_DIAGNOSES, IndicationError
 from service.rules.payer import PayerRules
 
 DEFAULT_TARGET = (Decimal("2.0"), Decimal("3.0"))
+
+
+def local_date(patient: Patient, when: datetime) -> date:
+    """The patient's own calendar date at `when`: weekly rules and dates of service are local."""
+    return when.astimezone(ZoneInfo(patient.time_zone)).date()
 
 
 def payer_rules(payer: Payer) -> PayerRules:

@@ -7,7 +7,7 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -15,7 +15,7 @@ from models import Alert, CaregiverLink, InrResult, Patient, Review, User
 from service import alerts, audit
 from service.clearance import clearance_periods
 from service.errors import Conflict, NotFound, invalid
-from service.patients import target_range_at
+from service.patients import local_date, target_range_at
 from service.rules import flags
 from service.rules.billing_week import billing_week, week_bounds
 from service.rules.counting import CountDecision, ResultForCounting, count_weekly_tests
@@ -201,7 +201,7 @@ def next_test_due(session: Session, patient: Patient, latest: InrResult | None) 
     """The latest review's next test date while it is still ahead of the last result, else a week after it."""
     review = session.scalar(select(Review).where(Review.patient_id == patient.id, Review.next_test_date.is_not(None))
                             .order_by(Review.reviewed_at.desc(), Review.id.desc()).limit(1))
-    last_day = latest.measured_at.astimezone(ZoneInfo(patient.time_zone)).date() if latest else None
+    last_day = local_date(patient, latest.measured_at) if latest else None
     if review is not None and (last_day is None or review.next_test_date > last_day):
         return review.next_test_date
     return last_day + timedelta(days=7) if last_day else None
@@ -246,6 +246,3 @@ def why_no_valid_inr(result: InrResult) -> str | None:
         return f"meter error {result.meter_error_code}"
     return None
 
-
-def has_results(session: Session, patient: Patient) -> bool:
-    return session.scalar(select(exists().where(InrResult.patient_id == patient.id))) or False

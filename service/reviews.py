@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -14,6 +13,7 @@ from sqlalchemy.orm import Session
 from models import BillableEvent, InrResult, InstructionAcknowledgement, Patient, Review, User
 from service import alerts, audit
 from service.errors import NotFound, invalid
+from service.patients import local_date
 
 REVIEW_CODE = "93793"  # anticoagulant management; "at most once per day" is the billing ledger's rule
 
@@ -26,7 +26,7 @@ def create_review(session: Session, patient: Patient, physician: User, data: dic
     missing = [str(i) for i in data["result_ids"] if i not in found]
     if missing:
         raise invalid({"result_ids": [f"Not results of this patient: {', '.join(missing)}."]})
-    local_today = now.astimezone(ZoneInfo(patient.time_zone)).date()
+    local_today = local_date(patient, now)
     if data.get("next_test_date") is not None and data["next_test_date"] < local_today:
         raise invalid({"next_test_date": ["Must not be in the past."]})
     review = Review(patient=patient, physician=physician, reviewed_at=now, interpretation=data["interpretation"],

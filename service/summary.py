@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from models import Alert, InrResult, Patient, User
 from service import audit, results as results_domain
 from service.clearance import clearance_periods
+from service.patients import local_date
 from service.rules.billing_week import billing_week, weeks_between
 from service.rules.ttr import (
     RangePeriod,
@@ -71,13 +72,14 @@ def adherence(session: Session, patient: Patient, results: list[InrResult], now:
     if periods:
         since = periods[0].start
     elif results:
-        since = results[0].measured_at.astimezone(zone).date()
+        since = local_date(patient, results[0].measured_at)
     else:
         return Adherence(None, 0, 0)
     first_week = billing_week(datetime.combine(since, time(12), tzinfo=zone), zone)
     this_week = billing_week(now, zone)
-    tested = {billing_week(r.measured_at, zone) for r in results} & set(weeks_between(first_week, this_week))
-    expected = len(weeks_between(first_week, this_week)) - (0 if this_week in tested else 1)
+    weeks = set(weeks_between(first_week, this_week))
+    tested = {billing_week(r.measured_at, zone) for r in results} & weeks
+    expected = len(weeks) - (0 if this_week in tested else 1)
     return Adherence(since, max(expected, 0), len(tested))
 
 

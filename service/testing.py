@@ -12,7 +12,8 @@ from sqlalchemy.orm import Session, aliased
 
 from models import ClearanceDecision, InrResult, Patient
 from models.claims import PatientDischarge
-from service.clearance import fold_periods
+from service.clearance import periods_by_patient
+from service.patients import local_date
 from service.rules.billing_week import billing_week
 from service.rules.counting import ClearancePeriod
 
@@ -29,18 +30,13 @@ def home_testing_batches(session: Session, now: datetime,
         select(Patient.id).where(exists().where(ClearanceDecision.patient_id == Patient.id)).order_by(Patient.id)))
     for start in range(0, len(ids), size):
         chunk = ids[start:start + size]
-        decisions: dict[int, list] = defaultdict(list)
-        for row in session.execute(
-                select(ClearanceDecision.patient_id, ClearanceDecision.status, ClearanceDecision.effective_on)
-                .where(ClearanceDecision.patient_id.in_(chunk))
-                .order_by(ClearanceDecision.patient_id, ClearanceDecision.effective_on, ClearanceDecision.id)):
-            decisions[row.patient_id].append(row)
+        periods_of = periods_by_patient(session, chunk)
         batch = []
         for patient in session.scalars(select(Patient).where(Patient.id.in_(chunk)).order_by(Patient.id)):
-            today = now.astimezone(ZoneInfo(patient.time_zone)).date()
+            today = local_date(patient, now)
             if patient.id in discharges and discharges[patient.id] < today:
                 continue
-            periods = fold_periods(decisions[patient.id])
+            periods = periods_of[patient.id]
             if any(period.covers(today) for period in periods):
                 batch.append((patient, periods))
         yield batch

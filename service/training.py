@@ -5,7 +5,6 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -15,17 +14,13 @@ from models import BillableEvent, CaregiverLink, Patient, User
 from models.training import ChecklistItem, ChecklistTemplate, TrainingAmendment, TrainingItemOutcome, TrainingSession
 from service import audit
 from service.errors import Conflict, NotFound, invalid
-from service.patients import payer_rules
+from service.patients import local_date, payer_rules
 from service.rules.training import ChecklistEntry, competency_gaps, readings_agree
 
 # The keys of the elements 93792 names: every checklist version must keep them, required.
 BILLED_KEYS = ("meter_use_and_care", "blood_sample", "reporting_results", "demonstration")
 TRAINER_ROLES = ("trainer", "physician")
 FUTURE_SLACK = timedelta(minutes=5)  # a trainer's clock may run a little ahead of ours
-
-
-def local_date(patient: Patient, when: datetime) -> date:
-    return when.astimezone(ZoneInfo(patient.time_zone)).date()
 
 
 # ---- checklist versions ----

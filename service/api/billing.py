@@ -24,12 +24,6 @@ class PatientBrief(StrictSchema):
     date_of_birth = fields.Date()
 
 
-class ProviderRef(StrictSchema):
-    id = fields.UUID(attribute="public_id")
-    full_name = fields.String()
-    npi = fields.String(allow_none=True)
-
-
 def _event_value(kind: str, attribute: str):
     def value(line):
         event = next((e for e in line.events if e.kind == kind), None)

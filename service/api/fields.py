@@ -33,6 +33,19 @@ class StrictInteger(fields.Integer):
         return super()._deserialize(value, attr, data, **kwargs)
 
 
+def json_number(value) -> Decimal:
+    """A finite JSON number taken as sent, as an exact Decimal: a string or a boolean is refused, not coerced."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValidationError("Not a valid number.")
+    try:
+        number = Decimal(str(value))
+    except InvalidOperation as exc:
+        raise ValidationError("Not a valid number.") from exc
+    if not number.is_finite():
+        raise ValidationError("Not a valid number.")
+    return number
+
+
 class Inr(fields.Field):
     """An INR as a JSON number with at most one decimal place (the meter's resolution), as a Decimal.
 
@@ -40,14 +53,9 @@ class Inr(fields.Field):
     """
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValidationError("Not a valid number.")
-        try:
-            number = Decimal(str(value))
-        except InvalidOperation as exc:
-            raise ValidationError("Not a valid number.") from exc
+        number = json_number(value)
         # Beyond any INR: refuse before quantize, which raises on numbers wider than the decimal context.
-        if not number.is_finite() or abs(number) >= 1000:
+        if abs(number) >= 1000:
             raise ValidationError("Not a valid number.")
         if number != number.quantize(Decimal("0.1")):
             raise ValidationError("INR has one decimal place.")

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from flask import Blueprint, g
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from models import Patient
 from service import audit, clock, db, policy, reviews
-from service.api.fields import StrictInteger, StrictSchema, load
+from service.api.fields import StrictInteger, StrictSchema, json_number, load
 from service.api.patients import PersonRef
 from service.auth import roles
 
@@ -26,13 +26,8 @@ class Milligrams(fields.Field):
     """A warfarin dose in mg as a JSON number, 0 to 50 with at most two decimals (1.25 = half a 2.5 mg tablet)."""
 
     def _deserialize(self, value, attr, data, **kwargs):
-        if isinstance(value, bool) or not isinstance(value, (int, float)):
-            raise ValidationError("Not a valid number.")
-        try:
-            mg = Decimal(str(value))
-        except InvalidOperation as exc:
-            raise ValidationError("Not a valid number.") from exc
-        if not mg.is_finite() or not Decimal(0) <= mg <= Decimal(50) or mg != mg.quantize(Decimal("0.01")):
+        mg = json_number(value)
+        if not Decimal(0) <= mg <= Decimal(50) or mg != mg.quantize(Decimal("0.01")):
             raise ValidationError("A dose is 0 to 50 mg with at most two decimals.")
         return mg.quantize(Decimal("0.01"))
 

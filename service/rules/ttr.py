@@ -115,11 +115,8 @@ def time_in_therapeutic_range(
             continue
         for piece_start, piece_end in _split_at_range_changes(start, end, periods):
             period = _period_in_force(piece_start, periods)
-            if (piece_start, piece_end) == (earlier.measured_at, later.measured_at):
-                v0, v1 = values[i], values[i + 1]  # the usual case: the whole interval under one range
-            else:
-                v0 = _value_at(piece_start, earlier, later)
-                v1 = _value_at(piece_end, earlier, later)
+            v0 = _value_at(piece_start, earlier, later, values[i], values[i + 1])
+            v1 = _value_at(piece_end, earlier, later, values[i], values[i + 1])
             micros = (piece_end - piece_start) // _MICROSECOND
             in_range += micros * _fraction_within(v0, v1, period.low, period.high)
             total += micros
@@ -151,10 +148,20 @@ def _period_in_force(moment: datetime, periods: Sequence[_ExactPeriod]) -> _Exac
     return in_force
 
 
-def _value_at(moment: datetime, earlier: TtrPoint, later: TtrPoint) -> Fraction:
-    # Fractions keep the hand-checkable cases exact (2.0 -> 4.0 over 10 days crosses 3.0 at exactly day 5).
-    share = _days(moment - earlier.measured_at) / _days(later.measured_at - earlier.measured_at)
-    return Fraction(earlier.value) + (Fraction(later.value) - Fraction(earlier.value)) * share
+def _value_at(moment: datetime, earlier: TtrPoint, later: TtrPoint, v_earlier: Fraction,
+              v_later: Fraction) -> Fraction:
+    """The interpolated INR at `moment`, given the two results' values as Fractions.
+
+    Fractions keep the hand-checkable cases exact (2.0 -> 4.0 over 10 days crosses 3.0 at exactly day 5). At a
+    result itself (the usual case: a whole interval under one range) its value is returned as is.
+    """
+    if moment == earlier.measured_at:
+        return v_earlier
+    if moment == later.measured_at:
+        return v_later
+    span = (later.measured_at - earlier.measured_at) // _MICROSECOND
+    share = Fraction((moment - earlier.measured_at) // _MICROSECOND, span)
+    return v_earlier + (v_later - v_earlier) * share
 
 
 def _fraction_within(v0: Fraction, v1: Fraction, low: Fraction, high: Fraction) -> Fraction:
@@ -167,10 +174,6 @@ def _fraction_within(v0: Fraction, v1: Fraction, low: Fraction, high: Fraction) 
     at_high = (high - v0) / (v1 - v0)
     enters, leaves = min(at_low, at_high), max(at_low, at_high)
     return max(Fraction(0), min(Fraction(1), leaves) - max(Fraction(0), enters))
-
-
-def _days(delta: timedelta) -> Fraction:
-    return Fraction(delta // timedelta(microseconds=1), _MICROSECONDS_PER_DAY)
 
 
 def _utc(moment: datetime) -> datetime:
