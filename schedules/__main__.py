@@ -11,15 +11,6 @@ from service import config, db, migrate
 log = logging.getLogger("schedules")
 
 
-def _ensure_schema(engine, auto_migrate: bool) -> None:
-    # Same rule as the web app: migrate when allowed, otherwise refuse to run on an old schema.
-    if migrate.is_current(engine):
-        return
-    if not auto_migrate:
-        raise SystemExit("The database schema is not at the current revision; run `flask --app service db-upgrade`.")
-    migrate.upgrade(engine)
-
-
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m schedules", description=__doc__)
     parser.add_argument("--once", action="store_true", help="run every job once, print outcomes, exit")
@@ -32,7 +23,10 @@ def main(argv: list[str] | None = None) -> int:
     cfg = config.from_environment()
     _prepare_sqlite_directory(cfg["DATABASE_URL"])
     engine = db.make_engine(cfg["DATABASE_URL"])
-    _ensure_schema(engine, cfg["AUTO_MIGRATE"])
+    try:
+        migrate.ensure_current(engine, cfg["AUTO_MIGRATE"])  # the same rule as the web app
+    except RuntimeError as exc:
+        raise SystemExit(str(exc)) from exc
     factory = db.make_sessionmaker(engine)
     jobs = job_table(cfg)
 

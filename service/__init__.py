@@ -32,7 +32,7 @@ def create_app(test_config: dict | None = None) -> Flask:
     _configure_logging(app)
     _prepare_sqlite_directory(app.config["DATABASE_URL"])
     db.init_app(app)
-    _ensure_schema(app)
+    migrate.ensure_current(app.extensions["db_engine"], app.config["AUTO_MIGRATE"])
     from service.identity import Passwords
 
     app.extensions["passwords"] = Passwords(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"])
@@ -78,15 +78,6 @@ def _prepare_sqlite_directory(url: str) -> None:
         from pathlib import Path
 
         Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
-
-
-def _ensure_schema(app: Flask) -> None:
-    engine = app.extensions["db_engine"]
-    if migrate.is_current(engine):
-        return
-    if not app.config["AUTO_MIGRATE"]:
-        raise RuntimeError("The database schema is not at the current revision; run `flask --app service db-upgrade`.")
-    migrate.upgrade(engine)
 
 
 def _start_request() -> None:

@@ -45,3 +45,12 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
 
 def is_current(engine: Engine) -> bool:
     return current_revision(engine) == head_revision(engine)
+
+
+def ensure_current(engine: Engine, auto_migrate: bool) -> None:
+    """At start (web app and scheduler alike): migrate when allowed, otherwise refuse to run on an old schema."""
+    if is_current(engine):
+        return
+    if not auto_migrate:
+        raise RuntimeError("The database schema is not at the current revision; run `flask --app service db-upgrade`.")
+    upgrade(engine)
