@@ -6,7 +6,8 @@ import argparse
 import json
 import logging
 import sys
-from service import config, db, migrate
+from service import db, migrate
+from service.settings import Settings, SettingsError
 
 log = logging.getLogger("schedules")
 
@@ -17,18 +18,19 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
-    from service import _prepare_sqlite_directory
     from schedules.jobs import build_scheduler, job_table, run_job
 
-    cfg = config.from_environment()
-    _prepare_sqlite_directory(cfg["DATABASE_URL"])
-    engine = db.make_engine(cfg["DATABASE_URL"])
     try:
-        migrate.ensure_current(engine, cfg["AUTO_MIGRATE"])  # the same rule as the web app
+        settings = Settings.from_environment()
+    except SettingsError as exc:
+        raise SystemExit(str(exc)) from exc
+    engine = db.make_engine(settings.database_url)
+    try:
+        migrate.ensure_current(engine, settings.auto_migrate)  # the same rule as the web app
     except RuntimeError as exc:
         raise SystemExit(str(exc)) from exc
     factory = db.make_sessionmaker(engine)
-    jobs = job_table(cfg)
+    jobs = job_table(settings)
 
     if args.once:
         for job in jobs:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, time, timezone
+from datetime import datetime, timezone
 from functools import partial
 
 from sqlalchemy.orm import Session, sessionmaker
@@ -14,9 +14,11 @@ from models import JobRun
 from schedules.delivery import deliver_outbox
 from schedules.escalation import escalate_overdue_alerts
 from schedules.missed import detect_missed_tests
-from schedules.reminders import WEEKDAYS, send_weekly_reminders
+from schedules.reminders import send_weekly_reminders
 from schedules.runs import claim_run, finish_run
+from service.alerts import EscalationDelays
 from service.billing import BillingSettings, generate_claims
+from service.settings import Settings
 
 log = logging.getLogger("schedules")
 
@@ -50,30 +52,25 @@ def day(now: datetime) -> str:
     return now.astimezone(timezone.utc).date().isoformat()
 
 
-def _clock(value: str) -> time:
-    hours, minutes = value.split(":")
-    return time(int(hours), int(minutes))
-
-
-def job_table(cfg: dict) -> list[Job]:
-    """Every scheduled job, configured from `cfg` (service.config.from_environment())."""
-    if cfg["REMINDER_WEEKDAY"] not in WEEKDAYS:
-        raise ValueError(f"INR_REMINDER_WEEKDAY must be one of {WEEKDAYS}")
-    claims_at = _clock(cfg["CLAIMS_TIME_UTC"])
+def job_table(settings: Settings) -> list[Job]:
+    """Every scheduled job, configured from `settings`."""
+    claims_at = settings.claims_time_utc
     return [
         # Reminders are due at a local time in each patient's zone: checking every 15 minutes serves every zone.
-        Job("reminders.weekly", partial(send_weekly_reminders, weekday=cfg["REMINDER_WEEKDAY"],
-                                        at=_clock(cfg["REMINDER_TIME"])),
+        Job("reminders.weekly", partial(send_weekly_reminders, weekday=settings.reminder_weekday,
+                                        at=settings.reminder_time),
             quarter_hour, "cron", {"minute": "*/15"}, misfire_grace_minutes=14),
         # Weeks end at local midnight, at different UTC hours per zone: hourly finds each soon after.
         Job("tests.missed", detect_missed_tests, hour, "cron", {"minute": 5}, misfire_grace_minutes=55),
-        Job("claims.generate", partial(generate_claims, settings=BillingSettings.from_config(cfg)), day, "cron",
-            {"hour": claims_at.hour, "minute": claims_at.minute}, misfire_grace_minutes=12 * 60),
-        Job("outbox.deliver", partial(deliver_outbox, url=cfg["WEBHOOK_URL"], secret=cfg["WEBHOOK_SECRET"],
-                                      timeout=cfg["WEBHOOK_TIMEOUT_SECONDS"]),
+        Job("claims.generate", partial(generate_claims, settings=BillingSettings.from_settings(settings)), day,
+            "cron", {"hour": claims_at.hour, "minute": claims_at.minute}, misfire_grace_minutes=12 * 60),
+        Job("outbox.deliver", partial(deliver_outbox, url=settings.webhook_url, secret=settings.webhook_secret,
+                                      timeout=settings.webhook_timeout_seconds),
             minute, "interval", {"minutes": 1}, misfire_grace_minutes=1),
         # Unacknowledged alerts move up to the covering physician, then the practice, after per-severity delays.
-        Job("alerts.escalate", escalate_overdue_alerts, minute, "interval", {"minutes": 1}, misfire_grace_minutes=1),
+        Job("alerts.escalate", partial(escalate_overdue_alerts, delays=EscalationDelays(
+            settings.escalate_critical_after, settings.escalate_out_of_range_after)),
+            minute, "interval", {"minutes": 1}, misfire_grace_minutes=1),
     ]
 
 

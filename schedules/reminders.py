@@ -10,9 +10,9 @@ from sqlalchemy.orm import Session
 
 from service import outbox
 from service.rules.billing_week import billing_week
+from service.settings import WEEKDAYS
 from service.testing import patients_in_home_testing
 
-WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")  # from the week's start
 
 
 def send_weekly_reminders(session: Session, now: datetime, *, weekday: str = "sunday", at: time = time(9, 0)) -> dict:

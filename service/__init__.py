@@ -7,44 +7,52 @@ import re
 import time
 import uuid
 
+import click
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from service import auth, config, db, errors, migrate
+from service import api, auth, clock, db, errors, migrate
 from service.errors import Problem
 from service.ratelimit import limiter
+from service.settings import Settings
 
 log = logging.getLogger("service.request")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
-_BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
-def create_app(test_config: dict | None = None) -> Flask:
+def create_app(settings: Settings | None = None, *, clock_source=None, test_config: dict | None = None) -> Flask:
+    """The app, configured by `settings` (from the environment by default) and reading time from
+    `clock_source` (the system clock by default; tests pass a `clock.FixedClock`). `test_config` sets Flask's
+    own keys for a test (TESTING, RATELIMIT_KEY_PREFIX)."""
+    settings = settings or Settings.from_environment()
     app = Flask(__name__, static_folder=None)  # JSON only: no static files
-    app.config.update(config.from_environment())
-    if test_config:
-        app.config.update(test_config)
-    app.config["RATELIMIT_STORAGE_URI"] = app.config["RATELIMIT_STORAGE"]
-    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", True)
-    if app.config["TRUST_PROXY_HOPS"]:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["TRUST_PROXY_HOPS"])
+    app.extensions["settings"] = settings
+    app.extensions["clock"] = clock_source or clock.SystemClock()
+    app.config.update(
+        MAX_CONTENT_LENGTH=settings.max_request_bytes,
+        RATELIMIT_STORAGE_URI=settings.ratelimit_storage,
+        RATELIMIT_HEADERS_ENABLED=True,
+        API_TITLE="INR companion API",
+        API_VERSION="0.1.0",
+        OPENAPI_VERSION="3.1.0",
+    )
+    app.config.update(test_config or {})
+    if settings.trust_proxy_hops:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=settings.trust_proxy_hops)
 
-    _configure_logging(app)
-    _prepare_sqlite_directory(app.config["DATABASE_URL"])
-    db.init_app(app)
-    migrate.ensure_current(app.extensions["db_engine"], app.config["AUTO_MIGRATE"])
+    _configure_logging(settings.log_level)
     from service.identity import Passwords
 
-    app.extensions["passwords"] = Passwords(app.config["ARGON2_TIME_COST"], app.config["ARGON2_MEMORY_COST"])
+    app.extensions["passwords"] = Passwords(settings.argon2_time_cost, settings.argon2_memory_cost)
     limiter.init_app(app)
     errors.register(app)
 
-    app.before_request(_start_request)
-    auth.init_app(app)  # after _start_request: refusals carry the request id
+    app.before_request(_start_request)  # first: every answer, refusals included, carries the request id
+    db.init_app(app)
+    _bring_schema_up_to_date(app, settings)
+    auth.init_app(app)
     app.after_request(_finish_response)
-
-    for blueprint in _blueprints():
-        app.register_blueprint(blueprint)
+    api.init_app(app)
 
     from service import cli
 
@@ -52,39 +60,41 @@ def create_app(test_config: dict | None = None) -> Flask:
     return app
 
 
-def _blueprints():
-    """Every module of service.api that defines `bp`: adding a resource is adding a module."""
-    import importlib
-    import pkgutil
+def _bring_schema_up_to_date(app: Flask, settings: Settings) -> None:
+    """Served by gunicorn (or built by a test): migrate, or refuse to start on an old schema, now.
 
-    from service import api
+    Loaded by the `flask` command, the app touches no database until a command needs one: `--help` must not
+    create a database, and `db-upgrade` must run on an old schema even with INR_AUTO_MIGRATE=0. `flask run`
+    checks on its first request instead.
+    """
+    engine = app.extensions["db_engine"]
+    if click.get_current_context(silent=True) is None:
+        migrate.ensure_current(engine, settings.auto_migrate)
+        return
+    checked = []
 
-    for module_info in sorted(pkgutil.iter_modules(api.__path__), key=lambda m: m.name):
-        module = importlib.import_module(f"service.api.{module_info.name}")
-        if hasattr(module, "bp"):
-            yield module.bp
+    def _once() -> None:
+        if not checked:
+            migrate.ensure_current(engine, settings.auto_migrate)
+            checked.append(True)
+
+    app.before_request(_once)
 
 
-def _configure_logging(app: Flask) -> None:
+def _configure_logging(level: str) -> None:
     # Our own request line (route template, request id, status) replaces werkzeug's access log, which
     # prints full URLs: paths and query strings carry patient identifiers.
-    logging.basicConfig(level=app.config.get("LOG_LEVEL", "INFO"),
-                        format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s %(message)s")
     logging.getLogger("werkzeug").setLevel(logging.WARNING)
-
-
-def _prepare_sqlite_directory(url: str) -> None:
-    if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-        from pathlib import Path
-
-        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+    # Alembic narrates every migration step at INFO; a user wants to hear only that the schema moved.
+    logging.getLogger("alembic").setLevel(logging.DEBUG if level == "DEBUG" else logging.WARNING)
 
 
 def _start_request() -> None:
     g.started = time.perf_counter()
     supplied = request.headers.get("X-Request-Id", "")
     g.request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
-    if request.method in _BODY_METHODS and (request.content_length or request.headers.get("Transfer-Encoding")):
+    if request.method in api.BODY_METHODS and (request.content_length or request.headers.get("Transfer-Encoding")):
         if not request.is_json:
             raise Problem(415, "Unsupported Media Type", "Send the request body as application/json.",
                           kind="unsupported-media-type")

@@ -6,12 +6,12 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import case, func, or_, select, update
+from sqlalchemy import case, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from models import Alert, AlertEvent, CoveringPhysician, InrResult, Patient, User
 from service import audit, outbox, policy
-from service.errors import Conflict, NotFound, invalid
+from service.errors import Conflict, invalid
 from service.rules.flags import InrFlag
 
 _SEVERITY_ORDER = case((Alert.severity == "critical", 0), else_=1)
@@ -44,26 +44,20 @@ def _event(session: Session, alert: Alert, kind: str, actor: User | None, now: d
                            detail=detail))
 
 
-def visible_alerts(user: User):
-    """Alerts a user may see: admins all; a physician their patients' and those escalated to them."""
-    statement = select(Alert).join(Patient, Patient.id == Alert.patient_id)
-    if user.role == "physician":
-        statement = statement.where(or_(Patient.physician_id == user.id, Alert.escalated_to_id == user.id))
-    return statement
-
-
 @dataclass(frozen=True)
 class AlertListing:
-    alerts: list[Alert]
+    items: list[Alert]
     counts: dict[str, int]
 
 
 def list_alerts(session: Session, user: User, filters: dict, now: datetime) -> AlertListing:
-    statement = visible_alerts(user)
+    """A page of the alerts `user` may see (policy.visible_alerts), most severe then oldest first, with the
+    counts by severity; each patient shown gets an audit event."""
+    statement = policy.visible_alerts(user, now)
     if "physician_id" in filters:
         statement = statement.join(User, User.id == Patient.physician_id).where(
             User.public_id == filters["physician_id"])
-    statement = statement.where(Alert.status.in_(filters.get("status") or ["open"]))
+    statement = statement.where(Alert.status == filters["status"])
     counted = statement
     if "severity" in filters:
         statement = statement.where(Alert.severity == filters["severity"])
@@ -82,19 +76,6 @@ def list_alerts(session: Session, user: User, filters: dict, now: datetime) -> A
     audit.record(session, "alert.list", object_type="alert", detail={"count": len(found)}, now=now)
     session.commit()
     return AlertListing(found, counts)
-
-
-def alert_for(session: Session, user: User, alert_id: uuid.UUID, action: str, now: datetime) -> Alert:
-    """Load an alert whose patient the caller may act on for `action`, or 404 (audited) like policy does."""
-    alert = session.scalar(select(Alert).where(Alert.public_id == alert_id))
-    if alert is None or not policy.may(session, user, alert.patient, action, now):
-        from flask import current_app
-
-        audit.record_alone(current_app.extensions["db_sessionmaker"], f"alert.{action}", outcome="refused",
-                           actor=user, patient_id=alert.patient.public_id if alert else None, object_type="alert",
-                           object_id=alert_id, now=now)
-        raise NotFound("alert")
-    return alert
 
 
 def acknowledge(session: Session, alert: Alert, actor: User, now: datetime) -> Alert:
@@ -129,8 +110,14 @@ def covering_physician_of(session: Session, physician_id: int) -> User | None:
         CoveringPhysician.physician_id == physician_id, User.active.is_(True)))
 
 
+@dataclass(frozen=True)
+class Covering:
+    physician: User
+    covering_physician: User | None
+
+
 def set_covering(session: Session, physician: User, covering_id: uuid.UUID | None, actor: User,
-                 now: datetime) -> User | None:
+                 now: datetime) -> Covering:
     """Name (or clear, with None) the physician who covers `physician`'s alerts."""
     row = session.scalar(select(CoveringPhysician).where(CoveringPhysician.physician_id == physician.id))
     covering = None
@@ -149,11 +136,7 @@ def set_covering(session: Session, physician: User, covering_id: uuid.UUID | Non
     audit.record(session, "physician.covering.set", object_type="user", object_id=physician.public_id,
                  detail={"covering_physician_id": str(covering.public_id) if covering else None}, now=now)
     session.commit()
-    return covering
-
-
-def physician(session: Session, physician_id: uuid.UUID) -> User | None:
-    return session.scalar(select(User).where(User.public_id == physician_id, User.role == "physician"))
+    return Covering(physician, covering)
 
 
 @dataclass(frozen=True)

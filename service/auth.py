@@ -1,8 +1,9 @@
-"""Who is calling: bearer-token authentication for every route not marked `@public`, and role checks."""
+"""Who is calling: bearer-token authentication for every route not marked `@public`.
+
+What the caller may then reach is decided in service.policy.
+"""
 
 from __future__ import annotations
-
-from functools import wraps
 
 from flask import Flask, current_app, g, request
 
@@ -14,28 +15,6 @@ def public(view):
     """Mark a view as reachable without a token (login and health only)."""
     view.is_public = True
     return view
-
-
-def roles(*allowed: str):
-    """Refuse (403, audited) callers whose role is not among `allowed`."""
-
-    def decorate(view):
-        @wraps(view)
-        def wrapped(*args, **kwargs):
-            if g.user.role not in allowed:
-                # The patient named in the path belongs in the trail: it is whose record was reached for.
-                patient_id = kwargs.get("patient_id")
-                audit.record_alone(current_app.extensions["db_sessionmaker"], "access.refused",
-                                   outcome="refused", actor=g.user, patient_id=patient_id,
-                                   object_type="patient" if patient_id else None, object_id=patient_id,
-                                   detail={"endpoint": request.endpoint}, now=clock.now())
-                raise Problem(403, "Forbidden", "Your role does not allow this action.", kind="forbidden")
-            return view(*args, **kwargs)
-
-        wrapped.allowed_roles = allowed
-        return wrapped
-
-    return decorate
 
 
 def bearer_token() -> str | None:

@@ -17,9 +17,11 @@ from models import BillableEvent, ClearanceDecision, InrResult, Patient, Payer, 
 from models.claims import ClaimCheck, ClaimLine, ClaimLineEvent, PatientDischarge, SupplyIssue
 from service import audit, db
 from service.clearance import periods_by_patient
-from service.errors import Conflict, NotFound, invalid
+from service.errors import Conflict, invalid
 from service.patients import local_date, payer_rules
 from service.rules.claims import (
+    CODE_REFERENCE,
+    RETIRED_CODES,
     ClaimDraft,
     CountedTest,
     InterpretedTest,
@@ -51,8 +53,9 @@ class BillingSettings:
     entity_is_idtf: bool = False
 
     @classmethod
-    def from_config(cls, cfg: dict) -> BillingSettings:
-        return cls(cfg["BILLING_PROVIDER_NPI"], cfg["BILLING_PROVIDER_NAME"], cfg["BILLING_ENTITY_IS_IDTF"])
+    def from_settings(cls, settings) -> BillingSettings:
+        return cls(settings.billing_provider_npi or None, settings.billing_provider_name,
+                   settings.billing_entity_is_idtf)
 
 
 @dataclass
@@ -478,13 +481,9 @@ def export_claims(session: Session, actor: User, date_from: date, date_to: date,
     return batch, lines
 
 
-def void_claim(session: Session, actor: User, claim_id: uuid.UUID, reason: str, rebill: bool,
+def void_claim(session: Session, actor: User, line: ClaimLine, reason: str, rebill: bool,
                now: datetime) -> ClaimLine:
     """Void a line (audited). With `rebill`, its work is billed again by the next generation run as '<key>:v<n>'."""
-    line = session.scalar(select(ClaimLine).where(ClaimLine.public_id == claim_id)
-                          .options(selectinload(ClaimLine.events), joinedload(ClaimLine.patient)))
-    if line is None:
-        raise NotFound("claim line")
     if line.void_event is not None:
         raise Conflict("This claim line is already void.")
     session.add(ClaimLineEvent(claim_line_id=line.id, kind="void", reason=reason, rebill=rebill, actor_id=actor.id,
@@ -498,6 +497,11 @@ def void_claim(session: Session, actor: User, claim_id: uuid.UUID, reason: str, 
         raise Conflict("This claim line is already void.") from exc
     session.expire(line, ["events"])
     return line
+
+
+def code_reference() -> dict:
+    """Every code this service produces, with the rules each line goes through, and the codes it never will."""
+    return {"items": [CODE_REFERENCE[code] for code in sorted(CODE_REFERENCE)], "never_produced": sorted(RETIRED_CODES)}
 
 
 # --- end of care and supplies ---------------------------------------------------------------------------

@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from sqlalchemy import func, select
@@ -120,6 +121,44 @@ def eligibility_facts(session: Session, patient: Patient) -> EligibilityFacts:
 def evaluate(session: Session, patient: Patient, now: datetime) -> Clearance:
     return evaluate_clearance(eligibility_facts(session, patient), payer_rules(patient.payer),
                               local_date(patient, now))
+
+
+@dataclass(frozen=True)
+class FactListing:
+    items: list[EligibilityFact]
+    current: dict[str, bool]
+
+
+def fact_listing(session: Session, patient: Patient) -> FactListing:
+    found = facts(session, patient)
+    return FactListing(found, {fact.name: fact.value for fact in found})  # in order: the latest wins
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    payer: str
+    evaluated_on: date
+    eligible: bool
+    clearance_status: str
+    criteria: tuple
+
+
+def eligibility(session: Session, patient: Patient, now: datetime) -> Eligibility:
+    """Each criterion of the patient's payer evaluated on what is recorded, and the clearance in force."""
+    result = evaluate(session, patient, now)
+    return Eligibility(patient.payer_code, local_date(patient, now), result.cleared, status(session, patient),
+                       result.criteria)
+
+
+@dataclass(frozen=True)
+class ClearanceHistory:
+    status: str
+    decisions: list[ClearanceDecision]
+
+
+def history(session: Session, patient: Patient) -> ClearanceHistory:
+    found = decisions(session, patient)
+    return ClearanceHistory(_current(found), found)
 
 
 def decisions(session: Session, patient: Patient) -> list[ClearanceDecision]:

@@ -1,4 +1,4 @@
-"""Command-line tasks: `flask --app service db-upgrade | create-admin | seed-demo | generate-claims`."""
+"""Command-line tasks: `flask --app service db-upgrade | create-admin | seed-demo | generate-claims | openapi`."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from flask import Flask, current_app
 from flask.cli import with_appcontext
 
 from service import clock, migrate
+from service.settings import current_settings
 
 
 def init_app(app: Flask) -> None:
@@ -14,6 +15,14 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(create_admin)
     app.cli.add_command(seed_demo)
     app.cli.add_command(generate_claims)
+    from service.openapi import openapi_command
+
+    app.cli.add_command(openapi_command, "openapi")
+
+
+def _ensure_schema() -> None:
+    """Commands that read or write data need the current schema (or a clear refusal)."""
+    migrate.ensure_current(current_app.extensions["db_engine"], current_settings().auto_migrate)
 
 
 @click.command("db-upgrade")
@@ -31,13 +40,12 @@ def db_upgrade() -> None:
 @click.option("--name", "full_name", default="Administrator")
 @click.password_option()
 def create_admin(email: str, full_name: str, password: str) -> None:
-    """Create the first administrator account."""
+    """Create the first administrator account (asks for the password)."""
     from service import db, identity
 
-    session = db.session()
-    identity.create_user(session, current_app.extensions["passwords"], email=email, password=password,
+    _ensure_schema()
+    identity.create_user(db.session(), current_app.extensions["passwords"], email=email, password=password,
                          role="admin", full_name=full_name, npi=None, now=clock.now())
-    session.commit()
     click.echo(f"admin {email} created")
 
 
@@ -47,6 +55,7 @@ def seed_demo() -> None:
     """Seed a small demo clinic (idempotent); prints the logins."""
     from service import db, demo
 
+    _ensure_schema()
     created = demo.seed(db.session(), current_app.extensions["passwords"], clock.now())
     click.echo("demo clinic " + ("seeded" if created else "already present") + "; logins (password: "
                f"{demo.PASSWORD}):")
@@ -61,8 +70,9 @@ def generate_claims(recheck_all: bool) -> None:
     """Record the claim lines due now (what the scheduler's daily job does); prints the run's summary."""
     from service import billing, db
 
-    summary = billing.generate_claims(db.session(), clock.now(), billing.BillingSettings.from_config(current_app.config),
-                                      recheck_all=recheck_all)
+    _ensure_schema()
+    summary = billing.generate_claims(db.session(), clock.now(), billing.BillingSettings.from_settings(
+        current_settings()), recheck_all=recheck_all)
     click.echo(", ".join(f"{key} {summary[key] if key != 'errors' else len(summary[key])}"
                          for key in ("patients", "unchanged", "created", "conflicts", "skipped_count", "errors")))
     for error in summary["errors"]:

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -17,6 +18,7 @@ class AppendOnlyViolation(RuntimeError):
 
 
 def make_engine(url: str) -> Engine:
+    """An engine for `url`; nothing connects until the first query (so `flask --help` touches no database)."""
     kwargs: dict[str, Any] = {}
     if url.startswith("sqlite"):
         kwargs["connect_args"] = {"timeout": 15}  # busy timeout, seconds
@@ -24,8 +26,19 @@ def make_engine(url: str) -> Engine:
         kwargs.update(pool_pre_ping=True, pool_size=5, max_overflow=5)
     engine = create_engine(url, **kwargs)
     if engine.dialect.name == "sqlite":
+        event.listen(engine, "do_connect", _sqlite_folder_maker(engine.url))
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+def _sqlite_folder_maker(url):
+    """Create the folder of an SQLite file on first connect: the embedded default needs no set-up."""
+
+    def make(_dialect, _record, _cargs, _cparams) -> None:
+        if url.database and url.database != ":memory:":
+            Path(url.database).parent.mkdir(parents=True, exist_ok=True)
+
+    return make
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:
@@ -73,7 +86,7 @@ def insert_new(session: Session, table, rows: list[dict], key: str, page_size: i
 
 
 def init_app(app: Flask) -> None:
-    engine = make_engine(app.config["DATABASE_URL"])
+    engine = make_engine(app.extensions["settings"].database_url)
     app.extensions["db_engine"] = engine
     app.extensions["db_sessionmaker"] = make_sessionmaker(engine)
     app.teardown_appcontext(_close_session)
@@ -90,3 +103,13 @@ def _close_session(_exc: BaseException | None) -> None:
     db_session = g.pop("db_session", None)
     if db_session is not None:
         db_session.close()  # rolls back anything not committed
+
+
+def check_connection() -> None:
+    """A round trip to the database, or a 503 problem: "not healthy" is an answer, not a 500."""
+    from service.errors import Problem
+
+    try:
+        session().execute(text("SELECT 1"))
+    except Exception as exc:
+        raise Problem(503, "Service Unavailable", "The database is unreachable.", kind="unavailable") from exc

@@ -34,6 +34,13 @@ class Conflict(Problem):
         super().__init__(409, "Conflict", detail, errors=errors, kind="conflict")
 
 
+class Refused:
+    """An item of a batch that failed its own validation, with the reasons; the other items go on."""
+
+    def __init__(self, errors: dict):
+        self.errors = errors
+
+
 def invalid(errors: dict, detail: str = "The request has invalid fields.") -> Problem:
     return Problem(422, "Unprocessable Content", detail, errors=errors, kind="validation")
 

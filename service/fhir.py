@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 
+from service.rules.flags import displayed_reading
+
 LOINC_HOME_INR = {"system": "http://loinc.org", "code": "34714-6",
                   "display": "INR in Blood by Coagulation assay"}
 _UCUM = {"unit": "INR", "system": "http://unitsofmeasure.org", "code": "{INR}"}
@@ -45,7 +47,7 @@ class ObservationFacts:
 def _note(facts: ObservationFacts) -> list[dict]:
     notes = []
     if facts.no_valid_inr:
-        shown = f"{facts.comparator or ''}{facts.value}"
+        shown = displayed_reading(facts.value, facts.comparator)
         notes.append({"text": f"No valid INR: {facts.no_valid_inr}. The meter showed {shown}; it is kept on record, "
                               "not reported as a value."})
     if facts.corrected_by:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
@@ -11,9 +12,9 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import ApiToken, User
-from service import audit
-from service.errors import Conflict
+from models import ApiToken, Patient, User
+from service import audit, policy
+from service.errors import Conflict, Problem
 
 
 class Passwords:
@@ -49,22 +50,36 @@ def create_user(session: Session, passwords: Passwords, *, email: str, password:
     session.flush()
     audit.record(session, "user.create", object_type="user", object_id=user.public_id,
                  detail={"role": role}, now=now)
+    session.commit()
     return user
 
 
+@dataclass(frozen=True)
+class Login:
+    """What a successful login hands the client: the token (shown once, stored only hashed) and who it is."""
+
+    token: str
+    token_type: str
+    expires_at: datetime
+    user: User
+
+
 def log_in(session: Session, passwords: Passwords, email: str, password: str, now: datetime,
-           ttl: timedelta) -> tuple[str, ApiToken] | None:
-    """A new token for valid credentials of an active user; None otherwise. Both outcomes are audited."""
+           ttl: timedelta) -> Login:
+    """A new token for valid credentials of an active user; 401 otherwise. Both outcomes are audited."""
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if not passwords.verify(user.password_hash if user else None, password) or not user.active:
         audit.record(session, "auth.login", outcome="refused", actor=user if user else None,
                      detail={"reason": "bad credentials"}, now=now)
-        return None
+        session.commit()
+        raise Problem(401, "Unauthorized", "E-mail or password is wrong, or the account is disabled.",
+                      kind="unauthorized")
     token = secrets.token_urlsafe(32)
     api_token = ApiToken(token_hash=token_digest(token), user=user, created_at=now, expires_at=now + ttl)
     session.add(api_token)
     audit.record(session, "auth.login", actor=user, now=now)
-    return token, api_token
+    session.commit()
+    return Login(token, "Bearer", api_token.expires_at, user)
 
 
 def user_for_token(session: Session, token: str, now: datetime) -> User | None:
@@ -81,3 +96,35 @@ def log_out(session: Session, token: str, now: datetime) -> None:
     if api_token is not None and api_token.revoked_at is None:
         api_token.revoked_at = now
         audit.record(session, "auth.logout", now=now)
+    session.commit()
+
+
+@dataclass(frozen=True)
+class Me:
+    """The caller's account, and the patients a patient or caregiver reaches (staff reach them by listing)."""
+
+    user: User
+    patients: list[Patient]
+
+    def __getattr__(self, name):
+        return getattr(self.user, name)
+
+
+def me(session: Session, user: User, now: datetime) -> Me:
+    patients = []
+    if user.role in ("patient", "caregiver"):
+        patients = list(session.scalars(policy.reachable_patients(user, now).order_by(Patient.full_name)))
+    audit.record(session, "user.me", object_type="user", object_id=user.public_id, now=now)
+    session.commit()
+    return Me(user, patients)
+
+
+def list_users(session: Session, caller: User, role: str | None, now: datetime) -> list[User]:
+    """The accounts `caller` may look up (policy.visible_users), optionally of one role."""
+    statement = policy.visible_users(caller).order_by(User.full_name, User.id)
+    if role is not None:
+        statement = statement.where(User.role == role)
+    users = list(session.scalars(statement))
+    audit.record(session, "user.list", detail={"count": len(users)}, now=now)
+    session.commit()
+    return users

@@ -11,13 +11,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import CaregiverLink, IndicationSet, Patient, Payer, TargetRange, User
-from service import audit
-from service.errors import Conflict, NotFound, invalid
+from service import audit, policy
+from service.errors import Conflict, invalid
+from service.rules import flags
 from service.rules.indications import DEFAULT_COVERED_DIAGNOSES, IndicationError, check_indication
 from service.rules.payer import PayerRules
-
-DEFAULT_TARGET = (Decimal("2.0"), Decimal("3.0"))
-
 
 def local_date(patient: Patient, when: datetime) -> date:
     """The patient's own calendar date at `when`: weekly rules and dates of service are local."""
@@ -92,8 +90,8 @@ def create_patient(session: Session, actor: User, data: dict, now: datetime) -> 
     if data.get("user_id"):
         patient.user = _patient_user(session, data["user_id"])
     session.add(patient)
-    low, high = (data["target_range"]["low"], data["target_range"]["high"]) if data.get("target_range") \
-        else DEFAULT_TARGET
+    target = data.get("target_range") or {"low": flags.DEFAULT_TARGET.low, "high": flags.DEFAULT_TARGET.high}
+    low, high = target["low"], target["high"]
     session.add(TargetRange(patient=patient, low=low, high=high, effective_from=now, set_by=actor,
                             reason="initial range", created_at=now))
     session.add(IndicationSet(patient=patient, codes=codes, code_list_version=DEFAULT_COVERED_DIAGNOSES.version,
@@ -178,22 +176,27 @@ def link_caregiver(session: Session, patient: Patient, actor: User, caregiver_id
     return link
 
 
-def end_caregiver_link(session: Session, patient: Patient, actor: User, link_id: uuid.UUID, reason: str,
-                       ends_at: datetime | None, now: datetime) -> CaregiverLink:
-    link = session.scalar(select(CaregiverLink).where(CaregiverLink.public_id == link_id,
-                                                      CaregiverLink.patient_id == patient.id))
-    if link is None:
-        raise NotFound("caregiver link")
+def end_caregiver_link(session: Session, link: CaregiverLink, actor: User, reason: str, ends_at: datetime | None,
+                       now: datetime) -> CaregiverLink:
     if link.ends_at is not None:
         raise Conflict("This link has already ended.")
     ends_at = ends_at or now
     if ends_at < link.starts_at:
         raise invalid({"ends_at": ["Must not be before the link started."]})
     link.ends_at, link.ended_by_id, link.end_reason = ends_at, actor.id, reason
-    audit.record(session, "patient.caregiver.unlink", patient_id=patient.public_id, object_type="caregiver_link",
+    audit.record(session, "patient.caregiver.unlink", patient_id=link.patient.public_id, object_type="caregiver_link",
                  object_id=link.public_id, now=now)
     session.commit()
     return link
+
+
+def list_patients(session: Session, caller: User, limit: int, offset: int, now: datetime) -> list[Patient]:
+    """The patients `caller` reaches (policy.reachable_patients), by name; the listing is audited."""
+    statement = policy.reachable_patients(caller, now).order_by(Patient.full_name, Patient.id)
+    found = list(session.scalars(statement.limit(limit).offset(offset)))
+    audit.record(session, "patient.list", object_type="patient", detail={"count": len(found)}, now=now)
+    session.commit()
+    return found
 
 
 def caregiver_links(session: Session, patient: Patient) -> list[CaregiverLink]:

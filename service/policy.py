@@ -1,23 +1,39 @@
-"""Object access in one place: who may do what with which patient's data.
+"""Who reaches what, decided in one place: role checks, one loader per kind of object, and listing scopes.
 
 Access follows relationships: a patient reaches their own record, a caregiver the patients linked to them
-while the link is active, a physician the patients they are physician of record for. Trainers and billers
-work clinic-wide but only on what their work needs. Anything else is answered 404, as if it did not exist,
-and the refusal is audited.
+while the link is active, a physician the patients they are physician of record for (and, for a few
+actions, those of a colleague they cover). Trainers and billers work clinic-wide but only on what their work
+needs. Anything else is answered 404, as if it did not exist, and the refusal is audited.
+
+The loaders are the second step of every view: they take the ids from the path, answer 404 (audited) for
+what the caller may not reach, and, for a read, record the access in the audit trail and commit it before
+anything is disclosed. Listings across patients get their scope here (`reachable_patients`, `visible_alerts`,
+`visible_users`); the domain call that lists records one audit event per patient it shows.
 """
 
 from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from functools import wraps
 
-from flask import current_app
+from flask import current_app, g, request
 from sqlalchemy import Select, and_, exists, or_, select
 from sqlalchemy.orm import Session
 
-from models import CaregiverLink, CoveringPhysician, Patient, User
-from service import audit
-from service.errors import NotFound
+from models import (
+    Alert,
+    CaregiverLink,
+    ClaimLine,
+    CoveringPhysician,
+    InrResult,
+    Patient,
+    Review,
+    TrainingSession,
+    User,
+)
+from service import audit, clock, db
+from service.errors import NotFound, Problem
 
 # What each role may do with a patient it can reach. "read": the core record; "read_clinical": results,
 # alerts, reviews, instructions; "report_result": post a home INR; "edit": demographics and indications;
@@ -38,9 +54,37 @@ PERMISSIONS: dict[str, frozenset[str]] = {
     "caregiver": frozenset({"read", "read_clinical", "report_result", "read_training"}),
 }
 
-
 # What a covering physician may do for a colleague's patients: see the results, take the alert, review.
 COVERING_ACTIONS = frozenset({"read", "read_clinical", "review", "acknowledge_alert"})
+
+# Roles that see the staff directory (caregivers and physicians, to link and to name them).
+DIRECTORY_ROLES = ("physician", "trainer")
+
+
+# --- roles ---------------------------------------------------------------------------------------------
+
+
+def roles(*allowed: str):
+    """Refuse (403, audited) callers whose role is not among `allowed`; the first check of a view."""
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            if g.user.role not in allowed:
+                # The patient named in the path belongs in the trail: it is whose record was reached for.
+                patient_id = kwargs.get("patient_id")
+                _refused("access.refused", patient_id=patient_id, object_type="patient" if patient_id else None,
+                         object_id=patient_id, detail={"endpoint": request.endpoint})
+                raise Problem(403, "Forbidden", "Your role does not allow this action.", kind="forbidden")
+            return view(*args, **kwargs)
+
+        wrapped.allowed_roles = allowed
+        return wrapped
+
+    return decorate
+
+
+# --- the rule ------------------------------------------------------------------------------------------
 
 
 def covers(session: Session, user: User, patient: Patient) -> bool:
@@ -49,7 +93,8 @@ def covers(session: Session, user: User, patient: Patient) -> bool:
                                                 CoveringPhysician.covering_id == user.id))) or False
 
 
-def _active_link(user_id, patient_id, now: datetime):
+def active_link(user_id, patient_id, now: datetime):
+    """SQL: the caregiver `user_id` has a link to the patient that is in force at `now`."""
     return and_(
         CaregiverLink.caregiver_id == user_id,
         CaregiverLink.patient_id == patient_id,
@@ -58,19 +103,8 @@ def _active_link(user_id, patient_id, now: datetime):
     )
 
 
-def reachable_patients(user: User, now: datetime) -> Select[tuple[Patient]]:
-    """A query for the patients `user` may see at all, for listings."""
-    query = select(Patient)
-    if user.role == "physician":
-        return query.where(Patient.physician_id == user.id)
-    if user.role == "patient":
-        return query.where(Patient.user_id == user.id)
-    if user.role == "caregiver":
-        return query.where(exists().where(_active_link(user.id, Patient.id, now)))
-    return query  # admin, trainer, biller: clinic-wide
-
-
 def may(session: Session, user: User, patient: Patient, action: str, now: datetime) -> bool:
+    """Whether `user` may do `action` with `patient` at `now`: the rule every loader and listing follows."""
     if action not in PERMISSIONS.get(user.role, frozenset()):
         return False
     if user.role == "physician":
@@ -78,16 +112,172 @@ def may(session: Session, user: User, patient: Patient, action: str, now: dateti
     if user.role == "patient":
         return patient.user_id == user.id
     if user.role == "caregiver":
-        return session.scalar(select(exists().where(_active_link(user.id, patient.id, now)))) or False
+        return session.scalar(select(exists().where(active_link(user.id, patient.id, now)))) or False
     return True
 
 
-def patient_for(session: Session, user: User, patient_id: uuid.UUID, action: str, now: datetime) -> Patient:
-    """Load a patient the caller may act on, or answer 404 (audited) whether it is missing or not theirs."""
-    patient = session.scalar(select(Patient).where(Patient.public_id == patient_id))
-    if patient is None or not may(session, user, patient, action, now):
-        audit.record_alone(current_app.extensions["db_sessionmaker"], f"patient.{action}", outcome="refused",
-                           actor=user, patient_id=patient_id, object_type="patient", object_id=patient_id, now=now)
-        raise NotFound("patient")
-    return patient
+def reachable_patients(user: User, now: datetime, action: str = "read") -> Select[tuple[Patient]]:
+    """A query for the patients `user` may do `action` with: `may` as SQL, for listings."""
+    query = select(Patient)
+    if action not in PERMISSIONS.get(user.role, frozenset()):
+        return query.where(False)
+    if user.role == "physician":
+        own = Patient.physician_id == user.id
+        if action not in COVERING_ACTIONS:
+            return query.where(own)
+        return query.where(or_(own, exists().where(CoveringPhysician.physician_id == Patient.physician_id,
+                                                   CoveringPhysician.covering_id == user.id)))
+    if user.role == "patient":
+        return query.where(Patient.user_id == user.id)
+    if user.role == "caregiver":
+        return query.where(exists().where(active_link(user.id, Patient.id, now)))
+    return query  # admin, trainer, biller: clinic-wide
 
+
+def visible_alerts(user: User, now: datetime) -> Select[tuple[Alert]]:
+    """Alerts of the patients whose results `user` may read: the same rule as acknowledging one."""
+    patients = reachable_patients(user, now, "read_clinical").with_only_columns(Patient.id)
+    return select(Alert).join(Patient, Patient.id == Alert.patient_id).where(Patient.id.in_(patients))
+
+
+def visible_users(user: User) -> Select[tuple[User]]:
+    """Admins see every account; physicians and trainers look up caregivers and physicians to link them."""
+    query = select(User)
+    if user.role == "admin":
+        return query
+    if user.role in DIRECTORY_ROLES:
+        return query.where(User.role.in_(("caregiver", "physician")))
+    return query.where(User.id == user.id)
+
+
+# --- loaders -------------------------------------------------------------------------------------------
+
+
+def patient(patient_id: uuid.UUID, action: str, *, read: str | None = None) -> Patient:
+    """The patient the caller may do `action` with, or 404 (audited) whether missing or not theirs.
+
+    `read` names the access in the audit trail when the view discloses the patient's data; it is committed
+    before anything is returned.
+    """
+    session, user, now = db.session(), g.user, clock.now()
+    found = session.scalar(select(Patient).where(Patient.public_id == patient_id))
+    if found is None or not may(session, user, found, action, now):
+        _refused(f"patient.{action}", patient_id=patient_id, object_type="patient", object_id=patient_id)
+        raise NotFound("patient")
+    if read:
+        _record_read(session, read, found, "patient", found.public_id)
+    return found
+
+
+def result(patient_id: uuid.UUID, result_id: uuid.UUID, action: str, *, read: str | None = None) -> InrResult:
+    """One result of a patient the caller may do `action` with."""
+    owner = patient(patient_id, action)
+    return _part_of(owner, InrResult, result_id, "result", read)
+
+
+def review(patient_id: uuid.UUID, review_id: uuid.UUID, action: str, *, read: str | None = None) -> Review:
+    owner = patient(patient_id, action)
+    return _part_of(owner, Review, review_id, "review", read)
+
+
+def caregiver_link(patient_id: uuid.UUID, link_id: uuid.UUID, action: str) -> CaregiverLink:
+    owner = patient(patient_id, action)
+    return _part_of(owner, CaregiverLink, link_id, "caregiver link", None)
+
+
+def training_session(patient_id: uuid.UUID, session_id: uuid.UUID, action: str, *,
+                     read: str | None = None) -> TrainingSession:
+    owner = patient(patient_id, action)
+    return _part_of(owner, TrainingSession, session_id, "training session", read)
+
+
+def _part_of(owner: Patient, model, public_id: uuid.UUID, what: str, read: str | None):
+    """A record that belongs to `owner` (already authorized); another patient's is as missing as none."""
+    session = db.session()
+    found = session.scalar(select(model).where(model.public_id == public_id, model.patient_id == owner.id))
+    if found is None:
+        raise NotFound(what)
+    if read:
+        _record_read(session, read, owner, what.replace(" ", "_"), found.public_id)
+    return found
+
+
+def alert(alert_id: uuid.UUID, action: str) -> Alert:
+    """An alert whose patient the caller may do `action` with (the patient rule, covering included)."""
+    session, user, now = db.session(), g.user, clock.now()
+    found = session.scalar(select(Alert).where(Alert.public_id == alert_id))
+    if found is None or not may(session, user, found.patient, action, now):
+        _refused(f"alert.{action}", patient_id=found.patient.public_id if found else None, object_type="alert",
+                 object_id=alert_id)
+        raise NotFound("alert")
+    return found
+
+
+def claim_line(claim_id: uuid.UUID, action: str = "bill") -> ClaimLine:
+    session, user, now = db.session(), g.user, clock.now()
+    found = session.scalar(select(ClaimLine).where(ClaimLine.public_id == claim_id))
+    if found is None or not may(session, user, found.patient, action, now):
+        _refused(f"claim.{action}", patient_id=found.patient.public_id if found else None,
+                 object_type="claim_line", object_id=claim_id)
+        raise NotFound("claim line")
+    return found
+
+
+def physician(physician_id: uuid.UUID, action: str) -> User:
+    """A physician's account: "read_panel" (their patients' figures) reaches only the physician themselves or
+    an admin; "set_covering" is an admin's (the role check says so)."""
+    session, user = db.session(), g.user
+    found = session.scalar(select(User).where(User.public_id == physician_id, User.role == "physician"))
+    if found is None or (action == "read_panel" and user.role != "admin" and found.id != user.id):
+        _refused(f"physician.{action}", object_type="user", object_id=physician_id)
+        raise NotFound("physician")
+    return found
+
+
+# What each kind of object is loaded with, and the path parameters that name it.
+LOADERS = {
+    "patient": (patient, ("patient_id",)),
+    "result": (result, ("patient_id", "result_id")),
+    "review": (review, ("patient_id", "review_id")),
+    "caregiver_link": (caregiver_link, ("patient_id", "link_id")),
+    "training_session": (training_session, ("patient_id", "session_id")),
+    "alert": (alert, ("alert_id",)),
+    "claim_line": (claim_line, ("claim_id",)),
+    "physician": (physician, ("physician_id",)),
+}
+
+
+def loads(kind: str, action: str, *, read: str | None = None):
+    """Load the object the path names through its loader, before anything else of the request is read: the
+    view receives the object (as `kind`) in place of its ids.
+
+    Authorization comes before parsing, so a caller who may not reach a patient gets the same 404 whatever
+    they sent, and the refusal is on record.
+    """
+    loader, parameters = LOADERS[kind]
+
+    def decorate(view):
+        @wraps(view)
+        def wrapped(*args, **kwargs):
+            ids = [kwargs.pop(name) for name in parameters]
+            kwargs[kind] = loader(*ids, action, read=read) if read else loader(*ids, action)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorate
+
+
+# --- the trail -----------------------------------------------------------------------------------------
+
+
+def _record_read(session: Session, action: str, owner: Patient, object_type: str, object_id) -> None:
+    audit.record(session, action, patient_id=owner.public_id, object_type=object_type, object_id=object_id,
+                 now=clock.now())
+    session.commit()
+
+
+def _refused(action: str, **details) -> None:
+    # Its own transaction: the request's will roll back, the refusal must stay on record.
+    audit.record_alone(current_app.extensions["db_sessionmaker"], action, outcome="refused", actor=g.user,
+                       now=clock.now(), **details)

@@ -12,32 +12,18 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import Alert, CaregiverLink, InrResult, Patient, Review, User
-from service import alerts, audit
+from service import alerts, audit, fhir
 from service.clearance import clearance_periods
-from service.errors import Conflict, NotFound, invalid
+from service.errors import Conflict, NotFound, Problem, Refused, invalid
 from service.patients import local_date, target_range_at
 from service.rules import flags
 from service.rules.billing_week import billing_week, week_bounds
 from service.rules.counting import CountDecision, ResultForCounting, count_weekly_tests
+from service.settings import Settings
 
-READINGS = {"<0.8": ("<", flags.METER_LOW), ">8.0": (">", flags.METER_HIGH)}
 _CONTENT = ("value", "comparator", "measured_at", "measured_utc_offset_minutes", "meter_serial", "strip_lot",
             "qc_passed", "meter_error_code", "tested_by", "tested_by_caregiver_id", "symptoms", "symptom_note",
             "missed_doses")
-
-
-@dataclass(frozen=True)
-class ResultSettings:
-    """The clinic-tuned values results depend on (from the app config, or given by a job or test)."""
-
-    thresholds: flags.CriticalThresholds
-    clock_skew: timedelta
-    emergency_instructions: str
-
-    @classmethod
-    def from_config(cls, config) -> ResultSettings:
-        return cls(flags.CriticalThresholds(config["CRITICAL_LOW"], config["CRITICAL_HIGH"]),
-                   timedelta(seconds=config["CLOCK_SKEW_SECONDS"]), config["EMERGENCY_INSTRUCTIONS"])
 
 
 @dataclass(frozen=True)
@@ -52,10 +38,10 @@ class ResultView:
     message: str
 
 
-def flag_of(patient: Patient, result: InrResult, settings: ResultSettings) -> flags.InrFlag:
+def flag_of(patient: Patient, result: InrResult, settings: Settings) -> flags.InrFlag:
     in_force = target_range_at(patient, result.measured_at)
     return flags.flag_inr(Decimal(result.value), result.comparator,
-                          flags.TargetRange(Decimal(in_force.low), Decimal(in_force.high)), settings.thresholds,
+                          flags.TargetRange(Decimal(in_force.low), Decimal(in_force.high)), settings.critical_thresholds,
                           flagged_symptoms(result.symptoms or [], result.symptom_note))
 
 
@@ -64,13 +50,13 @@ def flagged_symptoms(symptoms: list[str], note: str | None) -> list[str]:
     return list(symptoms) if symptoms or not note else ["other"]
 
 
-def _content(session: Session, patient: Patient, actor: User, data: dict, settings: ResultSettings,
+def _content(session: Session, patient: Patient, actor: User, data: dict, settings: Settings,
              now: datetime) -> dict:
     """The stored columns for `data`, or a 422 naming the field."""
     if ("value" in data) == ("reading" in data):
         raise invalid({"value": ["Send either value or reading (\"<0.8\" or \">8.0\"), not both."]})
     if "reading" in data:
-        comparator, value = READINGS[data["reading"]]
+        comparator, value = flags.READINGS[data["reading"]]
     else:
         comparator, value = None, data["value"]
     measured_at = data["measured_at"]
@@ -126,7 +112,7 @@ def _same(stored: InrResult, content: dict) -> bool:
     return all(normal(name, getattr(stored, name)) == normal(name, content[name]) for name in _CONTENT)
 
 
-def record_result(session: Session, patient: Patient, actor: User, data: dict, settings: ResultSettings,
+def record_result(session: Session, patient: Patient, actor: User, data: dict, settings: Settings,
                   now: datetime) -> tuple[InrResult, bool]:
     """Store a result and open its alert, once per (patient, client id); returns (result, created).
 
@@ -157,6 +143,65 @@ def record_result(session: Session, patient: Patient, actor: User, data: dict, s
             raise
         return _replay(session, patient, stored, content, now), False
     return result, True
+
+
+def report_result(session: Session, patient: Patient, actor: User, data: dict, settings: Settings,
+                  now: datetime) -> tuple[ResultView, bool]:
+    """Record one reported result (or replay it) and describe it as the app shows it; returns (view, created)."""
+    result, created = record_result(session, patient, actor, data, settings, now)
+    return describe(session, patient, [result], settings)[0], created
+
+
+@dataclass(frozen=True)
+class BatchOutcome:
+    index: int
+    status: int
+    result: ResultView | None = None
+    errors: dict | None = None
+
+
+def record_batch(session: Session, patient: Patient, actor: User, items: list, settings: Settings,
+                 now: datetime) -> list[BatchOutcome]:
+    """The app's offline queue: each item is stored (or replayed) in its own transaction; a refused item
+    (invalid, or a client id reused with other content) spoils none of the others."""
+    outcomes = []
+    for index, item in enumerate(items):
+        if isinstance(item, Refused):
+            outcomes.append(BatchOutcome(index, 422, errors=item.errors))
+            continue
+        try:
+            view, created = report_result(session, patient, actor, item, settings, now)
+            outcomes.append(BatchOutcome(index, 201 if created else 200, result=view))
+        except Problem as exc:
+            session.rollback()
+            outcomes.append(BatchOutcome(index, exc.status, errors=exc.errors or {"_schema": [exc.detail]}))
+    return outcomes
+
+
+def result_page(session: Session, patient: Patient, limit: int, offset: int, settings: Settings) -> list[ResultView]:
+    """A page of the patient's results, newest first, as every client reads them."""
+    newest_first = list(reversed(patient_results(session, patient)))
+    return describe(session, patient, newest_first[offset:offset + limit], settings)
+
+
+def fhir_bundle(session: Session, patient: Patient, settings: Settings, now: datetime) -> dict:
+    """Every result of the patient as FHIR R4 Observations (LOINC 34714-6) in a searchset Bundle."""
+    everything = patient_results(session, patient)
+    by_id = {r.id: str(r.public_id) for r in everything}
+    correction_of = {r.supersedes_id: str(r.public_id) for r in everything if r.supersedes_id is not None}
+    observations = []
+    for view in describe(session, patient, everything, settings):
+        result, caregiver = view.result, view.result.tested_by_caregiver
+        observations.append(fhir.observation(fhir.ObservationFacts(
+            result_id=str(result.public_id), patient_id=str(patient.public_id), value=result.value,
+            comparator=result.comparator, measured_at=result.measured_at,
+            offset_minutes=result.measured_utc_offset_minutes, received_at=result.received_at,
+            interpretation=view.flag.interpretation, target_low=view.flag.target.low,
+            target_high=view.flag.target.high, meter_serial=result.meter_serial,
+            caregiver_id=str(caregiver.public_id) if caregiver else None,
+            caregiver_name=caregiver.full_name if caregiver else None, no_valid_inr=why_no_valid_inr(result),
+            corrected_by=correction_of.get(result.id), corrects=by_id.get(result.supersedes_id))))
+    return fhir.bundle(observations, now)
 
 
 def _source(actor: User) -> str:
@@ -224,7 +269,7 @@ def latest_result(session: Session, patient: Patient) -> InrResult | None:
                           .order_by(InrResult.measured_at.desc(), InrResult.id.desc()).limit(1))
 
 
-def describe(session: Session, patient: Patient, chosen: list[InrResult], settings: ResultSettings) -> list[ResultView]:
+def describe(session: Session, patient: Patient, chosen: list[InrResult], settings: Settings) -> list[ResultView]:
     """Views of `chosen` results of one patient (billing is judged over every result of their weeks)."""
     decisions = billing_decisions(session, patient, _same_weeks(session, patient, chosen))
     due = next_test_due(session, patient, latest_result(session, patient))

@@ -3,7 +3,7 @@ acknowledgements of the patient and caregivers."""
 
 from __future__ import annotations
 
-import uuid
+from dataclasses import dataclass
 from datetime import datetime
 
 from sqlalchemy import select
@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from models import BillableEvent, InrResult, InstructionAcknowledgement, Patient, Review, User
 from service import alerts, audit
-from service.errors import NotFound, invalid
+from service.errors import invalid
 from service.patients import local_date
 
 REVIEW_CODE = "93793"  # anticoagulant management; "at most once per day" is the billing ledger's rule
@@ -52,20 +52,23 @@ def current_instructions(session: Session, patient: Patient) -> Review | None:
                           .order_by(Review.reviewed_at.desc(), Review.id.desc()).limit(1))
 
 
+@dataclass(frozen=True)
+class InstructionsInForce:
+    current: Review | None
+    acknowledgements: list[InstructionAcknowledgement]
+
+
+def instructions_in_force(session: Session, patient: Patient) -> InstructionsInForce:
+    review = current_instructions(session, patient)
+    return InstructionsInForce(review, acknowledgements(session, review) if review else [])
+
+
 def acknowledgements(session: Session, review: Review) -> list[InstructionAcknowledgement]:
     return list(session.scalars(select(InstructionAcknowledgement).where(
         InstructionAcknowledgement.review_id == review.id).order_by(InstructionAcknowledgement.acknowledged_at)))
 
 
-def review_of(session: Session, patient: Patient, review_id: uuid.UUID) -> Review:
-    review = session.scalar(select(Review).where(Review.public_id == review_id, Review.patient_id == patient.id))
-    if review is None:
-        raise NotFound("review")
-    return review
-
-
-def acknowledge(session: Session, patient: Patient, review: Review, user: User,
-                now: datetime) -> tuple[InstructionAcknowledgement, bool]:
+def acknowledge(session: Session, review: Review, user: User, now: datetime) -> tuple[InstructionAcknowledgement, bool]:
     """Record that `user` read the instructions; acknowledging again returns the first acknowledgement."""
     def stored():
         return session.scalar(select(InstructionAcknowledgement).where(
@@ -78,7 +81,7 @@ def acknowledge(session: Session, patient: Patient, review: Review, user: User,
         ack = InstructionAcknowledgement(review_id=review.id, user_id=user.id, acknowledged_at=now)
         session.add(ack)
         session.flush()
-        audit.record(session, "instructions.acknowledge", patient_id=patient.public_id, object_type="review",
+        audit.record(session, "instructions.acknowledge", patient_id=review.patient.public_id, object_type="review",
                      object_id=review.public_id, now=now)
         session.commit()
     except IntegrityError:

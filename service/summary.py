@@ -15,6 +15,7 @@ from models import Alert, InrResult, Patient, User
 from service import audit, results as results_domain
 from service.clearance import clearance_periods
 from service.patients import local_date
+from service.settings import Settings
 from service.rules.billing_week import billing_week, weeks_between
 from service.rules.ttr import (
     RangePeriod,
@@ -83,8 +84,8 @@ def adherence(session: Session, patient: Patient, results: list[InrResult], now:
     return Adherence(since, max(expected, 0), len(tested))
 
 
-def patient_summary(session: Session, patient: Patient, settings: results_domain.ResultSettings, now: datetime,
-                    window_days: int, trend_size: int, max_gap_days: int) -> Summary:
+def patient_summary(session: Session, patient: Patient, settings: Settings, now: datetime, window_days: int,
+                    trend_size: int) -> Summary:
     everything = results_domain.patient_results(session, patient)
     recent = everything[-trend_size:]
     views = results_domain.describe(session, patient, recent, settings)
@@ -93,22 +94,26 @@ def patient_summary(session: Session, patient: Patient, settings: results_domain
         Alert.patient_id == patient.id, Alert.status != "resolved")) or 0
     summary = Summary(
         latest=views[-1] if views else None, trend=views, window_start=start, window_end=now,
-        ttr=patient_ttr(patient, ttr_points(everything), start, now, max_gap_days),
+        ttr=patient_ttr(patient, ttr_points(everything), start, now, settings.ttr_max_gap_days),
         adherence=adherence(session, patient, everything, now),
         next_test_due=results_domain.next_test_due(session, patient, everything[-1] if everything else None),
         open_alerts=open_alerts)
-    audit.record(session, "patient.summary.read", patient_id=patient.public_id, object_type="patient",
-                 object_id=patient.public_id, now=now)
-    session.commit()
     return summary
 
 
 @dataclass(frozen=True)
+class PatientTtr:
+    patient: Patient
+    ttr: Ttr
+
+
+@dataclass(frozen=True)
 class PanelTtr:
+    physician: User
     window_start: datetime
     window_end: datetime
     panel: Ttr
-    patients: list[tuple[Patient, Ttr]]
+    patients: list[PatientTtr]
 
 
 def physician_panel_ttr(session: Session, physician: User, now: datetime, window_days: int,
@@ -131,9 +136,9 @@ def physician_panel_ttr(session: Session, physician: User, now: datetime, window
                                .order_by(InrResult.patient_id, InrResult.measured_at, InrResult.id)):
         if counts_for_ttr(row.qc_passed, row.meter_error_code, row.superseded):
             readings[row.patient_id].append(TtrPoint(row.measured_at, Decimal(row.value)))
-    per_patient = [(p, patient_ttr(p, readings[p.id], start, now, max_gap_days)) for p in patients]
-    for patient, _ttr in per_patient:  # each patient's results were read: each gets its audit event
-        audit.record(session, "physician.panel_ttr.read", patient_id=patient.public_id, object_type="user",
+    per_patient = [PatientTtr(p, patient_ttr(p, readings[p.id], start, now, max_gap_days)) for p in patients]
+    for row in per_patient:  # each patient's results were read: each gets its audit event
+        audit.record(session, "physician.panel_ttr.read", patient_id=row.patient.public_id, object_type="user",
                      object_id=physician.public_id, now=now)
     session.commit()
-    return PanelTtr(start, now, panel_ttr({p.id: ttr for p, ttr in per_patient}), per_patient)
+    return PanelTtr(physician, start, now, panel_ttr({row.patient.id: row.ttr for row in per_patient}), per_patient)

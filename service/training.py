@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from decimal import Decimal
 
@@ -13,7 +14,7 @@ from sqlalchemy.orm import Session
 from models import BillableEvent, CaregiverLink, Patient, User
 from models.training import ChecklistItem, ChecklistTemplate, TrainingAmendment, TrainingItemOutcome, TrainingSession
 from service import audit
-from service.errors import Conflict, NotFound, invalid
+from service.errors import Conflict, invalid
 from service.patients import local_date, payer_rules
 from service.rules.training import ChecklistEntry, competency_gaps, readings_agree
 
@@ -179,8 +180,8 @@ def _supervised_test(data: dict | None, tolerance: Decimal) -> dict | None:
             "agree": readings_agree(data["trainee_inr"], clinic, tolerance)}
 
 
-def record_session(session: Session, patient: Patient, actor: User, data: dict, tolerance: Decimal,
-                   now: datetime) -> TrainingSession:
+def record_training(session: Session, patient: Patient, actor: User, data: dict, tolerance: Decimal,
+                    now: datetime) -> TrainingView:
     """Sign a session; the first competent initial training also writes the patient's one training event."""
     if data["occurred_at"] > now + FUTURE_SLACK:
         raise invalid({"occurred_at": ["Must not be in the future."]})
@@ -215,7 +216,7 @@ def record_session(session: Session, patient: Patient, actor: User, data: dict, 
     if ts.outcome == "competent" and ts.kind == "initial":
         _bill_initial_training(session, patient, ts, now)
     session.commit()
-    return ts
+    return describe(ts)
 
 
 def training_event_key(patient: Patient) -> str:
@@ -241,22 +242,34 @@ def _bill_initial_training(session: Session, patient: Patient, ts: TrainingSessi
                  object_id=event.public_id, detail={"code": event.code, "event_key": key}, now=now)
 
 
-def sessions_of(session: Session, patient: Patient) -> list[TrainingSession]:
+def recorded_sessions(session: Session, patient: Patient) -> list[TrainingSession]:
     return list(session.scalars(select(TrainingSession).where(TrainingSession.patient_id == patient.id)
                                 .order_by(TrainingSession.occurred_at, TrainingSession.id)))
 
 
-def session_of(session: Session, patient: Patient, session_id: uuid.UUID) -> TrainingSession:
-    ts = session.scalar(select(TrainingSession).where(TrainingSession.public_id == session_id,
-                                                      TrainingSession.patient_id == patient.id))
-    if ts is None:
-        raise NotFound("training session")
-    return ts
+def trainings_of(session: Session, patient: Patient) -> list[TrainingView]:
+    """The patient's signed sessions, oldest first, as the checklist client and the dashboard read them."""
+    return [describe(ts) for ts in recorded_sessions(session, patient)]
 
 
-def amend(session: Session, patient: Patient, ts: TrainingSession, actor: User, data: dict, tolerance: Decimal,
-          now: datetime) -> TrainingAmendment:
+@dataclass(frozen=True)
+class TrainingView:
+    """A signed session with what is derived from it: its local date, the state as signed and as corrected."""
+
+    record: TrainingSession
+    local_date: date
+    recorded: dict
+    current: dict
+
+
+def describe(ts: TrainingSession) -> TrainingView:
+    return TrainingView(ts, local_date(ts.patient, ts.occurred_at), recorded(ts), current(ts))
+
+
+def amend(session: Session, ts: TrainingSession, actor: User, data: dict, tolerance: Decimal,
+          now: datetime) -> TrainingView:
     """Correct a signed session with a new entry; a competent session must stay competent once corrected."""
+    patient = ts.patient
     changes: dict = {}
     for name in ("place", "meter_serial"):
         if name in data:
@@ -289,7 +302,7 @@ def amend(session: Session, patient: Patient, ts: TrainingSession, actor: User, 
                  now=now)
     session.commit()
     session.expire(ts, ["amendments"])
-    return amendment
+    return describe(ts)
 
 
 # ---- what the checklist client shows ----
@@ -297,7 +310,7 @@ def amend(session: Session, patient: Patient, ts: TrainingSession, actor: User, 
 def progress(session: Session, patient: Patient, now: datetime) -> dict:
     """Per item of the current checklist, the latest outcome across sessions; the next planned session."""
     checklist = template(session)
-    history = sessions_of(session, patient)
+    history = recorded_sessions(session, patient)
     latest: dict[str, tuple[str, date]] = {}
     next_on = None
     for ts in history:

@@ -11,7 +11,9 @@ import pytest
 from sqlalchemy import create_engine, inspect, text
 
 from service import create_app, migrate
+from service.clock import FixedClock
 from service.ratelimit import limiter
+from service.settings import Settings
 from tests.factories import Clinic
 
 POSTGRES_URL = os.environ.get("INR_TEST_DATABASE_URL", "")
@@ -60,18 +62,16 @@ def database_url(database_template, tmp_path):
     return database_template["url"]
 
 
+def settings_for_test(database_url: str, **changes) -> Settings:
+    """The settings every test app runs with: its own database, cheap hashing (production cost comes from the
+    environment), and a login limit no test reaches unless it lowers it."""
+    return Settings(database_url=database_url, auto_migrate=False, argon2_time_cost=1, argon2_memory_cost=1024,
+                    login_rate_limit="1000 per minute").replace(**changes)
+
+
 @pytest.fixture
 def app(database_url):
-    app = create_app({
-        "TESTING": True,
-        "DATABASE_URL": database_url,
-        "AUTO_MIGRATE": False,
-        # Cheap hashing keeps the suite fast; production cost comes from the environment.
-        "ARGON2_TIME_COST": 1,
-        "ARGON2_MEMORY_COST": 1024,
-        "LOGIN_RATE_LIMIT": "1000 per minute",
-        "FIXED_NOW": NOW,
-    })
+    app = create_app(settings_for_test(database_url), clock_source=FixedClock(NOW), test_config={"TESTING": True})
     limiter.reset()
     yield app
     app.extensions["db_engine"].dispose()

@@ -25,10 +25,8 @@ def token_for(app, user, now: datetime) -> dict[str, str]:
     with app.app_context():
         session = db.session()
         # Long-lived test tokens, so tests may move the clock by weeks; expiry has its own test.
-        token, _ = identity.log_in(session, app.extensions["passwords"], user.email, PASSWORD, now,
-                                   timedelta(days=800))
-        session.commit()
-        return {"Authorization": f"Bearer {token}"}
+        login = identity.log_in(session, app.extensions["passwords"], user.email, PASSWORD, now, timedelta(days=800))
+        return {"Authorization": f"Bearer {login.token}"}
 
 
 def make_patient(app, actor, physician, now: datetime, *, user=None, **fields):
@@ -79,8 +77,8 @@ class Clinic:
                       starts_at=now - timedelta(days=30))
         with app.app_context():
             session = db.session()
-            patients.end_caregiver_link(session, session.merge(clinic.patient), u["admin"], former.public_id,
-                                        "moved away", now - timedelta(days=1), now)
+            patients.end_caregiver_link(session, session.merge(former), u["admin"], "moved away",
+                                        now - timedelta(days=1), now)
         for name, user in u.items():
             clinic.headers[name] = token_for(app, user, now)
         return clinic
@@ -120,8 +118,8 @@ def training_session(app, patient, trainer, now: datetime, **fields):
     data.update(fields)
     with app.app_context():
         session = db.session()
-        return training.record_session(session, session.merge(patient), session.merge(trainer), data,
-                                       Decimal("0.5"), now)
+        return training.record_training(session, session.merge(patient), session.merge(trainer), data,
+                                       Decimal("0.5"), now).record
 
 
 # --- billing inputs (issue 5): results and billable events as the ingest, training and review features write them
@@ -228,7 +226,7 @@ def record_result(app, patient, actor, now: datetime, **fields):
         data.pop("value", None)
     with app.app_context():
         session = db.session()
-        settings = results.ResultSettings.from_config(app.config)
+        settings = app.extensions["settings"]
         result, _ = results.record_result(session, session.merge(patient), session.merge(actor), data, settings, now)
         return result
 
@@ -253,3 +251,18 @@ def flagged_alert(app, clinic, now: datetime):
                            value=Decimal("1.8"))
     with app.app_context():
         return db.session().scalar(select(Alert).where(Alert.result_id == result.id))
+
+
+def now_of(app) -> datetime:
+    """The app's (fixed) clock."""
+    return app.extensions["clock"].at
+
+
+def set_now(app, when: datetime) -> None:
+    """Move the app's fixed clock: the next request sees `when`."""
+    app.extensions["clock"].at = when
+
+
+def reconfigure(app, **changes) -> None:
+    """Change settings of a running test app (what a clinic would set in its environment)."""
+    app.extensions["settings"] = app.extensions["settings"].replace(**changes)

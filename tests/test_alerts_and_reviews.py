@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from models import Alert, AlertEvent, AuditEvent, BillableEvent, OutboxMessage
 from service import db
+from tests import factories
 from tests.factories import token_for
 from tests.test_results import body, count, post
 
@@ -81,7 +82,7 @@ def test_a_review_emits_one_93793_event_dated_in_the_patients_zone(app, client, 
     result = post(client, clinic, value=3.4).json
     # 03:00 UTC on the 24th is still the evening of the 23rd in New York.
     later = datetime(2026, 11, 24, 3, 0, tzinfo=timezone.utc)
-    app.config["FIXED_NOW"] = later
+    factories.set_now(app, later)
     clinic.headers["physician"] = token_for(app, clinic.users["physician"], later)
     reviewed = review(client, clinic, [result["id"]])
     assert reviewed.status_code == 201
@@ -99,7 +100,7 @@ def test_alerts_are_listed_most_severe_then_oldest_first_with_filters(app, clien
     times = iter(["2026-11-23T10:00:00Z", "2026-11-23T11:00:00Z", "2026-11-23T12:00:00Z"])
     opened = []
     for client_id, value in [("a", 3.5), ("b", 6.0), ("c", 1.2)]:
-        app.config["FIXED_NOW"] = datetime.fromisoformat(next(times))
+        factories.set_now(app, datetime.fromisoformat(next(times)))
         opened.append(post(client, clinic, client_id=client_id, value=value,
                            measured_at="2026-11-23T04:00:00-05:00").json["alert"]["id"])
     listing = alerts(client, clinic)

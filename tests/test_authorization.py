@@ -31,7 +31,7 @@ def _link_id(app, clinic):
 
 def _training_session_id(app, clinic):
     return str(factories.training_session(app, clinic.patient, clinic.users["trainer"],
-                                          app.config["FIXED_NOW"]).public_id)
+                                          factories.now_of(app)).public_id)
 
 
 def _result_id(app, clinic):
@@ -51,7 +51,7 @@ def _alert_id(app, clinic):
 
 
 def clinic_now(app):
-    return app.config["FIXED_NOW"]
+    return factories.now_of(app)
 
 
 OBJECT_MAKERS = {

@@ -213,7 +213,7 @@ def test_a_voided_line_with_rebill_is_replaced_by_a_new_version_pointing_at_it(a
     generate(app)
     first = next(line for line in lines_of(app, clinic.patient) if line.code == "G0249" and line.modifier is None)
     with app.app_context():
-        billing.void_claim(db.session(), clinic.users["biller"], first.public_id, "wrong diagnosis", True, NOW)
+        billing.void_claim(db.session(), clinic.users["biller"], db.session().merge(first), "wrong diagnosis", True, NOW)
     assert generate(app)["created"] == 1
     versions = [line for line in lines_of(app, clinic.patient) if line.base_key == first.base_key]
     assert [(v.claim_key, v.version, v.status) for v in versions] == [
@@ -227,7 +227,7 @@ def test_a_voided_line_without_rebill_is_not_billed_again(app, clinic):
     generate(app)
     training = next(line for line in lines_of(app, clinic.patient) if line.code == "93792")
     with app.app_context():
-        billing.void_claim(db.session(), clinic.users["biller"], training.public_id, "denied: billed elsewhere",
+        billing.void_claim(db.session(), clinic.users["biller"], db.session().merge(training), "denied: billed elsewhere",
                            False, NOW)
     assert generate(app)["created"] == 0
 
@@ -235,7 +235,7 @@ def test_a_voided_line_without_rebill_is_not_billed_again(app, clinic):
 def test_claim_lines_and_their_status_events_refuse_update_and_delete_in_the_database(app, clinic):
     line = factories.make_claim_line(app, clinic.patient, NOW)
     with app.app_context():
-        billing.void_claim(db.session(), clinic.users["biller"], line.public_id, "test", True, NOW)
+        billing.void_claim(db.session(), clinic.users["biller"], db.session().merge(line), "test", True, NOW)
     for statement in ("UPDATE claim_lines SET units = 2", "DELETE FROM claim_lines",
                       "UPDATE claim_line_events SET reason = 'x'", "DELETE FROM claim_line_events"):
         with app.app_context():

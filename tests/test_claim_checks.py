@@ -79,7 +79,7 @@ def _review(app, clinic, now):
 def _void(rebill: bool):
     def void(app, clinic, now):
         with app.app_context():
-            billing.void_claim(db.session(), clinic.users["biller"], first_line(app, clinic.patient, "G0249").public_id,
+            billing.void_claim(db.session(), clinic.users["biller"], db.session().merge(first_line(app, clinic.patient, "G0249")),
                                "wrong units", rebill, now)
     return void
 

@@ -81,13 +81,14 @@ def test_the_app_refuses_to_start_on_an_old_schema_without_auto_migrate(tmp_path
     from sqlalchemy import create_engine
 
     from service import create_app
+    from service.settings import Settings
 
     url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
     engine = create_engine(url)
     migrate.upgrade(engine, "0001")
     with pytest.raises(RuntimeError, match="not at the current revision"):
-        create_app({"DATABASE_URL": url, "AUTO_MIGRATE": False})
-    app = create_app({"DATABASE_URL": url, "AUTO_MIGRATE": True})
+        create_app(Settings(database_url=url, auto_migrate=False))
+    app = create_app(Settings(database_url=url, auto_migrate=True))
     assert migrate.is_current(app.extensions["db_engine"])
 
 

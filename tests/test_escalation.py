@@ -77,12 +77,14 @@ def test_out_of_range_alerts_wait_a_day_and_acknowledged_ones_never_escalate(app
     assert [a["alert_id"] for a in outcome["alerts"]] == [low]
 
 
-def test_delays_come_from_the_environment(monkeypatch):
-    from schedules.escalation import delays_from_environment
+def test_the_scheduler_escalates_with_the_delays_of_the_environment():
+    from schedules.jobs import job_table
+    from service.settings import Settings
 
-    monkeypatch.setenv("INR_ESCALATE_CRITICAL_MINUTES", "10")
-    monkeypatch.setenv("INR_ESCALATE_OUT_OF_RANGE_MINUTES", "120")
-    assert delays_from_environment() == EscalationDelays(timedelta(minutes=10), timedelta(minutes=120))
+    settings = Settings.from_environment({"INR_ESCALATE_CRITICAL_MINUTES": "10",
+                                          "INR_ESCALATE_OUT_OF_RANGE_MINUTES": "120"})
+    job = next(job for job in job_table(settings) if job.id == "alerts.escalate")
+    assert job.func.keywords["delays"] == EscalationDelays(timedelta(minutes=10), timedelta(minutes=120))
 
 
 def test_two_processes_escalating_at_once_escalate_once(app, client, clinic):

@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from models import AuditEvent
 from service import db
+from tests import factories
 from tests.conftest import NOW
 
 
@@ -80,7 +81,7 @@ def test_patients_and_caregivers_cannot_enrol_or_edit(client, clinic):
 
 def test_a_new_target_range_keeps_the_old_one_in_history(app, client, clinic):
     url = f"/patients/{clinic.patient_id}/target-ranges"
-    app.config["FIXED_NOW"] = NOW + timedelta(days=3)
+    factories.set_now(app, NOW + timedelta(days=3))
     response = client.post(url, json={"low": 2.5, "high": 3.5, "reason": "mechanical mitral valve"},
                            headers=clinic.headers["physician"])
     assert response.status_code == 201
@@ -103,7 +104,7 @@ def test_the_range_in_force_at_a_moment_is_the_version_effective_then(app, clini
     from service import patients as patient_service
     from models import Patient
 
-    app.config["FIXED_NOW"] = NOW + timedelta(days=10)
+    factories.set_now(app, NOW + timedelta(days=10))
     client.post(f"/patients/{clinic.patient_id}/target-ranges", json={"low": 2.5, "high": 3.5, "reason": "valve"},
                 headers=clinic.headers["physician"])
     with app.app_context():

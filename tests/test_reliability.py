@@ -44,7 +44,10 @@ def _post_copies(database_url: str, path: str, headers: dict, threads: int, barr
     """In a process of its own: a fresh app and engine, `threads` clients posting the same result at once."""
     from service import create_app
 
-    app = create_app({"DATABASE_URL": database_url, "AUTO_MIGRATE": False, "FIXED_NOW": NOW, "TESTING": True})
+    from service.clock import FixedClock
+    from tests.conftest import settings_for_test
+
+    app = create_app(settings_for_test(database_url), clock_source=FixedClock(NOW), test_config={"TESTING": True})
     answers.put(_send_copies(app, path, headers, threads, barrier))
     app.extensions["db_engine"].dispose()
 
@@ -74,7 +77,7 @@ def test_copies_of_one_result_from_threads_and_processes_store_one_result_one_al
     answers = context.Queue()
     path = f"/patients/{clinic.patient_id}/results"
     headers = clinic.headers["patient"]
-    children = [context.Process(target=_post_copies, args=(app.config["DATABASE_URL"], path, headers, per_process,
+    children = [context.Process(target=_post_copies, args=(app.extensions["settings"].database_url, path, headers, per_process,
                                                            barrier, answers)) for _ in range(processes)]
     for child in children:
         child.start()
@@ -210,7 +213,7 @@ def test_two_scheduler_processes_started_together_do_every_jobs_work_exactly_onc
     try:
         now = datetime.now(timezone.utc)
         made = due_work(app, now)
-        env = {**os.environ, "INR_DATABASE_URL": app.config["DATABASE_URL"], "INR_AUTO_MIGRATE": "0",
+        env = {**os.environ, "INR_DATABASE_URL": app.extensions["settings"].database_url, "INR_AUTO_MIGRATE": "0",
                "INR_WEBHOOK_URL": receiver.url, "INR_WEBHOOK_SECRET": SECRET, "INR_WEBHOOK_TIMEOUT_SECONDS": "5",
                "INR_REMINDER_WEEKDAY": "sunday", "INR_REMINDER_TIME": "00:00",  # due from the start of every week
                "INR_BILLING_PROVIDER_NPI": "1234567893", "INR_ESCALATE_CRITICAL_MINUTES": "30"}

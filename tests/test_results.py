@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 
 from models import Alert, AuditEvent, InrResult, OutboxMessage
 from service import db
+from tests import factories
 from tests.conftest import NOW
 
 
@@ -273,7 +274,7 @@ def test_results_are_listed_newest_first_and_read_one_by_one_with_audit(app, cli
 def test_critical_thresholds_come_from_configuration(app, client, clinic):
     from decimal import Decimal
 
-    app.config["CRITICAL_HIGH"] = Decimal("4.0")
+    factories.reconfigure(app, critical_high=Decimal("4.0"))
     response = post(client, clinic, value=4.0)
     assert response.json["flag"]["level"] == "critical_high"
     assert response.json["measured_at"].endswith("-05:00")

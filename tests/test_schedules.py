@@ -23,7 +23,7 @@ from schedules.delivery import deliver_outbox
 from schedules.jobs import Job, build_scheduler, job_table, minute, run_job
 from schedules.missed import detect_missed_tests
 from schedules.reminders import send_weekly_reminders
-from service import billing, config, db
+from service import billing, db
 from tests import factories
 from tests.conftest import NOW, POSTGRES_URL
 
@@ -177,8 +177,7 @@ def test_a_failing_job_records_its_error_and_does_not_raise(app):
 
 
 def test_every_job_has_an_explicit_id_a_grace_time_in_minutes_and_coalesces(app):
-    cfg = config.from_environment()
-    scheduler = build_scheduler(app.extensions["db_sessionmaker"], job_table(cfg))
+    scheduler = build_scheduler(app.extensions["db_sessionmaker"], job_table(app.extensions["settings"]))
     jobs = {job.id: job for job in scheduler.get_jobs()}
     assert set(jobs) == {"reminders.weekly", "tests.missed", "claims.generate", "outbox.deliver", "alerts.escalate"}
     for job in jobs.values():

@@ -162,14 +162,13 @@ def test_tokens_that_expired_were_revoked_or_belong_to_a_disabled_account_are_re
         before_tokens = db.session().scalar(select(func.count()).select_from(AuditEvent).where(
             AuditEvent.action == "auth.token", AuditEvent.outcome == "refused"))
     # A token issued with the configured lifetime, used one second after it ends.
-    expired_at = NOW - timedelta(minutes=app.config["TOKEN_TTL_MINUTES"], seconds=1)
+    expired_at = NOW - app.extensions["settings"].token_ttl - timedelta(seconds=1)
     with app.app_context():
         from service import identity
 
         session = db.session()
-        token, _ = identity.log_in(session, app.extensions["passwords"], "physician@clinic.test", factories.PASSWORD,
-                                   expired_at, timedelta(minutes=app.config["TOKEN_TTL_MINUTES"]))
-        session.commit()
+        token = identity.log_in(session, app.extensions["passwords"], "physician@clinic.test", factories.PASSWORD,
+                                expired_at, app.extensions["settings"].token_ttl).token
         session.get(User, clinic.users["biller"].id).active = False
         session.commit()
     expired = {"Authorization": f"Bearer {token}"}
@@ -277,7 +276,7 @@ def test_a_caregiver_whose_link_ended_loses_access_from_that_moment(app, client,
                         json={"reason": "moved away"}, headers=clinic.headers["physician"])
     assert ended.status_code in (200, 201), ended.json
     assert client.get(f"/patients/{clinic.patient_id}", headers=clinic.headers["caregiver"]).status_code == 404
-    app.config["FIXED_NOW"] = NOW + timedelta(days=1)
+    factories.set_now(app, NOW + timedelta(days=1))
     assert client.get(f"/patients/{clinic.patient_id}/results", headers=clinic.headers["caregiver"]).status_code == 404
 
 

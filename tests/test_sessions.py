@@ -9,6 +9,7 @@ from sqlalchemy import select
 from models import ApiToken, AuditEvent, User
 from service import db
 from service.identity import token_digest
+from tests import factories
 from tests.conftest import NOW
 from tests.factories import PASSWORD
 
@@ -56,7 +57,7 @@ def test_a_logged_out_token_is_refused(client, clinic):
 def test_an_expired_token_is_refused(app, client, clinic):
     token = login(client, "caregiver@clinic.test").json["token"]
     headers = {"Authorization": f"Bearer {token}"}
-    app.config["FIXED_NOW"] = NOW + timedelta(minutes=app.config["TOKEN_TTL_MINUTES"], seconds=1)
+    factories.set_now(app, NOW + app.extensions["settings"].token_ttl + timedelta(seconds=1))
     response = client.get("/me", headers=headers)
     assert response.status_code == 401
     with app.app_context():
@@ -74,7 +75,7 @@ def test_a_deactivated_users_tokens_stop_working(app, client, clinic):
 
 
 def test_login_is_throttled_per_client_with_a_429_problem(app, client, clinic):
-    app.config["LOGIN_RATE_LIMIT"] = "3 per minute"
+    factories.reconfigure(app, login_rate_limit="3 per minute")
     statuses = [login(client, "physician@clinic.test", "guess number " + str(i)).status_code for i in range(4)]
     assert statuses == [401, 401, 401, 429]
     response = login(client, "physician@clinic.test")

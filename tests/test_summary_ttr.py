@@ -59,7 +59,7 @@ def test_ttr_does_not_interpolate_across_a_gap_longer_than_56_days(app, client, 
 
 
 def test_the_gap_limit_is_configurable(app, client, clinic):
-    app.config["TTR_MAX_GAP_DAYS"] = 70
+    factories.reconfigure(app, ttr_max_gap_days=70)
     patient = patient_with(app, clinic, "Long Gap", 100, [(85, "2.5"), (25, "2.5"), (15, "3.5")])
     assert summary(client, clinic, patient)["ttr"]["days_total"] == 70.0
 

@@ -14,6 +14,7 @@ from models import AuditEvent, BillableEvent, Payer
 from models.training import TrainingSession
 from service import db
 from service.db import AppendOnlyViolation
+from tests import factories
 from tests.conftest import NOW
 from tests.factories import make_patient, token_for
 
@@ -156,7 +157,7 @@ def test_supervised_test_agreement_uses_the_configured_tolerance(client, clinic,
     test = {"trainee_inr": 2.5, "clinic_inr": 2.8}
     assert sign(client, clinic, supervised_test=test).json["recorded"]["supervised_test"] == {
         "trainee_inr": 2.5, "clinic_inr": 2.8, "tolerance": 0.5, "agree": True}
-    app.config["TRAINING_AGREEMENT_TOLERANCE"] = Decimal("0.2")
+    factories.reconfigure(app, training_agreement_tolerance=Decimal("0.2"))
     response = sign(client, clinic, outcome="not_yet", supervised_test=test)
     assert response.json["recorded"]["supervised_test"]["agree"] is False
     assert response.json["recorded"]["supervised_test"]["tolerance"] == 0.2
@@ -389,7 +390,8 @@ def test_payer_extra_criteria_are_answered_by_the_physicians_facts(client, clini
 def test_continued_correct_use_needs_a_reassessment_within_the_payers_interval(client, clinic, app):
     sign(client, clinic)
     assert criteria(client, clinic)["continued_correct_use"][0] == "met"
-    app.config["FIXED_NOW"] = later = NOW + timedelta(days=400)
+    later = NOW + timedelta(days=400)
+    factories.set_now(app, later)
     for who in ("physician", "trainer"):  # tokens of 400 days ago have long expired
         clinic.headers[who] = token_for(app, clinic.users[who], later)
     status, evidence = criteria(client, clinic)["continued_correct_use"]

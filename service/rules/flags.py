@@ -12,6 +12,8 @@ METER_LOW = Decimal("0.8")
 METER_HIGH = Decimal("8.0")
 
 COMPARATORS = (None, "<", ">")
+# What the meter shows outside its range, and how it is stored: the limit with a comparator.
+READINGS = {"<0.8": ("<", METER_LOW), ">8.0": (">", METER_HIGH)}
 
 SYMPTOMS = (
     "nosebleed",
@@ -125,8 +127,12 @@ class InrFlag:
 
     @property
     def reading(self) -> str:
-        """The result as the meter showed it: "<0.8", ">8.0" or "2.4"."""
-        return f"{self.comparator or ''}{self.value}"
+        return displayed_reading(self.value, self.comparator)
+
+
+def displayed_reading(value: Decimal, comparator: str | None) -> str:
+    """The result as the meter showed it: "<0.8", ">8.0" or "2.4"."""
+    return f"{comparator or ''}{value}"
 
 
 def flag_inr(

@@ -1,0 +1,41 @@
+"""Logging in and out, and `GET /me`."""
+
+from __future__ import annotations
+
+from flask import current_app, g
+
+from service import clock, db, identity
+from service.api import Blueprint
+from service.auth import bearer_token, public
+from service.ratelimit import limiter, login_limit
+from service.schemas.identity import LoginIn, LoginOut, MeOut
+from service.settings import current_settings
+
+bp = Blueprint("login", __name__, description="Bearer tokens for e-mail and password.")
+
+
+@bp.post("/auth/login")
+@public
+@limiter.limit(login_limit)
+@bp.arguments(LoginIn)
+@bp.response(200, LoginOut)
+@bp.alt_response(401, response="UNAUTHORIZED")
+@bp.alt_response(429, response="TOO_MANY_REQUESTS")
+def login(data):
+    """Exchange e-mail and password for a bearer token (rate limited per client address)."""
+    return identity.log_in(db.session(), current_app.extensions["passwords"], data["email"], data["password"],
+                           clock.now(), current_settings().token_ttl)
+
+
+@bp.post("/auth/logout")
+@bp.response(204)
+def logout():
+    """Revoke the token used for this request."""
+    identity.log_out(db.session(), bearer_token(), clock.now())
+
+
+@bp.get("/me")
+@bp.response(200, MeOut)
+def me():
+    """The caller, and for patients and caregivers the patients they reach."""
+    return identity.me(db.session(), g.user, clock.now())

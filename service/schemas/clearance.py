@@ -1,0 +1,84 @@
+"""Home-testing clearance: the physician's order and eligibility facts, eligibility per criterion, decisions."""
+
+from __future__ import annotations
+
+from marshmallow import fields, validate
+
+from service.schemas.common import PersonRef
+from service.schemas.fields import Day, OutSchema, StrictBoolean, StrictSchema
+
+CLEARANCE_STATUSES = ("cleared", "revoked")
+
+
+class OrderIn(StrictSchema):
+    ordered_on = Day(required=True)
+    note = fields.String(allow_none=True, validate=validate.Length(max=1000))
+
+
+class OrderOut(OutSchema):
+    id = fields.UUID(attribute="public_id")
+    physician = fields.Nested(PersonRef)
+    ordered_on = fields.Date()
+    note = fields.String(allow_none=True)
+    created_at = fields.AwareDateTime()
+
+
+class OrderPage(OutSchema):
+    items = fields.List(fields.Nested(OrderOut))
+
+
+class FactIn(StrictSchema):
+    name = fields.String(required=True, validate=validate.Regexp(r"^[a-z][a-z0-9_]{2,79}$",
+                                                                 error="Lower-case letters, digits and _."),
+                         metadata={"description": "A payer's extra criterion, e.g. expected_long_term."})
+    value = StrictBoolean(required=True)
+    note = fields.String(allow_none=True, validate=validate.Length(max=1000))
+
+
+class FactOut(OutSchema):
+    id = fields.UUID(attribute="public_id")
+    name = fields.String()
+    value = fields.Boolean()
+    note = fields.String(allow_none=True)
+    recorded_by = fields.Nested(PersonRef)
+    recorded_at = fields.AwareDateTime()
+
+
+class FactPage(OutSchema):
+    items = fields.List(fields.Nested(FactOut))
+    current = fields.Dict(keys=fields.String(), values=fields.Boolean(),
+                          metadata={"description": "Each fact's latest value, by name."})
+
+
+class CriterionOut(OutSchema):
+    name = fields.String()
+    status = fields.String(validate=validate.OneOf(("met", "not_met", "unknown")))
+    evidence = fields.String()
+
+
+class EligibilityOut(OutSchema):
+    payer = fields.String()
+    evaluated_on = fields.Date()
+    eligible = fields.Boolean()
+    clearance_status = fields.String(validate=validate.OneOf(("not_cleared", *CLEARANCE_STATUSES)))
+    criteria = fields.List(fields.Nested(CriterionOut))
+
+
+class DecisionIn(StrictSchema):
+    status = fields.String(required=True, validate=validate.OneOf(CLEARANCE_STATUSES))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class DecisionOut(OutSchema):
+    id = fields.UUID(attribute="public_id")
+    status = fields.String(validate=validate.OneOf(CLEARANCE_STATUSES))
+    effective_on = fields.Date()
+    decided_by = fields.Nested(PersonRef)
+    reason = fields.String()
+    evidence = fields.Dict()
+    created_at = fields.AwareDateTime()
+
+
+class ClearanceHistoryOut(OutSchema):
+    status = fields.String(validate=validate.OneOf(("not_cleared", *CLEARANCE_STATUSES)))
+    decisions = fields.List(fields.Nested(DecisionOut))

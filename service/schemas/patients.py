@@ -1,0 +1,132 @@
+"""Patients, their versioned target range and indications, and the caregivers linked to them."""
+
+from __future__ import annotations
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from service import clock
+from service.schemas.common import Paging, PersonRef
+from service.schemas.fields import Inr, Instant, OutSchema, PastDate, StrictSchema, TimeZoneName
+
+_ICD10 = fields.String(validate=validate.Length(min=3, max=8))
+
+
+class TargetRangeIn(StrictSchema):
+    low = Inr(required=True)
+    high = Inr(required=True)
+
+    @validates_schema
+    def _ordered(self, data, **_kwargs):
+        if "low" in data and "high" in data and data["low"] >= data["high"]:
+            raise ValidationError("Must be below high.", "low")
+
+
+class TargetRangeChangeIn(TargetRangeIn):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class TargetRangeOut(OutSchema):
+    low = Inr()
+    high = Inr()
+    effective_from = fields.AwareDateTime()
+    set_by = fields.Nested(PersonRef)
+    reason = fields.String()
+
+
+class TargetRangePage(OutSchema):
+    items = fields.List(fields.Nested(TargetRangeOut))
+
+
+class IndicationsChangeIn(StrictSchema):
+    codes = fields.List(_ICD10, required=True, validate=validate.Length(min=1, max=20))
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class IndicationsOut(OutSchema):
+    codes = fields.List(fields.String())
+    code_list_version = fields.String()
+    effective_from = fields.AwareDateTime()
+    set_by = fields.Nested(PersonRef)
+    reason = fields.String()
+
+
+class IndicationsPage(OutSchema):
+    items = fields.List(fields.Nested(IndicationsOut))
+
+
+class PatientIn(StrictSchema):
+    full_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
+    date_of_birth = PastDate(required=True)
+    time_zone = TimeZoneName(required=True)
+    physician_id = fields.UUID(metadata={"description": "The physician of record; a physician's own id by default."})
+    payer = fields.String(validate=validate.Length(min=1, max=40))
+    warfarin_start_date = PastDate(earliest_year=1950, allow_none=True)
+    indications = fields.List(_ICD10, required=True, validate=validate.Length(min=1, max=20))
+    target_range = fields.Nested(TargetRangeIn)
+    user_id = fields.UUID(allow_none=True, metadata={"description": "The patient's own login, if they have one."})
+
+
+class PatientChangeIn(StrictSchema):
+    """Demographic and administrative fields; the target range and indications have their own routes."""
+
+    full_name = fields.String(validate=validate.Length(min=1, max=200))
+    date_of_birth = PastDate()
+    time_zone = TimeZoneName()
+    physician_id = fields.UUID()
+    payer = fields.String(validate=validate.Length(min=1, max=40))
+    warfarin_start_date = PastDate(earliest_year=1950, allow_none=True)
+    user_id = fields.UUID(allow_none=True)
+
+
+class PatientOut(OutSchema):
+    id = fields.UUID(attribute="public_id")
+    full_name = fields.String()
+    date_of_birth = fields.Date()
+    time_zone = fields.String()
+    physician = fields.Nested(PersonRef)
+    payer = fields.String(attribute="payer_code")
+    warfarin_start_date = fields.Date(allow_none=True)
+    target_range = fields.Nested(TargetRangeOut, attribute="current_target_range")
+    indications = fields.List(fields.String(), attribute="current_indications")
+    user_id = fields.Method("_user_id", allow_none=True, metadata={"type": "string", "format": "uuid"})
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+
+    def _user_id(self, patient) -> str | None:
+        return str(patient.user.public_id) if patient.user else None
+
+
+class PatientPage(OutSchema):
+    items = fields.List(fields.Nested(PatientOut))
+
+
+class PatientQuery(Paging):
+    pass
+
+
+class CaregiverLinkIn(StrictSchema):
+    caregiver_id = fields.UUID(required=True)
+    relationship = fields.String(required=True, validate=validate.Length(min=1, max=100))
+    starts_at = Instant()
+
+
+class CaregiverLinkEndIn(StrictSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    ends_at = Instant()
+
+
+class CaregiverLinkOut(OutSchema):
+    id = fields.UUID(attribute="public_id")
+    caregiver = fields.Nested(PersonRef)
+    relationship = fields.String(attribute="relationship_to_patient")
+    starts_at = fields.AwareDateTime()
+    ends_at = fields.AwareDateTime(allow_none=True)
+    end_reason = fields.String(allow_none=True)
+    active = fields.Method("_active", metadata={"type": "boolean"})
+
+    def _active(self, link) -> bool:
+        return link.active_at(clock.now())
+
+
+class CaregiverLinkPage(OutSchema):
+    items = fields.List(fields.Nested(CaregiverLinkOut))

@@ -1,0 +1,167 @@
+"""Home INR results as the app reports them and as every client reads them, the batch, and the summary."""
+
+from __future__ import annotations
+
+from datetime import timedelta, timezone
+
+from marshmallow import ValidationError, fields, validate, validates_schema
+
+from models.alerts import ALERT_SEVERITIES, ALERT_STATUSES
+from service.rules.flags import LEVELS, READINGS, SYMPTOMS
+from service.schemas.common import Paging, PersonRef
+from service.schemas.fields import (
+    EachOnItsOwn,
+    Inr,
+    Instant,
+    OutSchema,
+    QueryInteger,
+    StrictBoolean,
+    StrictInteger,
+    StrictSchema,
+)
+
+BATCH_LIMIT = 100
+_TEXT = r"^[\x20-\x7E]*$"  # meter serials, lots and codes are printable ASCII
+
+
+class ResultIn(StrictSchema):
+    client_id = fields.String(required=True, validate=[validate.Length(min=1, max=64),
+                                                       validate.Regexp(r"^[A-Za-z0-9._:-]+$")],
+                              metadata={"description": "The app's own id for this result: a retry with the same "
+                                                       "id and content returns the stored result."})
+    value = Inr(metadata={"description": "The INR the meter showed; or send `reading` for an out-of-range one."})
+    reading = fields.String(validate=validate.OneOf(sorted(READINGS)),
+                            metadata={"description": "\"<0.8\" or \">8.0\" when the meter shows no number."})
+    measured_at = Instant(required=True, metadata={"description": "When the test was done, with its UTC offset."})
+    meter_serial = fields.String(allow_none=True, validate=[validate.Length(min=1, max=64), validate.Regexp(_TEXT)])
+    strip_lot = fields.String(allow_none=True, validate=[validate.Length(min=1, max=64), validate.Regexp(_TEXT)])
+    qc_passed = StrictBoolean(required=True, metadata={"description": "Whether the strip passed its quality check."})
+    meter_error_code = fields.String(allow_none=True, validate=[validate.Length(min=1, max=32),
+                                                                validate.Regexp(_TEXT)])
+    tested_by = fields.String(validate=validate.OneOf(["patient", "caregiver"]))
+    caregiver_id = fields.UUID(metadata={"description": "Staff reporting a caregiver's test name the caregiver."})
+    symptoms = fields.List(fields.String(validate=validate.OneOf(SYMPTOMS)),
+                           validate=validate.Length(max=len(SYMPTOMS)))
+    symptom_note = fields.String(allow_none=True, validate=validate.Length(max=1000))
+    missed_doses = StrictInteger(allow_none=True, validate=validate.Range(min=0, max=60))
+
+    @validates_schema
+    def _checks(self, data, **_kwargs):
+        if ("value" in data) == ("reading" in data):
+            raise ValidationError("Send either value or reading (\"<0.8\" or \">8.0\"), not both.", "value")
+        if "measured_at" in data and data["measured_at"].year < 2000:
+            raise ValidationError("Not a plausible test time.", "measured_at")
+        if len(set(data.get("symptoms", []))) != len(data.get("symptoms", [])):
+            raise ValidationError("List each symptom once.", "symptoms")
+
+
+class TargetOut(OutSchema):
+    low = Inr()
+    high = Inr()
+
+
+class FlagOut(OutSchema):
+    level = fields.String(validate=validate.OneOf(LEVELS))
+    severity = fields.String()
+    interpretation = fields.String(metadata={"description": "FHIR interpretation code: N, L, H, LL or HH."})
+    target_range = fields.Nested(TargetOut, attribute="target")
+
+
+class AlertRef(OutSchema):
+    id = fields.UUID(attribute="public_id")
+    severity = fields.String(validate=validate.OneOf(ALERT_SEVERITIES))
+    status = fields.String(validate=validate.OneOf(ALERT_STATUSES))
+
+
+class BillingOut(OutSchema):
+    counts = fields.Boolean(metadata={"description": "Whether this result counts as the week's billable test."})
+    reason = fields.String(allow_none=True)
+    week = fields.Date(metadata={"description": "The Sunday that starts its billing week (patient's zone)."})
+
+
+def local_time(moment, offset_minutes: int) -> str:
+    """An instant as ISO 8601 with the offset the client sent it with."""
+    return moment.astimezone(timezone(timedelta(minutes=offset_minutes))).isoformat()
+
+
+class ResultOut(OutSchema):
+    id = fields.UUID(attribute="result.public_id")
+    client_id = fields.String(attribute="result.client_id")
+    value = Inr(attribute="result.value")
+    comparator = fields.String(attribute="result.comparator", allow_none=True)
+    reading = fields.String(attribute="flag.reading", metadata={"description": "As the meter showed it."})
+    measured_at = fields.Method("_measured_at", metadata={"type": "string", "format": "date-time"})
+    meter_serial = fields.String(attribute="result.meter_serial", allow_none=True)
+    strip_lot = fields.String(attribute="result.strip_lot", allow_none=True)
+    qc_passed = fields.Boolean(attribute="result.qc_passed")
+    meter_error_code = fields.String(attribute="result.meter_error_code", allow_none=True)
+    tested_by = fields.String(attribute="result.tested_by")
+    caregiver = fields.Nested(PersonRef, attribute="result.tested_by_caregiver", allow_none=True)
+    symptoms = fields.List(fields.String(), attribute="result.symptoms")
+    symptom_note = fields.String(attribute="result.symptom_note", allow_none=True)
+    missed_doses = fields.Integer(attribute="result.missed_doses", allow_none=True)
+    source = fields.String(attribute="result.source")
+    entered_by = fields.Nested(PersonRef, attribute="result.entered_by")
+    received_at = fields.AwareDateTime(attribute="result.received_at")
+    flag = fields.Nested(FlagOut)
+    alert = fields.Nested(AlertRef, allow_none=True)
+    billing = fields.Nested(BillingOut)
+    next_test_due = fields.Date(allow_none=True)
+    message = fields.String(metadata={"description": "What the app shows the patient."})
+
+    def _measured_at(self, view) -> str:
+        return local_time(view.result.measured_at, view.result.measured_utc_offset_minutes)
+
+
+class ResultPage(OutSchema):
+    items = fields.List(fields.Nested(ResultOut))
+
+
+class ResultQuery(Paging):
+    pass
+
+
+class BatchIn(StrictSchema):
+    results = EachOnItsOwn(fields.Nested(ResultIn), required=True, validate=validate.Length(min=1, max=BATCH_LIMIT),
+                           metadata={"description": "Each item is stored (or replayed) on its own: one bad item "
+                                                    "spoils nothing."})
+
+
+class BatchItemOut(OutSchema):
+    index = fields.Integer()
+    status = fields.Integer(metadata={"description": "201 stored, 200 replayed, 409 or 422 refused."})
+    result = fields.Nested(ResultOut, allow_none=True, metadata={"description": "null when refused."})
+    errors = fields.Dict(allow_none=True, metadata={"description": "Why it was refused; null when stored."})
+
+
+class BatchOut(OutSchema):
+    items = fields.List(fields.Nested(BatchItemOut))
+
+
+class SummaryQuery(StrictSchema):
+    window_days = QueryInteger(load_default=90, validate=validate.Range(min=1, max=3650))
+    trend = QueryInteger(load_default=10, validate=validate.Range(min=1, max=100))
+
+
+class TtrOut(OutSchema):
+    percent = fields.Float(allow_none=True)
+    days_in_range = fields.Float()
+    days_total = fields.Float()
+
+
+class AdherenceOut(OutSchema):
+    since = fields.Date(allow_none=True)
+    weeks_expected = fields.Integer()
+    weeks_tested = fields.Integer()
+    percent = fields.Float(allow_none=True)
+
+
+class SummaryOut(OutSchema):
+    latest = fields.Nested(ResultOut, allow_none=True)
+    trend = fields.List(fields.Nested(ResultOut))
+    window_start = fields.AwareDateTime()
+    window_end = fields.AwareDateTime()
+    ttr = fields.Nested(TtrOut)
+    adherence = fields.Nested(AdherenceOut)
+    next_test_due = fields.Date(allow_none=True)
+    open_alerts = fields.Integer()
