@@ -6,6 +6,7 @@ import argparse
 import json
 import logging
 import sys
+
 from service import db, migrate
 from service.settings import Settings, SettingsError
 

@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from models import Patient
 from service import audit, outbox
+from service.home_testing import cleared_all_week, home_testing_batches, weeks_with_counted_test
 from service.rules.billing_week import billing_week, week_bounds
-from service.testing import cleared_all_week, home_testing_batches, weeks_with_counted_test
 
 _WEEK = timedelta(days=7)
 

@@ -9,10 +9,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from service import outbox
+from service.home_testing import patients_in_home_testing
 from service.rules.billing_week import billing_week
 from service.settings import WEEKDAYS
-from service.testing import patients_in_home_testing
-
 
 
 def send_weekly_reminders(session: Session, now: datetime, *, weekday: str = "sunday", at: time = time(9, 0)) -> dict:

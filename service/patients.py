@@ -17,6 +17,7 @@ from service.rules import flags
 from service.rules.indications import DEFAULT_COVERED_DIAGNOSES, IndicationError, check_indication
 from service.rules.payer import PayerRules
 
+
 def local_date(patient: Patient, when: datetime) -> date:
     """The patient's own calendar date at `when`: weekly rules and dates of service are local."""
     return when.astimezone(ZoneInfo(patient.time_zone)).date()

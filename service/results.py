@@ -7,16 +7,16 @@ from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import and_, exists, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
-from models import Alert, CaregiverLink, InrResult, Patient, Review, User
-from service import alerts, audit, fhir
+from models import Alert, InrResult, Patient, Review, User
+from service import alerts, audit, fhir, policy
 from service.clearance import clearance_periods
-from service.errors import Conflict, NotFound, Problem, Refused, invalid
+from service.errors import Conflict, Problem, Refused, invalid
 from service.patients import local_date, target_range_at
-from service.rules import flags
+from service.rules import flags, readings
 from service.rules.billing_week import billing_week, week_bounds
 from service.rules.counting import CountDecision, ResultForCounting, count_weekly_tests
 from service.settings import Settings
@@ -88,9 +88,8 @@ def _tester(session: Session, patient: Patient, actor: User, data: dict, now: da
         return tested_by, actor
     if caregiver_id is None:
         raise invalid({"caregiver_id": ["Required when tested_by is caregiver."]})
-    caregiver = session.scalar(select(User).join(CaregiverLink, CaregiverLink.caregiver_id == User.id).where(
-        User.public_id == caregiver_id, CaregiverLink.patient_id == patient.id, CaregiverLink.starts_at <= now,
-        (CaregiverLink.ends_at.is_(None)) | (CaregiverLink.ends_at > now)))
+    caregiver = session.scalar(select(User).where(User.public_id == caregiver_id,
+                                                  exists().where(policy.active_link(User.id, patient.id, now))))
     if caregiver is None:
         raise invalid({"caregiver_id": ["No caregiver with this id is linked to the patient."]})
     return tested_by, caregiver
@@ -224,22 +223,30 @@ def patient_results(session: Session, patient: Patient) -> list[InrResult]:
                                 .order_by(InrResult.measured_at, InrResult.id)))
 
 
-def result_of(session: Session, patient: Patient, result_id) -> InrResult:
-    result = session.scalar(select(InrResult).where(InrResult.public_id == result_id,
-                                                    InrResult.patient_id == patient.id))
-    if result is None:
-        raise NotFound("result")
-    return result
+def superseded_clause(result=InrResult):
+    """SQL: a correction replaces `result` (a row of the same patient pointing at it, found by its index)."""
+    correction = aliased(InrResult)
+    return exists().where(correction.patient_id == result.patient_id, correction.supersedes_id == result.id)
 
 
-def billing_decisions(session: Session, patient: Patient, results: list[InrResult]) -> dict[int, CountDecision]:
-    """Whether each result counts for billing, judged against all of the patient's results (not stored)."""
+def valid_inr_clause(result=InrResult):
+    """SQL for service.rules.readings.is_valid_inr: a passed strip, no meter error, not corrected."""
+    return and_(result.qc_passed.is_(True), result.meter_error_code.is_(None), ~superseded_clause(result))
+
+
+def for_counting(result: InrResult, superseded: set[int]) -> ResultForCounting:
+    """A stored result as the counting rule sees it, keyed by its public id."""
+    return ResultForCounting(str(result.public_id), result.measured_at, result.qc_passed, result.meter_error_code,
+                             result.source == "phone", result.id in superseded)
+
+
+def billing_decisions(session: Session, patient: Patient, results: list[InrResult]) -> dict[str, CountDecision]:
+    """Whether each result counts for billing, by public id, judged against the patient's corrections."""
     superseded = set(session.scalars(select(InrResult.supersedes_id).where(
         InrResult.patient_id == patient.id, InrResult.supersedes_id.is_not(None))))
-    counted = [ResultForCounting(str(r.id), r.measured_at, r.qc_passed, r.meter_error_code, r.source == "phone",
-                                 r.id in superseded) for r in results]
-    decisions = count_weekly_tests(counted, clearance_periods(session, patient), ZoneInfo(patient.time_zone))
-    return {int(d.result_id): d for d in decisions}
+    decisions = count_weekly_tests([for_counting(r, superseded) for r in results],
+                                   clearance_periods(session, patient), ZoneInfo(patient.time_zone))
+    return {d.result_id: d for d in decisions}
 
 
 def next_test_due(session: Session, patient: Patient, latest: InrResult | None) -> date | None:
@@ -278,16 +285,14 @@ def describe(session: Session, patient: Patient, chosen: list[InrResult], settin
     views = []
     for result in chosen:
         flag = flag_of(patient, result, settings)
-        views.append(ResultView(result, flag, by_result.get(result.id), decisions[result.id], due,
+        views.append(ResultView(result, flag, by_result.get(result.id), decisions[str(result.public_id)], due,
                                 flags.patient_message(flag, due, settings.emergency_instructions)))
     return views
 
 
 def why_no_valid_inr(result: InrResult) -> str | None:
-    """Why the meter gave no valid INR for this result, in words; None when it did."""
-    if not result.qc_passed:
-        return "strip quality check failed"
-    if result.meter_error_code is not None:
-        return f"meter error {result.meter_error_code}"
-    return None
+    """Why the meter gave no valid INR for this result, in words; None when it did (a correction is another
+    matter: the record says what replaced it)."""
+    reason = readings.why_not_valid(result.qc_passed, result.meter_error_code)
+    return readings.in_words(reason, result.meter_error_code) if reason else None
 

@@ -8,24 +8,25 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import exists, func, select
-from sqlalchemy.orm import Session, aliased, selectinload
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
 
 from models import Alert, InrResult, Patient, User
-from service import audit, results as results_domain
+from service import audit
+from service import results as results_domain
 from service.clearance import clearance_periods
 from service.patients import local_date
-from service.settings import Settings
 from service.rules.billing_week import billing_week, weeks_between
+from service.rules.readings import is_valid_inr, superseded_ids
 from service.rules.ttr import (
     RangePeriod,
     Ttr,
     TtrPoint,
-    counts_for_ttr,
     panel_ttr,
     reading_window,
     time_in_therapeutic_range,
 )
+from service.settings import Settings
 
 
 @dataclass(frozen=True)
@@ -58,9 +59,9 @@ def patient_ttr(patient: Patient, points: list[TtrPoint], start: datetime, end: 
 
 def ttr_points(results: list[InrResult]) -> list[TtrPoint]:
     """The valid INRs among all of a patient's results (corrections included)."""
-    superseded = {r.supersedes_id for r in results if r.supersedes_id is not None}
+    superseded = superseded_ids(results)
     return [TtrPoint(r.measured_at, Decimal(r.value)) for r in results
-            if counts_for_ttr(r.qc_passed, r.meter_error_code, r.id in superseded)]
+            if is_valid_inr(r.qc_passed, r.meter_error_code, r.id in superseded)]
 
 
 def adherence(session: Session, patient: Patient, results: list[InrResult], now: datetime) -> Adherence:
@@ -125,17 +126,13 @@ def physician_panel_ttr(session: Session, physician: User, now: datetime, window
     # Every patient's results in one query (as plain rows), not one query per patient: a panel has ~1,000.
     # Only those that can touch the window; whether one was corrected is looked up over all results.
     earliest, latest = reading_window(start, now, max_gap_days)
-    correction = aliased(InrResult)
-    superseded = exists().where(correction.supersedes_id == InrResult.id)
     readings: dict[int, list[TtrPoint]] = defaultdict(list)
-    for row in session.execute(select(InrResult.patient_id, InrResult.measured_at, InrResult.value,
-                                      InrResult.qc_passed, InrResult.meter_error_code, superseded.label("superseded"))
+    for row in session.execute(select(InrResult.patient_id, InrResult.measured_at, InrResult.value)
                                .join(Patient, Patient.id == InrResult.patient_id)
                                .where(Patient.physician_id == physician.id, InrResult.measured_at > earliest,
-                                      InrResult.measured_at < latest)
+                                      InrResult.measured_at < latest, results_domain.valid_inr_clause())
                                .order_by(InrResult.patient_id, InrResult.measured_at, InrResult.id)):
-        if counts_for_ttr(row.qc_passed, row.meter_error_code, row.superseded):
-            readings[row.patient_id].append(TtrPoint(row.measured_at, Decimal(row.value)))
+        readings[row.patient_id].append(TtrPoint(row.measured_at, Decimal(row.value)))
     per_patient = [PatientTtr(p, patient_ttr(p, readings[p.id], start, now, max_gap_days)) for p in patients]
     for row in per_patient:  # each patient's results were read: each gets its audit event
         audit.record(session, "physician.panel_ttr.read", patient_id=row.patient.public_id, object_type="user",

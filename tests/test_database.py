@@ -13,9 +13,9 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError, IntegrityError, StatementError
 
 from models import AuditEvent, Base, TargetRange
-from tests.conftest import NOW
 from service import audit, db, migrate
 from service.db import AppendOnlyViolation
+from tests.conftest import NOW
 
 
 def test_timestamps_come_back_aware_in_utc_whatever_zone_they_were_written_in(app):

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from models import Alert, AlertEvent, OutboxMessage
 from schedules.escalation import escalate_overdue_alerts
 from schedules.jobs import Job, minute, run_job
-from service import alerts as alerts_domain, db
+from service import alerts as alerts_domain
+from service import db
 from service.alerts import EscalationDelays
 from tests.conftest import NOW
 from tests.test_results import count, post

@@ -101,8 +101,8 @@ def test_only_the_physician_of_record_sets_the_target_range(client, clinic):
 
 
 def test_the_range_in_force_at_a_moment_is_the_version_effective_then(app, clinic, client):
-    from service import patients as patient_service
     from models import Patient
+    from service import patients as patient_service
 
     factories.set_now(app, NOW + timedelta(days=10))
     client.post(f"/patients/{clinic.patient_id}/target-ranges", json={"low": 2.5, "high": 3.5, "reason": "valve"},

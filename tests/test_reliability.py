@@ -43,7 +43,6 @@ def count(app, model, *where) -> int:
 def _post_copies(database_url: str, path: str, headers: dict, threads: int, barrier, answers) -> None:
     """In a process of its own: a fresh app and engine, `threads` clients posting the same result at once."""
     from service import create_app
-
     from service.clock import FixedClock
     from tests.conftest import settings_for_test
 

@@ -4,11 +4,11 @@ Revision ID: 0001
 Revises: 
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import models.base
 from migrations.append_only import protect, unprotect
-
 
 revision = '0001'
 down_revision = None

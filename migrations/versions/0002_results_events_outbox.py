@@ -4,11 +4,11 @@ Revision ID: 0002
 Revises: 0001
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import models.base
 from migrations.append_only import protect, unprotect
-
 
 revision = '0002'
 down_revision = '0001'

@@ -7,12 +7,11 @@ Revises: 0002
 import uuid
 from datetime import datetime, timezone
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
 
 import models.base
 from migrations.append_only import protect, unprotect
-
 
 revision = '0003'
 down_revision = '0002'

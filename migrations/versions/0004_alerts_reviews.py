@@ -4,11 +4,11 @@ Revision ID: 0004
 Revises: 0003
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import models.base
 from migrations.append_only import protect, unprotect
-
 
 revision = '0004'
 down_revision = '0003'

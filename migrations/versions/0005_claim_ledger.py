@@ -4,11 +4,11 @@ Revision ID: 0005
 Revises: 0004
 """
 
-from alembic import op
 import sqlalchemy as sa
+from alembic import op
+
 import models.base
 from migrations.append_only import protect, unprotect
-
 
 revision = '0005'
 down_revision = '0004'

@@ -207,10 +207,10 @@ def init_app(app: Flask) -> Api:
         billing,
         clearance,
         health,
+        login,
         patients,
         results,
         reviews,
-        login,
         training,
     )
 

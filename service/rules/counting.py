@@ -9,11 +9,10 @@ from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 from service.rules.billing_week import billing_week
+from service.rules.readings import METER_ERROR, QC_FAILED, SUPERSEDED, why_not_valid
 
 # Why a result does not count. A small fixed vocabulary: the API and the biller's screens show these as is.
-SUPERSEDED = "superseded"  # a correction replaced it; the correction is judged on its own
-QC_FAILED = "qc_failed"  # the meter's strip quality check failed: no valid INR
-METER_ERROR = "meter_error"  # the meter reported an error code: no valid INR
+# SUPERSEDED, QC_FAILED and METER_ERROR: not a valid INR (service.rules.readings).
 NOT_CLEARED = "not_cleared"  # the patient was not cleared for home testing on the local test date
 SECOND_IN_WEEK = "second_in_week"  # a valid test already counts this week (NCD 190.11: at most weekly)
 REASONS = (SUPERSEDED, QC_FAILED, METER_ERROR, NOT_CLEARED, SECOND_IN_WEEK)
@@ -82,13 +81,9 @@ def count_weekly_tests(
 
 
 def _invalid_reason(result: ResultForCounting, clearance: Sequence[ClearancePeriod], tz: ZoneInfo) -> str | None:
-    # First match wins; the order puts the most final fact first (a superseded row is out whatever it says).
-    if result.superseded:
-        return SUPERSEDED
-    if not result.qc_passed:
-        return QC_FAILED
-    if result.meter_error is not None:
-        return METER_ERROR
+    invalid = why_not_valid(result.qc_passed, result.meter_error, result.superseded)
+    if invalid is not None:
+        return invalid
     local_day = result.measured_at.astimezone(tz).date()
     if not any(period.covers(local_day) for period in clearance):
         return NOT_CLEARED

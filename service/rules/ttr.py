@@ -54,13 +54,6 @@ class Ttr:
     percent: float | None  # None when no day could be interpolated
 
 
-def counts_for_ttr(qc_passed: bool, meter_error: str | None, superseded: bool) -> bool:
-    """Only a valid INR is interpolated. A failed strip or a meter error gave no INR (its stored number is not
-    a measurement), and a corrected result is replaced by its correction. Such results are still kept and shown.
-    """
-    return qc_passed and meter_error is None and not superseded
-
-
 def reading_window(window_start: datetime, window_end: datetime,
                    max_gap_days: int = DEFAULT_MAX_GAP_DAYS) -> tuple[datetime, datetime]:
     """The results that can touch the window: an interval longer than the gap is never interpolated, so a

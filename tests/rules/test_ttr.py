@@ -11,7 +11,6 @@ from service.rules.ttr import (
     RangePeriod,
     Ttr,
     TtrPoint,
-    counts_for_ttr,
     panel_ttr,
     reading_window,
     time_in_therapeutic_range,
@@ -199,19 +198,6 @@ def test_panel_ttr_weights_patients_by_interpolated_days():
 @pytest.mark.parametrize("panel", [{}, {"a": Ttr(0.0, 0.0, None)}])
 def test_panel_without_interpolable_days_has_no_percent(panel):
     assert panel_ttr(panel).percent is None
-
-
-@pytest.mark.parametrize(
-    ("qc_passed", "meter_error", "superseded", "counts"),
-    [
-        pytest.param(True, None, False, True, id="a_valid_inr"),
-        pytest.param(False, None, False, False, id="a_failed_strip_gave_no_inr"),
-        pytest.param(True, "E-406", False, False, id="a_meter_error_gave_no_inr"),
-        pytest.param(True, None, True, False, id="a_corrected_result_gives_way_to_its_correction"),
-    ],
-)
-def test_only_valid_uncorrected_inrs_are_interpolated(qc_passed, meter_error, superseded, counts):
-    assert counts_for_ttr(qc_passed, meter_error, superseded) is counts
 
 
 @pytest.mark.parametrize("seed", range(20))

@@ -1,4 +1,4 @@
-"""The weekly testing duty: who is in home testing on their local date, and which weeks hold a counted test."""
+"""Home testing as a weekly duty: who is in home testing on their local date, and which weeks hold a counted test."""
 
 from __future__ import annotations
 
@@ -8,15 +8,15 @@ from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session
 
 from models import ClearanceDecision, InrResult, Patient
 from models.claims import PatientDischarge
 from service.clearance import periods_by_patient
 from service.patients import local_date
+from service.results import valid_inr_clause
 from service.rules.billing_week import billing_week
 from service.rules.counting import ClearancePeriod
-
 
 BATCH_SIZE = 2000  # patients per batch: a few queries each, whatever the size of the clinic
 
@@ -64,14 +64,10 @@ def weeks_with_counted_test(session: Session, patients: Sequence[Patient], start
     zones = {patient.id: ZoneInfo(patient.time_zone) for patient in patients}
     if not zones:
         return {}
-    correction = aliased(InrResult)
     rows = session.execute(
         select(InrResult.patient_id, InrResult.measured_at)
         .where(InrResult.patient_id.in_(list(zones)), InrResult.measured_at >= start, InrResult.measured_at < end,
-               InrResult.qc_passed.is_(True), InrResult.meter_error_code.is_(None),
-               # A correction is a row of the same patient: the patient's index finds it, even on a big table.
-               ~exists().where(correction.patient_id == InrResult.patient_id,
-                               correction.supersedes_id == InrResult.id)))
+               valid_inr_clause()))
     weeks: dict[int, set[date]] = defaultdict(set)
     for patient_id, measured_at in rows:
         weeks[patient_id].add(billing_week(measured_at, zones[patient_id]))
