@@ -7,7 +7,7 @@ from models.billing import BillableEvent
 from models.claims import ClaimCheck, ClaimLine, ClaimLineEvent, PatientDischarge, SupplyIssue
 from models.clearance import ClearanceDecision
 from models.clinic import CaregiverLink, IndicationSet, Patient, Payer, TargetRange
-from models.identity import ROLES, STAFF_ROLES, ApiToken, User
+from models.identity import ROLES, ApiToken, User
 from models.operations import DeliveryAttempt, JobRun, OutboxMessage
 from models.results import InrResult
 from models.training import (
@@ -25,6 +25,6 @@ __all__ = [
     "ChecklistItem", "ChecklistTemplate", "ClaimCheck", "ClaimLine", "ClaimLineEvent", "ClearanceDecision", "CoveringPhysician",
     "DeliveryAttempt", "EligibilityFact", "HomeTestingOrder", "IndicationSet", "InrResult",
     "InstructionAcknowledgement", "JobRun", "OutboxMessage", "Patient", "PatientDischarge", "Payer", "ROLES",
-    "Review", "STAFF_ROLES", "SupplyIssue", "TargetRange", "TrainingAmendment", "TrainingItemOutcome",
+    "Review", "SupplyIssue", "TargetRange", "TrainingAmendment", "TrainingItemOutcome",
     "TrainingSession", "UTCDateTime", "User", "review_results",
 ]

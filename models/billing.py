@@ -15,7 +15,7 @@ from models.identity import User
 class BillableEvent(AppendOnly, PublicIdMixin, Base):
     """A fact the billing ledger turns into claim lines; written by training and review, never by billing.
 
-    `event_key` is a natural unique key (e.g. "93793:<patient>:<local date>") so a retry or a second
+    `event_key` is a natural unique key ("training:<patient>", "review:<review>") so a retry or a second
     process can never record the same billable work twice.
     """
 
@@ -23,7 +23,7 @@ class BillableEvent(AppendOnly, PublicIdMixin, Base):
 
     event_key: Mapped[str] = mapped_column(String(200), unique=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
-    kind: Mapped[str] = mapped_column(String(40))  # "training" or "anticoagulation_management"
+    kind: Mapped[str] = mapped_column(String(40))  # "training" or "result_review"
     code: Mapped[str] = mapped_column(String(10))  # 93792, G0248, 93793
     service_date: Mapped[dt.date]  # in the patient's time zone
     occurred_at: Mapped[dt.datetime]

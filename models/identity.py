@@ -10,7 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from models.base import Base, PublicIdMixin
 
 ROLES = ("patient", "caregiver", "physician", "trainer", "biller", "admin")
-STAFF_ROLES = ("physician", "trainer", "biller", "admin")
 
 
 class User(PublicIdMixin, Base):

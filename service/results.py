@@ -40,8 +40,8 @@ class ResultView:
 
 def flag_of(patient: Patient, result: InrResult, settings: Settings) -> flags.InrFlag:
     in_force = target_range_at(patient, result.measured_at)
-    return flags.flag_inr(Decimal(result.value), result.comparator,
-                          flags.TargetRange(Decimal(in_force.low), Decimal(in_force.high)), settings.critical_thresholds,
+    target = flags.TherapeuticRange(Decimal(in_force.low), Decimal(in_force.high))
+    return flags.flag_inr(Decimal(result.value), result.comparator, target, settings.critical_thresholds,
                           flagged_symptoms(result.symptoms or [], result.symptom_note))
 
 

@@ -266,3 +266,47 @@ def set_now(app, when: datetime) -> None:
 def reconfigure(app, **changes) -> None:
     """Change settings of a running test app (what a clinic would set in its environment)."""
     app.extensions["settings"] = app.extensions["settings"].replace(**changes)
+
+
+# --- journeys through the HTTP API, as the app and the dashboard make them ---------------------------------
+
+
+def result_body(**fields):
+    data = {"client_id": "app-0001", "value": 2.5, "measured_at": "2026-11-23T09:30:00-05:00", "qc_passed": True,
+            "meter_serial": "UP12345678", "strip_lot": "47312"}
+    data.update(fields)
+    return data
+
+
+def post_result(client, clinic, who="patient", patient_id=None, **fields):
+    return client.post(f"/patients/{patient_id or clinic.patient_id}/results", json=result_body(**fields),
+                       headers=clinic.headers[who])
+
+
+def count_rows(app, model, *where):
+    from sqlalchemy import func, select
+
+    with app.app_context():
+        return db.session().scalar(select(func.count()).select_from(model).where(*where))
+
+
+def clear_clinic_patient(app, clinic, effective_on):
+    """Clear `clinic.patient` for home testing from `effective_on`."""
+    from models import ClearanceDecision
+
+    with app.app_context():
+        session = db.session()
+        session.add(ClearanceDecision(patient_id=clinic.patient.id, sequence=1, status="cleared",
+                                      effective_on=effective_on,
+                                      decided_by_id=clinic.users["physician"].id, reason="trained", evidence={},
+                                      created_at=now_of(app)))
+        session.commit()
+
+
+def post_review(client, clinic, result_ids, who="physician", **fields):
+    data = {"result_ids": result_ids, "interpretation": "Low after missed doses.", "instruction_kind": "keep_dose",
+            "next_test_date": "2026-11-27"}
+    data.update(fields)
+    return client.post(f"/patients/{clinic.patient_id}/reviews", json=data, headers=clinic.headers[who])
+
+

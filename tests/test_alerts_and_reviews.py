@@ -9,8 +9,7 @@ from sqlalchemy import select
 from models import Alert, AlertEvent, AuditEvent, BillableEvent, OutboxMessage
 from service import db
 from tests import factories
-from tests.factories import token_for
-from tests.test_results import body, count, post
+from tests.factories import count_rows, post_result, post_review, result_body, token_for
 
 
 def alerts(client, clinic, who="physician", **query):
@@ -19,20 +18,13 @@ def alerts(client, clinic, who="physician", **query):
     return response.json
 
 
-def review(client, clinic, result_ids, who="physician", **fields):
-    data = {"result_ids": result_ids, "interpretation": "Low after missed doses.", "instruction_kind": "keep_dose",
-            "next_test_date": "2026-11-27"}
-    data.update(fields)
-    return client.post(f"/patients/{clinic.patient_id}/reviews", json=data, headers=clinic.headers[who])
-
-
 def test_a_result_from_the_app_reaches_the_physician_once_and_comes_back_as_instructions(app, client, clinic):
     # The app posts a critical result, retries it, then its offline queue re-sends it in a batch.
-    sent = post(client, clinic, value=1.4, missed_doses=2)
+    sent = post_result(client, clinic, value=1.4, missed_doses=2)
     assert sent.status_code == 201
-    assert post(client, clinic, value=1.4, missed_doses=2).status_code == 200
+    assert post_result(client, clinic, value=1.4, missed_doses=2).status_code == 200
     batch = client.post(f"/patients/{clinic.patient_id}/results/batch",
-                        json={"results": [body(value=1.4, missed_doses=2)]}, headers=clinic.headers["patient"])
+                        json={"results": [result_body(value=1.4, missed_doses=2)]}, headers=clinic.headers["patient"])
     assert batch.json["items"][0]["status"] == 200
 
     listing = alerts(client, clinic)
@@ -53,7 +45,7 @@ def test_a_result_from_the_app_reaches_the_physician_once_and_comes_back_as_inst
     assert alerts(client, clinic)["items"] == []
     assert len(alerts(client, clinic, status="acknowledged")["items"]) == 1
 
-    reviewed = review(client, clinic, [sent.json["id"]], instruction_kind="new_dose", dose_text="7.5 mg daily",
+    reviewed = post_review(client, clinic, [sent.json["id"]], instruction_kind="new_dose", dose_text="7.5 mg daily",
                       weekly_doses={"sunday": 7.5, "monday": 7.5, "tuesday": 7.5, "wednesday": 7.5,
                                     "thursday": 7.5, "friday": 7.5, "saturday": 1.25})
     assert reviewed.status_code == 201, reviewed.json
@@ -79,12 +71,12 @@ def test_a_result_from_the_app_reaches_the_physician_once_and_comes_back_as_inst
 
 
 def test_a_review_emits_one_93793_event_dated_in_the_patients_zone(app, client, clinic):
-    result = post(client, clinic, value=3.4).json
+    result = post_result(client, clinic, value=3.4).json
     # 03:00 UTC on the 24th is still the evening of the 23rd in New York.
     later = datetime(2026, 11, 24, 3, 0, tzinfo=timezone.utc)
     factories.set_now(app, later)
     clinic.headers["physician"] = token_for(app, clinic.users["physician"], later)
-    reviewed = review(client, clinic, [result["id"]])
+    reviewed = post_review(client, clinic, [result["id"]])
     assert reviewed.status_code == 201
     with app.app_context():
         event = db.session().scalar(select(BillableEvent))
@@ -101,7 +93,7 @@ def test_alerts_are_listed_most_severe_then_oldest_first_with_filters(app, clien
     opened = []
     for client_id, value in [("a", 3.5), ("b", 6.0), ("c", 1.2)]:
         factories.set_now(app, datetime.fromisoformat(next(times)))
-        opened.append(post(client, clinic, client_id=client_id, value=value,
+        opened.append(post_result(client, clinic, client_id=client_id, value=value,
                            measured_at="2026-11-23T04:00:00-05:00").json["alert"]["id"])
     listing = alerts(client, clinic)
     assert [a["id"] for a in listing["items"]] == [opened[1], opened[2], opened[0]]
@@ -117,7 +109,7 @@ def test_alerts_are_listed_most_severe_then_oldest_first_with_filters(app, clien
 
 
 def test_only_the_physician_of_record_a_covering_physician_or_an_admin_acknowledges(app, client, clinic):
-    alert_id = post(client, clinic, value=1.8).json["alert"]["id"]
+    alert_id = post_result(client, clinic, value=1.8).json["alert"]["id"]
     url = f"/alerts/{alert_id}/acknowledge"
     assert client.post(url, headers=clinic.headers["other_physician"]).status_code == 404
     assert client.post(url, headers=clinic.headers["caregiver"]).status_code == 403
@@ -130,14 +122,14 @@ def test_only_the_physician_of_record_a_covering_physician_or_an_admin_acknowled
 
 
 def test_a_covering_physician_may_review_and_coverage_can_be_cleared(client, clinic):
-    result_id = post(client, clinic, value=1.8).json["id"]
-    assert review(client, clinic, [result_id], who="other_physician").status_code == 404
+    result_id = post_result(client, clinic, value=1.8).json["id"]
+    assert post_review(client, clinic, [result_id], who="other_physician").status_code == 404
     url = f"/physicians/{clinic.id('physician')}/covering-physician"
     client.put(url, json={"covering_physician_id": clinic.id("other_physician")}, headers=clinic.headers["admin"])
-    assert review(client, clinic, [result_id], who="other_physician").status_code == 201
+    assert post_review(client, clinic, [result_id], who="other_physician").status_code == 201
     cleared = client.put(url, json={"covering_physician_id": None}, headers=clinic.headers["admin"])
     assert cleared.json["covering_physician"] is None
-    assert review(client, clinic, [result_id], who="other_physician").status_code == 404
+    assert post_review(client, clinic, [result_id], who="other_physician").status_code == 404
     self_cover = client.put(url, json={"covering_physician_id": clinic.id("physician")},
                             headers=clinic.headers["admin"])
     assert self_cover.status_code == 422
@@ -146,28 +138,28 @@ def test_a_covering_physician_may_review_and_coverage_can_be_cleared(client, cli
 
 
 def test_reviews_are_validated_and_limited_to_physicians(client, clinic):
-    mine = post(client, clinic).json["id"]
-    theirs = post(client, clinic, who="other_patient", patient_id=clinic.other_patient_id).json["id"]
-    assert review(client, clinic, [theirs]).status_code == 422
-    assert "dose_text" in review(client, clinic, [mine], instruction_kind="new_dose").json["errors"]
-    assert "hold_days" in review(client, clinic, [mine], instruction_kind="hold_doses").json["errors"]
-    assert review(client, clinic, [mine], instruction_kind="hold_doses", hold_days=2).status_code == 201
-    assert "next_test_date" in review(client, clinic, [mine], next_test_date="2026-11-01").json["errors"]
-    bad_dose = review(client, clinic, [mine], instruction_kind="new_dose",
+    mine = post_result(client, clinic).json["id"]
+    theirs = post_result(client, clinic, who="other_patient", patient_id=clinic.other_patient_id).json["id"]
+    assert post_review(client, clinic, [theirs]).status_code == 422
+    assert "dose_text" in post_review(client, clinic, [mine], instruction_kind="new_dose").json["errors"]
+    assert "hold_days" in post_review(client, clinic, [mine], instruction_kind="hold_doses").json["errors"]
+    assert post_review(client, clinic, [mine], instruction_kind="hold_doses", hold_days=2).status_code == 201
+    assert "next_test_date" in post_review(client, clinic, [mine], next_test_date="2026-11-01").json["errors"]
+    bad_dose = post_review(client, clinic, [mine], instruction_kind="new_dose",
                       weekly_doses={d: 5.001 for d in ("sunday", "monday", "tuesday", "wednesday", "thursday",
                                                        "friday", "saturday")})
     assert bad_dose.status_code == 422
-    huge = review(client, clinic, [mine], instruction_kind="new_dose",
+    huge = post_review(client, clinic, [mine], instruction_kind="new_dose",
                   weekly_doses={d: 1e300 for d in ("sunday", "monday", "tuesday", "wednesday", "thursday",
                                                    "friday", "saturday")})
     assert huge.status_code == 422 and "weekly_doses" in huge.json["errors"]
-    assert review(client, clinic, [mine], who="admin").status_code == 403
-    assert review(client, clinic, [mine], who="trainer").status_code == 403
+    assert post_review(client, clinic, [mine], who="admin").status_code == 403
+    assert post_review(client, clinic, [mine], who="trainer").status_code == 403
 
 
 def test_only_the_patient_and_linked_caregivers_acknowledge_instructions(app, client, clinic):
-    result_id = post(client, clinic).json["id"]
-    review_id = review(client, clinic, [result_id]).json["id"]
+    result_id = post_result(client, clinic).json["id"]
+    review_id = post_review(client, clinic, [result_id]).json["id"]
     url = f"/patients/{clinic.patient_id}/instructions/{review_id}/acknowledge"
     assert client.post(url, headers=clinic.headers["physician"]).status_code == 403
     assert client.post(url, headers=clinic.headers["former_caregiver"]).status_code == 404
@@ -179,14 +171,14 @@ def test_only_the_patient_and_linked_caregivers_acknowledge_instructions(app, cl
 
 
 def test_every_alert_transition_is_audited(app, client, clinic):
-    result_id = post(client, clinic, value=1.8).json["id"]
+    result_id = post_result(client, clinic, value=1.8).json["id"]
     alert_id = alerts(client, clinic)["items"][0]["id"]
     client.post(f"/alerts/{alert_id}/acknowledge", headers=clinic.headers["admin"])
-    review(client, clinic, [result_id])
+    post_review(client, clinic, [result_id])
     with app.app_context():
         actions = set(db.session().scalars(select(AuditEvent.action).where(AuditEvent.object_id == alert_id)))
     assert actions == {"alert.open", "alert.acknowledge", "alert.resolve"}
-    assert count(app, Alert, Alert.status == "resolved") == 1
+    assert count_rows(app, Alert, Alert.status == "resolved") == 1
 
 
 def test_reviews_and_their_links_cannot_be_changed_in_place(app, client, clinic):
@@ -197,8 +189,8 @@ def test_reviews_and_their_links_cannot_be_changed_in_place(app, client, clinic)
     from models import Review
     from service.db import AppendOnlyViolation
 
-    result_id = post(client, clinic, value=1.8).json["id"]
-    review(client, clinic, [result_id])
+    result_id = post_result(client, clinic, value=1.8).json["id"]
+    post_review(client, clinic, [result_id])
     with app.app_context():
         session = db.session()
         session.scalar(select(Review)).interpretation = "rewritten"

@@ -15,7 +15,7 @@ from service import alerts as alerts_domain
 from service import db
 from service.alerts import EscalationDelays
 from tests.conftest import NOW
-from tests.test_results import count, post
+from tests.factories import count_rows, post_result
 
 DELAYS = EscalationDelays(critical=timedelta(minutes=30), out_of_range=timedelta(minutes=1440))
 
@@ -38,25 +38,25 @@ def cover(client, clinic):
 
 
 def test_a_critical_alert_escalates_to_the_practice_after_its_delay_when_no_one_covers(app, client, clinic):
-    alert_id = post(client, clinic, value=1.2).json["alert"]["id"]
+    alert_id = post_result(client, clinic, value=1.2).json["alert"]["id"]
     assert run(app, NOW + timedelta(minutes=29))["escalated"] == 0
     assert run(app, NOW + timedelta(minutes=30))["escalated"] == 1
     assert escalations(app) == [(f"alert.escalated:{alert_id}:2", None)]
 
 
 def test_running_the_job_twice_escalates_once(app, client, clinic):
-    post(client, clinic, value=1.2)
+    post_result(client, clinic, value=1.2)
     first = run(app, NOW + timedelta(minutes=45))
     again_same_minute = run(app, NOW + timedelta(minutes=45))
     again_later = run(app, NOW + timedelta(minutes=46))
     assert (first["escalated"], again_same_minute, again_later["escalated"]) == (1, None, 0)
     assert len(escalations(app)) == 1
-    assert count(app, AlertEvent, AlertEvent.kind == "escalated") == 1
+    assert count_rows(app, AlertEvent, AlertEvent.kind == "escalated") == 1
 
 
 def test_with_a_covering_physician_the_alert_goes_there_first_then_to_the_practice(app, client, clinic):
     cover(client, clinic)
-    alert_id = post(client, clinic, value=6.1).json["alert"]["id"]
+    alert_id = post_result(client, clinic, value=6.1).json["alert"]["id"]
     run(app, NOW + timedelta(minutes=30))
     assert escalations(app) == [(f"alert.escalated:{alert_id}:1", clinic.users["other_physician"].id)]
     seen = client.get("/alerts", headers=clinic.headers["other_physician"]).json["items"]
@@ -70,8 +70,8 @@ def test_with_a_covering_physician_the_alert_goes_there_first_then_to_the_practi
 
 
 def test_out_of_range_alerts_wait_a_day_and_acknowledged_ones_never_escalate(app, client, clinic):
-    low = post(client, clinic, client_id="low", value=1.8).json["alert"]["id"]
-    critical = post(client, clinic, client_id="crit", value=1.1).json["alert"]["id"]
+    low = post_result(client, clinic, client_id="low", value=1.8).json["alert"]["id"]
+    critical = post_result(client, clinic, client_id="crit", value=1.1).json["alert"]["id"]
     client.post(f"/alerts/{critical}/acknowledge", headers=clinic.headers["physician"])
     assert run(app, NOW + timedelta(hours=23))["escalated"] == 0
     outcome = run(app, NOW + timedelta(hours=24))
@@ -89,7 +89,7 @@ def test_the_scheduler_escalates_with_the_delays_of_the_environment():
 
 
 def test_two_processes_escalating_at_once_escalate_once(app, client, clinic):
-    post(client, clinic, value=1.2)
+    post_result(client, clinic, value=1.2)
     factory = app.extensions["db_sessionmaker"]
     barrier, outcomes, errors = threading.Barrier(4), [], []
 

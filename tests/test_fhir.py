@@ -10,7 +10,7 @@ from fhir.resources.R4B.bundle import Bundle
 from fhir.resources.R4B.observation import Observation
 
 from service import fhir
-from tests.test_results import post
+from tests.factories import post_result
 
 
 def facts(**changes):
@@ -49,10 +49,10 @@ def test_a_reading_beyond_the_meter_keeps_its_comparator_and_a_caregiver_is_a_re
 
 
 def test_the_results_export_is_a_valid_fhir_bundle(app, client, clinic):
-    post(client, clinic, client_id="a", value=2.5)
+    post_result(client, clinic, client_id="a", value=2.5)
     low = {"client_id": "b", "reading": "<0.8", "measured_at": "2026-11-22T09:30:00-05:00", "qc_passed": True}
     client.post(f"/patients/{clinic.patient_id}/results", json=low, headers=clinic.headers["patient"])
-    post(client, clinic, who="caregiver", client_id="c", value=3.4, measured_at="2026-11-21T09:30:00-05:00")
+    post_result(client, clinic, who="caregiver", client_id="c", value=3.4, measured_at="2026-11-21T09:30:00-05:00")
     response = client.get(f"/patients/{clinic.patient_id}/results/fhir", headers=clinic.headers["physician"])
     assert response.status_code == 200
     assert response.mimetype == "application/fhir+json"

@@ -9,10 +9,6 @@ import time
 import pytest
 from sqlalchemy import create_engine, text
 
-from service import create_app
-from service.clock import FixedClock
-from tests.conftest import NOW, settings_for_test
-
 REDIS_URL = os.environ.get("INR_TEST_REDIS_URL", "redis://127.0.0.1:6379")
 
 
@@ -26,11 +22,10 @@ def redis_reachable() -> bool:
 
 
 @pytest.mark.skipif(not redis_reachable(), reason="no Redis at INR_TEST_REDIS_URL")
-def test_two_app_processes_share_one_login_budget_through_redis(database_url, clinic):
-    settings = settings_for_test(database_url, ratelimit_storage=REDIS_URL, login_rate_limit="4 per minute")
+def test_two_app_processes_share_one_login_budget_through_redis(make_app, clinic):
     # A key prefix of our own per test run, so runs never see each other's counters.
     config = {"RATELIMIT_KEY_PREFIX": f"inr-test-{os.getpid()}-{time.monotonic_ns()}"}
-    first, second = (create_app(settings, clock_source=FixedClock(NOW), test_config=config).test_client()
+    first, second = (make_app(config, ratelimit_storage=REDIS_URL, login_rate_limit="4 per minute").test_client()
                      for _ in range(2))
     body = {"email": "physician@clinic.test", "password": "wrong guess"}
     statuses = [client.post("/auth/login", json=body).status_code for client in (first, second, first, second)]

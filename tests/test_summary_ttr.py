@@ -11,8 +11,7 @@ from models import Patient
 from service import db, patients
 from tests import factories
 from tests.conftest import NOW
-from tests.test_alerts_and_reviews import review
-from tests.test_results import clear, post
+from tests.factories import clear_clinic_patient, post_result, post_review
 
 
 def patient_with(app, clinic, name, created_days_ago, results, range_changes=()):
@@ -96,9 +95,9 @@ def test_failed_strips_meter_errors_and_corrected_values_stay_out_of_the_ttr(app
 
 
 def test_summary_shows_latest_trend_adherence_and_next_test(app, client, clinic):
-    clear(app, clinic, date(2026, 11, 1))
-    post(client, clinic, client_id="w1", value=2.2, measured_at="2026-11-03T09:00:00-05:00")
-    post(client, clinic, client_id="w3", value=3.3, measured_at="2026-11-17T09:00:00-05:00")
+    clear_clinic_patient(app, clinic, date(2026, 11, 1))
+    post_result(client, clinic, client_id="w1", value=2.2, measured_at="2026-11-03T09:00:00-05:00")
+    post_result(client, clinic, client_id="w3", value=3.3, measured_at="2026-11-17T09:00:00-05:00")
     doc = summary(client, clinic, clinic.patient)
     # Weeks of Nov 1, 8, 15 have passed (tested in two); the running week of Nov 22 is not yet missed.
     assert doc["adherence"] == {"since": "2026-11-01", "weeks_expected": 3, "weeks_tested": 2,
@@ -106,12 +105,12 @@ def test_summary_shows_latest_trend_adherence_and_next_test(app, client, clinic)
     assert doc["latest"]["client_id"] == "w3" and [r["client_id"] for r in doc["trend"]] == ["w1", "w3"]
     assert doc["next_test_due"] == "2026-11-24"
     assert doc["open_alerts"] == 1
-    today = post(client, clinic, client_id="w4", value=2.5).json
+    today = post_result(client, clinic, client_id="w4", value=2.5).json
     doc = summary(client, clinic, clinic.patient, trend=1)
     assert (doc["adherence"]["weeks_expected"], doc["adherence"]["weeks_tested"]) == (4, 3)
     assert [r["client_id"] for r in doc["trend"]] == ["w4"]
     assert doc["next_test_due"] == "2026-11-30"
-    review(client, clinic, [today["id"]], next_test_date="2026-12-03")
+    post_review(client, clinic, [today["id"]], next_test_date="2026-12-03")
     assert summary(client, clinic, clinic.patient)["next_test_due"] == "2026-12-03"
 
 

@@ -54,7 +54,7 @@ def _require_decimal(value: object, name: str) -> None:
 
 
 @dataclass(frozen=True)
-class TargetRange:
+class TherapeuticRange:
     """The physician's therapeutic range for one patient; both bounds count as in range."""
 
     low: Decimal = Decimal("2.0")
@@ -84,7 +84,7 @@ class CriticalThresholds:
             raise ValueError(f"critical low {self.low} must be below critical high {self.high}")
 
 
-DEFAULT_TARGET = TargetRange()
+DEFAULT_TARGET = TherapeuticRange()
 DEFAULT_THRESHOLDS = CriticalThresholds()
 
 
@@ -92,7 +92,7 @@ DEFAULT_THRESHOLDS = CriticalThresholds()
 class InrFlag:
     value: Decimal
     comparator: str | None
-    target: TargetRange
+    target: TherapeuticRange
     level: str
     symptoms: tuple[str, ...] = ()
 
@@ -138,7 +138,7 @@ def displayed_reading(value: Decimal, comparator: str | None) -> str:
 def flag_inr(
     value: Decimal,
     comparator: str | None,
-    target: TargetRange,
+    target: TherapeuticRange,
     thresholds: CriticalThresholds = DEFAULT_THRESHOLDS,
     symptoms: Sequence[str] = (),
 ) -> InrFlag:
@@ -153,7 +153,7 @@ def flag_inr(
     return InrFlag(value, comparator, target, _level(value, comparator, target, thresholds), tuple(symptoms))
 
 
-def _level(value: Decimal, comparator: str | None, target: TargetRange, thresholds: CriticalThresholds) -> str:
+def _level(value: Decimal, comparator: str | None, target: TherapeuticRange, thresholds: CriticalThresholds) -> str:
     # Beyond the meter's measuring range the true value is unknown, so it is always treated as critical.
     if comparator == "<":
         return "critical_low"

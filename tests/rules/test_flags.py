@@ -9,15 +9,15 @@ from service.rules.flags import (
     DEFAULT_TARGET,
     SYMPTOMS,
     CriticalThresholds,
-    TargetRange,
+    TherapeuticRange,
     flag_inr,
     patient_message,
     recheck_within_days,
 )
 
-STANDARD = TargetRange(D("2.0"), D("3.0"))
-ON_X = TargetRange(D("1.5"), D("2.0"))
-MITRAL = TargetRange(D("2.5"), D("3.5"))
+STANDARD = TherapeuticRange(D("2.0"), D("3.0"))
+ON_X = TherapeuticRange(D("1.5"), D("2.0"))
+MITRAL = TherapeuticRange(D("2.5"), D("3.5"))
 EMERGENCY = "If you have heavy bleeding, chest pain or trouble speaking, call 911."
 
 
@@ -63,7 +63,7 @@ def test_value_inside_the_patients_own_range_is_never_critical(value, level):
 
 
 def test_meter_comparator_is_critical_even_when_the_limit_lies_in_range():
-    low_target = TargetRange(D("0.8"), D("1.5"))
+    low_target = TherapeuticRange(D("0.8"), D("1.5"))
     assert flag_inr(D("0.8"), "<", low_target).level == "critical_low"
 
 
@@ -138,11 +138,11 @@ def test_invalid_input_is_refused(value, comparator, error):
 )
 def test_target_range_must_be_ordered_and_measurable(low, high):
     with pytest.raises(ValueError):
-        TargetRange(D(low), D(high))
+        TherapeuticRange(D(low), D(high))
 
 
 def test_target_range_may_span_the_whole_meter_range():
-    assert TargetRange(D("0.8"), D("8.0")).high == D("8.0")
+    assert TherapeuticRange(D("0.8"), D("8.0")).high == D("8.0")
 
 
 def test_default_target_is_two_to_three():
