@@ -10,7 +10,7 @@ from sqlalchemy import select
 
 from models import AuditEvent
 from service import billing, db
-from service.rules.claims import CODE_REFERENCE
+from service.rules.code_reference import CODE_REFERENCE
 from tests import factories
 from tests.conftest import NOW
 

@@ -11,7 +11,9 @@ from marshmallow import fields, validate
 from service import audit, billing, clock, db, policy
 from service.api.fields import StrictBoolean, StrictSchema, load, load_query
 from service.auth import roles
-from service.rules.claims import CODE_REFERENCE, END_REASONS, RETIRED_CODES
+from service.rules.claims import END_REASONS
+from service.rules.code_reference import CODE_REFERENCE
+from service.rules.codes import RETIRED_CODES
 
 bp = Blueprint("billing", __name__)
 
