@@ -19,17 +19,8 @@ from service import audit, db
 from service.clearance import periods_by_patient
 from service.errors import Conflict, NotFound, invalid
 from service.patients import local_date, payer_rules
-from service.rules.claims import (
-    ClaimDraft,
-    CountedTest,
-    InterpretedTest,
-    ReviewEvent,
-    management_claims,
-    partial_supply_claim,
-    review_claims_due,
-    supply_claims_due,
-    training_claim,
-)
+from service.rules.claim_plan import BillableWork, ClaimPlan, EndOfCare, RecordedLine, plan_claims
+from service.rules.claims import ClaimDraft, CountedTest
 from service.rules.counting import ClearancePeriod, ResultForCounting, count_weekly_tests
 
 BATCH_SIZE = 200  # patients loaded together: a handful of queries per batch, not one per result
@@ -37,7 +28,6 @@ BATCH_SIZE = 200  # patients loaded together: a handful of queries per batch, no
 # so one parse serves the whole run: 10.8 s instead of 16.8 s (SQLAlchemy's 1,000) for 51,800 lines.
 INSERT_PAGE = 7
 STATUSES = ("pending", "exported", "void")
-TRAINING_KIND, REVIEW_KIND = "training", "result_review"
 # Bump when service/rules changes what is due for records already checked: every patient is then checked again.
 RULES_VERSION = 1
 
@@ -73,25 +63,17 @@ class GenerationSummary:
 
 @dataclass
 class _PatientInputs:
-    """Everything generation needs about one patient, as loaded rows; nothing is fetched per result."""
+    """Everything generation needs about one patient, loaded for the whole batch; nothing is fetched per result."""
 
     patient: Patient
     results: list[Row] = field(default_factory=list)  # the InrResult columns counting needs (_RESULT_COLUMNS)
     superseded: set[int] = field(default_factory=set)
-    events: list[Row] = field(default_factory=list)  # the BillableEvent columns generation needs
     periods: list[ClearancePeriod] = field(default_factory=list)
-    lines: list[Row] = field(default_factory=list)  # ClaimLine columns and the line's void, if any (_LINE_COLUMNS)
+    work: list[BillableWork] = field(default_factory=list)
+    lines: list[RecordedLine] = field(default_factory=list)  # every line ever recorded, with its void if any
+    line_ids: dict[str, int] = field(default_factory=dict)  # claim_key -> ClaimLine.id, for a correction's corrects_id
     supply_issues: list[date] = field(default_factory=list)
-    discharge: PatientDischarge | None = None
-
-
-@dataclass(frozen=True)
-class _Plan:
-    """What the rules say for one patient today: lines to record, days skipped, and when to look again."""
-
-    drafts: list[ClaimDraft]
-    skipped: list[dict]
-    next_due_on: date | None  # the first later local day a line falls due with nothing new recorded
+    end_of_care: EndOfCare | None = None
 
 
 # --- generation -------------------------------------------------------------------------------------------
@@ -124,7 +106,7 @@ def generate_claims(session: Session, now: datetime, settings: BillingSettings, 
 def _check_batch(session: Session, batch: list[dict], now: datetime, settings: BillingSettings,
                  summary: GenerationSummary) -> None:
     seen_by_id = {seen["patient_id"]: seen for seen in batch}
-    planned: list[tuple[_PatientInputs, _Plan, list[dict]]] = []
+    planned: list[tuple[_PatientInputs, ClaimPlan, list[dict]]] = []
     for inputs in _load_batch(session, list(seen_by_id)):
         summary.patients += 1
         try:
@@ -134,7 +116,7 @@ def _check_batch(session: Session, batch: list[dict], now: datetime, settings: B
             # and with no check recorded the next run reports it again.
             summary.errors.append({"patient_id": str(inputs.patient.public_id), "error": str(exc)[:300]})
             continue
-        summary.skipped += plan.skipped
+        summary.skipped += [{"key": skipped.key, "reason": skipped.reason} for skipped in plan.skipped]
         planned.append((inputs, plan, _line_rows(inputs, plan.drafts, now, settings)))
 
     created = db.insert_new(session, ClaimLine.__table__, [row for _, _, rows in planned for row in rows], "claim_key",
@@ -245,125 +227,49 @@ def _load_batch(session: Session, ids: Sequence[int]) -> list[_PatientInputs]:
         if result.supersedes_id is not None:
             by_id[result.patient_id].superseded.add(result.supersedes_id)
     for event in session.execute(select(*_EVENT_COLUMNS).where(BillableEvent.patient_id.in_(ids))):
-        by_id[event.patient_id].events.append(event)
+        by_id[event.patient_id].work.append(
+            BillableWork(event.kind, event.service_date, event.source_id, tuple(event.result_ids)))
     for line in session.execute(select(*_LINE_COLUMNS).where(ClaimLine.patient_id.in_(ids))
                                 .outerjoin(ClaimLineEvent, (ClaimLineEvent.claim_line_id == ClaimLine.id)
                                            & (ClaimLineEvent.kind == "void"))):
-        by_id[line.patient_id].lines.append(line)
+        inputs = by_id[line.patient_id]
+        inputs.lines.append(RecordedLine(
+            line.claim_key, line.base_key, line.version, line.code, line.modifier, line.units, line.date_of_service,
+            tuple(line.result_ids), line.rule, line.note, line.tests_done, voided=line.void_id is not None,
+            rebill=bool(line.void_rebill), void_reason=line.void_reason))
+        inputs.line_ids[line.claim_key] = line.id
     for issue in session.scalars(select(SupplyIssue).where(SupplyIssue.patient_id.in_(ids))):
         by_id[issue.patient_id].supply_issues.append(issue.issued_on)
-    for discharge in session.scalars(select(PatientDischarge).where(PatientDischarge.patient_id.in_(ids))):
-        by_id[discharge.patient_id].discharge = discharge
+    for discharge in session.execute(select(PatientDischarge.patient_id, PatientDischarge.effective_on,
+                                            PatientDischarge.reason).where(PatientDischarge.patient_id.in_(ids))):
+        by_id[discharge.patient_id].end_of_care = EndOfCare(discharge.effective_on, discharge.reason)
     for patient_id, periods in periods_by_patient(session, ids).items():
         if patient_id in by_id:
             by_id[patient_id].periods = periods
     return list(by_id.values())
 
 
-def _awaiting_reissue(line: Row) -> bool:
-    """Voided for correction: the same service is recorded again as the key's next version."""
-    return line.void_id is not None and bool(line.void_rebill)
-
-
-def _withdrawn(line: Row) -> bool:
-    """Voided for good: its work stays consumed and nothing replaces it."""
-    return line.void_id is not None and not line.void_rebill
-
-
-def _plan_for(inputs: _PatientInputs, now: datetime, settings: BillingSettings) -> _Plan:
+def _plan_for(inputs: _PatientInputs, now: datetime, settings: BillingSettings) -> ClaimPlan:
+    """The patient's claim plan for their local today, from their loaded record."""
     patient = inputs.patient
-    tz = ZoneInfo(patient.time_zone)
-    pid = str(patient.public_id)
     payer = payer_rules(patient.payer)
-    today = now.astimezone(tz).date()
-    discharge = inputs.discharge
-    # After the end of care nothing is dated later than its last day.
-    horizon = min(today, discharge.effective_on) if discharge else today
+    return plan_claims(_counted_tests(inputs), inputs.work, inputs.lines, payer, today=local_date(patient, now),
+                       patient_id=str(patient.public_id), billing_entity_is_idtf=settings.entity_is_idtf,
+                       supplies_issued_on=inputs.supply_issues, end_of_care=inputs.end_of_care)
 
+
+def _counted_tests(inputs: _PatientInputs) -> list[CountedTest]:
+    """The patient's results that count (one per billing week), with their local test and report days."""
+    tz = ZoneInfo(inputs.patient.time_zone)
     decisions = count_weekly_tests(
         [ResultForCounting(str(r.public_id), r.measured_at, r.qc_passed, r.meter_error_code, r.source == "phone",
                            r.id in inputs.superseded) for r in inputs.results],
         inputs.periods, tz)
     by_public_id = {str(r.public_id): r for r in inputs.results}
-    all_counted = [
+    return [
         CountedTest(d.result_id, by_public_id[d.result_id].measured_at.astimezone(tz).date(),
                     by_public_id[d.result_id].received_at.astimezone(tz).date())
         for d in decisions if d.counts
-    ]
-    counted = [t for t in all_counted if t.measured_on <= horizon]
-
-    # Every line ever written has consumed its work, voided or not: the rules never bill it again. A line voided
-    # for correction is reissued as it was (below); a withdrawn one (void, no rebill) only stops counting as
-    # the previous claim of the 28-day rule.
-    lines = inputs.lines
-    standing = [line for line in lines if not _withdrawn(line)]
-
-    def billed_ids(code: str) -> set[str]:
-        return {rid for line in lines if line.code == code for rid in line.result_ids}
-
-    def last_date(code: str) -> date | None:
-        return max((line.date_of_service for line in standing if line.code == code), default=None)
-
-    drafts: list[ClaimDraft] = []
-    supply = supply_claims_due(counted, billed_ids("G0249"), last_date("G0249"), payer, today=horizon,
-                               patient_id=pid, supplies_issued_on=sorted(inputs.supply_issues))
-    drafts += supply.drafts
-
-    reviews = [e for e in inputs.events if e.kind == REVIEW_KIND and e.service_date <= horizon]
-    interpreted_on: dict[str, date] = {}
-    for event in reviews:
-        for rid in event.result_ids:
-            interpreted_on[rid] = min(interpreted_on.get(rid, event.service_date), event.service_date)
-    interpreted = [InterpretedTest(t.result_id, t.measured_on, interpreted_on[t.result_id])
-                   for t in counted if t.result_id in interpreted_on]
-    review = review_claims_due(interpreted, billed_ids("G0250"), last_date("G0250"), payer,
-                               billing_entity_is_idtf=settings.entity_is_idtf, today=horizon, patient_id=pid)
-    drafts += review.drafts
-
-    management = management_claims(
-        [ReviewEvent(e.source_id, e.service_date, tuple(e.result_ids)) for e in reviews],
-        {line.date_of_service for line in lines if line.code == "93793"}, payer=payer, patient_id=pid)
-    drafts += management.drafts
-    skipped = [{"key": s.key, "reason": s.reason} for s in management.skipped]
-
-    trainings = [e.service_date for e in inputs.events if e.kind == TRAINING_KIND and e.service_date <= horizon]
-    training = training_claim(min(trainings, default=None),
-                              any(line.base_key == f"training:{pid}" for line in lines), payer, patient_id=pid)
-    if training is not None:
-        drafts.append(training)
-
-    if discharge is not None and today >= discharge.effective_on:
-        taken = billed_ids("G0249") | {rid for d in supply.drafts for rid in d.result_ids}
-        left = [t for t in counted if t.result_id not in taken]
-        last_supply = max((d.date_of_service for d in supply.drafts), default=last_date("G0249"))
-        partial = partial_supply_claim(left, discharge.effective_on, discharge.reason, last_supply, payer,
-                                       patient_id=pid)
-        if partial is not None:
-            drafts.append(partial)
-        elif len(left) >= 4:
-            # A full set still waiting out the 28 days when care ended: no rule dates it; the biller decides.
-            skipped.append({"key": f"G0249:{pid}:{left[0].result_id}", "reason": "waiting_at_end_of_care"})
-
-    # With nothing new recorded, the rules give something more only on a day that something waits for: a set
-    # waiting out its 28 days, or a test, review, training or end of care dated after today.
-    later = [day for day in (supply.waits_until, review.waits_until, *(t.measured_on for t in all_counted),
-                             *(e.service_date for e in inputs.events), discharge and discharge.effective_on)
-             if day is not None and day > today]
-    return _Plan(drafts + _reissues(lines), skipped, min(later, default=None))
-def _reissues(lines: Sequence[Row]) -> list[ClaimDraft]:
-    """The same service again for each key whose latest version was voided with rebill: a correction.
-
-    Code, date, units and results are kept; diagnosis and providers are taken afresh when the line is recorded.
-    """
-    latest: dict[str, Row] = {}
-    for line in sorted(lines, key=lambda line: line.version):
-        latest[line.base_key] = line
-    return [
-        ClaimDraft(code=line.code, modifier=line.modifier, units=line.units, date_of_service=line.date_of_service,
-                   result_ids=tuple(line.result_ids), rule=line.rule, key=line.base_key,
-                   note=f"reissue of {line.claim_key} (void: {line.void_reason}); {line.note}",
-                   tests_done=line.tests_done)
-        for line in latest.values() if _awaiting_reissue(line)
     ]
 
 
@@ -374,17 +280,17 @@ def _diagnosis(patient: Patient, day: date) -> str:
     return versions[-1].codes[0] if versions and versions[-1].codes else ""
 
 
-def _line_rows(inputs: _PatientInputs, drafts: list[ClaimDraft], now: datetime,
+def _line_rows(inputs: _PatientInputs, drafts: Sequence[ClaimDraft], now: datetime,
                settings: BillingSettings) -> list[dict]:
     """The drafts whose key has no line yet, as rows; a key whose versions were all voided for correction gets ':v<n>'."""
     patient = inputs.patient
-    versions: dict[str, list[Row]] = defaultdict(list)
+    versions: dict[str, list[RecordedLine]] = defaultdict(list)
     for line in inputs.lines:
         versions[line.base_key].append(line)
     rows = []
     for draft in drafts:
         existing = sorted(versions[draft.key], key=lambda line: line.version)
-        if any(not _awaiting_reissue(line) for line in existing):
+        if any(not line.awaiting_reissue for line in existing):
             continue  # recorded already (or withdrawn): re-running never bills twice
         version = len(existing) + 1
         rows.append(dict(
@@ -395,7 +301,7 @@ def _line_rows(inputs: _PatientInputs, drafts: list[ClaimDraft], now: datetime,
             rendering_provider_npi=patient.physician.npi, billing_provider_npi=settings.provider_npi,
             billing_provider_name=settings.provider_name, result_ids=list(draft.result_ids), rule=draft.rule,
             note=draft.note[:1000], tests_done=draft.tests_done,
-            corrects_id=existing[-1].id if existing else None, created_at=now))
+            corrects_id=inputs.line_ids[existing[-1].claim_key] if existing else None, created_at=now))
     return rows
 
 

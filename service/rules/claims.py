@@ -24,9 +24,10 @@ MIN_DAYS_BETWEEN = 28  # G0249 and G0250: no more than once every 4 weeks
 EndReason = Literal["discharged", "died", "left_coverage"]
 END_REASONS: tuple[str, ...] = ("discharged", "died", "left_coverage")
 
-# Why a 93793 day was not billed (Skipped.reason).
-SKIP_OFFICE_VISIT = "office_em_visit_same_day"
-SKIP_NO_INR = "no_inr_reviewed"
+# Why a day or a set was not billed (Skipped.reason).
+SKIP_OFFICE_VISIT = "office_em_visit_same_day"  # 93793
+SKIP_NO_INR = "no_inr_reviewed"  # 93793
+SKIP_WAITING_AT_END_OF_CARE = "waiting_at_end_of_care"  # G0249: a full set still waiting out 28 days at the end
 
 
 @dataclass(frozen=True)
