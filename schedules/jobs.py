@@ -16,7 +16,7 @@ from schedules.escalation import escalate_overdue_alerts
 from schedules.missed import detect_missed_tests
 from schedules.reminders import WEEKDAYS, send_weekly_reminders
 from schedules.runs import claim_run, finish_run
-from service.billing import BillingSettings, generate_claims
+from service.claim_generation import BillingSettings, generate_claims
 
 log = logging.getLogger("schedules")
 

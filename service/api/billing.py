@@ -8,7 +8,7 @@ import io
 from flask import Blueprint, Response, g, json
 from marshmallow import fields, validate
 
-from service import audit, billing, clock, db, policy
+from service import audit, billing, care_episode, clock, db, policy
 from service.api.fields import StrictBoolean, StrictSchema, load, load_query
 from service.auth import roles
 from service.rules.claims import END_REASONS
@@ -173,8 +173,8 @@ def discharge_patient(patient_id):
     now = clock.now()
     patient = policy.patient_for(db.session(), g.user, patient_id, "end_care", now)
     data = load(DischargeIn())
-    discharge = billing.discharge_patient(db.session(), patient, g.user, data["reason"], data["effective_on"],
-                                          data.get("note"), now)
+    discharge = care_episode.discharge_patient(db.session(), patient, g.user, data["reason"], data["effective_on"],
+                                               data.get("note"), now)
     return DischargeOut().dump(discharge), 201
 
 
@@ -196,5 +196,5 @@ def record_supply_issue(patient_id):
     now = clock.now()
     patient = policy.patient_for(db.session(), g.user, patient_id, "issue_supplies", now)
     data = load(SupplyIssueIn())
-    issue = billing.record_supply_issue(db.session(), patient, g.user, data["issued_on"], data.get("note"), now)
+    issue = care_episode.record_supply_issue(db.session(), patient, g.user, data["issued_on"], data.get("note"), now)
     return SupplyIssueOut().dump(issue), 201
