@@ -100,12 +100,12 @@ def plan_claims(
     supplies_issued_on: Sequence[date] = (),
     end_of_care: EndOfCare | None = None,
 ) -> ClaimPlan:
-    """Every line due by the patient-local `today`: G0249, G0250, 93793, training, the -52 line at the end of
-    care, and reissues of lines voided for correction.
+    """The lines due by the patient-local `today` that `recorded` does not hold yet: G0249, G0250, 93793,
+    training, the -52 line once care has ended, and reissues of lines voided for correction.
 
-    `counted` are the tests that count (one per billing week), whatever their date; `recorded` every line ever
-    written for the patient. Called again with nothing new recorded, it gives the same drafts until
-    `next_due_on`. Raises ValueError when the payer names a code or trigger the rules do not know.
+    `counted` are the patient's counted tests (one per billing week) whatever their date; `recorded` is every
+    line ever written for them, voided or not. With the same inputs, any day before `next_due_on` gives the same
+    plan. Raises ValueError when the payer names a code or trigger the rules do not know.
     """
     # After the end of care nothing is dated later than its last day.
     horizon = min(today, end_of_care.effective_on) if end_of_care else today
