@@ -133,7 +133,7 @@ class ClaimCheck(Base):
     supply_issues: Mapped[int]
     discharges: Mapped[int]
     clearance_decisions: Mapped[int]
-    # Payer settings, time zone, billing entity and rules version the check ran under (service.billing.terms).
+    # Payer settings, time zone, billing entity and rules version the check ran under (service.claim_generation._terms).
     terms: Mapped[str] = mapped_column(String(300))
     next_due_on: Mapped[dt.date | None]  # patient-local day; None: nothing waits on a date
     checked_at: Mapped[dt.datetime]

@@ -17,7 +17,7 @@ from schedules.missed import detect_missed_tests
 from schedules.reminders import send_weekly_reminders
 from schedules.runs import claim_run, finish_run
 from service.alerts import EscalationDelays
-from service.billing import BillingSettings, generate_claims
+from service.claim_generation import BillingSettings, generate_claims
 from service.settings import Settings
 
 log = logging.getLogger("schedules")

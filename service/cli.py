@@ -68,11 +68,11 @@ def seed_demo() -> None:
 @click.option("--recheck-all", is_flag=True, help="Check every patient, not only those whose record changed.")
 def generate_claims(recheck_all: bool) -> None:
     """Record the claim lines due now (what the scheduler's daily job does); prints the run's summary."""
-    from service import billing, db
+    from service import claim_generation, db
 
     _ensure_schema()
-    summary = billing.generate_claims(db.session(), clock.now(), billing.BillingSettings.from_settings(
-        current_settings()), recheck_all=recheck_all)
+    settings = claim_generation.BillingSettings.from_settings(current_settings())
+    summary = claim_generation.generate_claims(db.session(), clock.now(), settings, recheck_all=recheck_all)
     click.echo(", ".join(f"{key} {summary[key] if key != 'errors' else len(summary[key])}"
                          for key in ("patients", "unchanged", "created", "conflicts", "skipped_count", "errors")))
     for error in summary["errors"]:

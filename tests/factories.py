@@ -205,13 +205,13 @@ def make_claim_line(app, patient, now: datetime):
     from sqlalchemy import select
 
     from models import ClaimLine
-    from service import billing
+    from service import claim_generation
 
     make_training_event(app, patient, (now - timedelta(days=3)).date())
     with app.app_context():
         session = db.session()
-        billing.generate_claims(session, now, billing.BillingSettings("1234567893", "Test Clinic"),
-                                patient_ids=[patient.id])
+        claim_generation.generate_claims(session, now, claim_generation.BillingSettings("1234567893", "Test Clinic"),
+                                         patient_ids=[patient.id])
         return session.scalar(select(ClaimLine).where(ClaimLine.patient_id == patient.id))
 
 

@@ -9,12 +9,12 @@ from datetime import date, timedelta
 from sqlalchemy import select
 
 from models import AuditEvent
-from service import billing, db
-from service.rules.claims import CODE_REFERENCE
+from service import claim_generation, db
+from service.rules.code_reference import CODE_REFERENCE
 from tests import factories
 from tests.conftest import NOW
 
-SETTINGS = billing.BillingSettings("1234567893", "Test Clinic")
+SETTINGS = claim_generation.BillingSettings("1234567893", "Test Clinic")
 
 
 def four_weeks_billed(app, clinic):
@@ -25,7 +25,7 @@ def four_weeks_billed(app, clinic):
     start = NOW - timedelta(weeks=4)
     results = [factories.make_result(app, patient, start + timedelta(weeks=i)) for i in range(4)]
     with app.app_context():
-        billing.generate_claims(db.session(), NOW, SETTINGS)
+        claim_generation.generate_claims(db.session(), NOW, SETTINGS)
     return results
 
 
@@ -116,7 +116,7 @@ def test_void_then_generation_records_the_correction_as_a_new_version(client, ap
     assert (event.object_id, event.actor_role, event.detail) == (supply["id"], "biller",
                                                                   {"reason": "wrong diagnosis", "rebill": True})
     with app.app_context():
-        assert billing.generate_claims(db.session(), NOW, SETTINGS)["created"] == 1
+        assert claim_generation.generate_claims(db.session(), NOW, SETTINGS)["created"] == 1
     versions = client.get("/claims?code=G0249", headers=headers).json["items"]
     assert [(v["claim_key"], v["status"]) for v in versions] == [
         (supply["claim_key"], "void"), (supply["claim_key"] + ":v2", "pending")]
@@ -154,7 +154,7 @@ def test_discharge_by_the_physician_of_record_leads_to_a_partial_claim(client, a
                         json={"reason": "discharged", "effective_on": "2026-11-20"})
     assert again.status_code == 409
     with app.app_context():
-        billing.generate_claims(db.session(), NOW, SETTINGS)
+        claim_generation.generate_claims(db.session(), NOW, SETTINGS)
     [line] = client.get("/claims", headers=clinic.headers["biller"]).json["items"]
     assert (line["code"], line["modifier"], line["tests_done"]) == ("G0249", "52", 2)
     assert line["result_ids"] == [str(r.public_id) for r in results]

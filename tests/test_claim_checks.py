@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import select
 
 from models import ClaimCheck, ClaimLine
-from service import billing, db, patients
+from service import billing, care_episode, claim_generation, db, patients
 from tests import factories
-from tests.test_billing import EXPECTED_YEAR, SETTINGS, as_rows, build_year, lines_of, local
+from tests.test_claim_generation import EXPECTED_YEAR, SETTINGS, as_rows, build_year, lines_of, local
 
 NEW_YORK = ZoneInfo("America/New_York")
 START = datetime(2026, 11, 1, 17, tzinfo=timezone.utc)  # the first run; each later run is a day later
@@ -24,7 +24,7 @@ TUESDAYS = [date(2026, 9, 8) + timedelta(weeks=i) for i in range(7)]  # Sep 8 ..
 
 def generate(app, now, settings=SETTINGS, **kwargs) -> dict:
     with app.app_context():
-        return billing.generate_claims(db.session(), now, settings, **kwargs)
+        return claim_generation.generate_claims(db.session(), now, settings, **kwargs)
 
 
 def check_of(app, patient) -> ClaimCheck | None:
@@ -87,15 +87,15 @@ def _void(rebill: bool):
 def _supply_issue(app, clinic, now):
     with app.app_context():
         session = db.session()
-        billing.record_supply_issue(session, session.merge(clinic.patient), clinic.users["physician"],
-                                    date(2026, 10, 30), None, now)
+        care_episode.record_supply_issue(session, session.merge(clinic.patient), clinic.users["physician"],
+                                         date(2026, 10, 30), None, now)
 
 
 def _discharge(app, clinic, now):
     with app.app_context():
         session = db.session()
-        billing.discharge_patient(session, session.merge(clinic.patient), clinic.users["physician"], "died",
-                                  date(2026, 11, 1), None, now)
+        care_episode.discharge_patient(session, session.merge(clinic.patient), clinic.users["physician"], "died",
+                                       date(2026, 11, 1), None, now)
 
 
 def _revoked(app, clinic, now):
@@ -151,7 +151,8 @@ def test_the_late_result_is_billed_once_28_days_have_passed(app, clinic):
 @pytest.mark.parametrize(
     "settings",
     [
-        pytest.param(billing.BillingSettings("1234567893", "Test Clinic", entity_is_idtf=True), id="billing_entity"),
+        pytest.param(claim_generation.BillingSettings("1234567893", "Test Clinic", entity_is_idtf=True),
+                     id="billing_entity"),
     ],
 )
 def test_new_billing_terms_get_everyone_checked(app, clinic, settings):
@@ -163,7 +164,7 @@ def test_new_billing_terms_get_everyone_checked(app, clinic, settings):
 def test_a_new_rules_version_gets_everyone_checked(app, clinic, monkeypatch):
     seven_weeks(app, clinic)
     generate(app, START)
-    monkeypatch.setattr(billing, "RULES_VERSION", billing.RULES_VERSION + 1)
+    monkeypatch.setattr(claim_generation, "RULES_VERSION", claim_generation.RULES_VERSION + 1)
     assert generate(app, START + timedelta(days=1))["patients"] == 2
 
 
@@ -184,8 +185,9 @@ def test_changes_that_do_not_touch_billing_leave_the_patient_alone(app, clinic):
 
 
 def test_a_patient_whose_rules_fail_is_checked_and_reported_on_every_run(app, clinic, monkeypatch):
-    real = billing.payer_rules
-    monkeypatch.setattr(billing, "payer_rules", lambda payer: (_ for _ in ()).throw(ValueError("broken payer"))
+    real = claim_generation.payer_rules
+    monkeypatch.setattr(claim_generation, "payer_rules",
+                        lambda payer: (_ for _ in ()).throw(ValueError("broken payer"))
                         if payer.code == "bcbs-fl" else real(payer))
     broken = factories.make_patient(app, clinic.users["admin"], clinic.users["physician"], START, payer="bcbs-fl")
     for day in range(3):

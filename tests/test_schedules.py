@@ -23,7 +23,7 @@ from schedules.delivery import deliver_outbox
 from schedules.jobs import Job, build_scheduler, job_table, minute, run_job
 from schedules.missed import detect_missed_tests
 from schedules.reminders import send_weekly_reminders
-from service import billing, db
+from service import care_episode, claim_generation, db
 from tests import factories
 from tests.conftest import NOW, POSTGRES_URL
 
@@ -89,8 +89,8 @@ def test_patients_not_cleared_or_past_their_end_of_care_get_no_reminder(app, cli
     factories.clear_for_home_testing(app, clinic.patient, date(2026, 11, 1), physician, NOW)
     with app.app_context():
         session = db.session()
-        billing.discharge_patient(session, session.merge(clinic.patient), physician, "discharged",
-                                  date(2026, 11, 20), None, NOW)
+        care_episode.discharge_patient(session, session.merge(clinic.patient), physician, "discharged",
+                                       date(2026, 11, 20), None, NOW)
     assert run(app, send_weekly_reminders, utc(2026, 11, 22, 15))["queued"] == 0  # other_patient never cleared
     assert messages(app) == []
 
@@ -345,10 +345,10 @@ def test_two_schedulers_running_the_jobs_together_produce_every_effect_exactly_o
         for k in range(4):
             factories.make_result(app, patient, NOW - timedelta(weeks=5 - k))
         patients.append(patient)
-    settings = billing.BillingSettings("1234567893", "Test Clinic")
+    settings = claim_generation.BillingSettings("1234567893", "Test Clinic")
 
     # The job functions themselves, without the run claim: only the effects' own keys protect them here.
-    generated = at_once(app, lambda session: billing.generate_claims(session, NOW, settings), count=3)
+    generated = at_once(app, lambda session: claim_generation.generate_claims(session, NOW, settings), count=3)
     reminded = at_once(app, lambda session: send_weekly_reminders(session, NOW), count=3)
     missed = at_once(app, lambda session: detect_missed_tests(session, NOW), count=3)
     assert sum(o["created"] for o in generated) == 12 * 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import Response, g, json
 
-from service import billing, clock, db, policy
+from service import billing, care_episode, clock, db, policy
 from service.api import Blueprint
 from service.policy import roles
 from service.schemas.billing import (
@@ -81,8 +81,8 @@ def billing_codes():
 @bp.response(201, DischargeOut)
 def discharge_patient(data, patient):
     """The end of home testing (discharged, died, left coverage); unbilled tests go out as a -52 partial."""
-    return billing.discharge_patient(db.session(), patient, g.user, data["reason"], data["effective_on"],
-                                     data.get("note"), clock.now())
+    return care_episode.discharge_patient(db.session(), patient, g.user, data["reason"], data["effective_on"],
+                                          data.get("note"), clock.now())
 
 
 @bp.post("/patients/<uuid:patient_id>/supply-issues")
@@ -92,5 +92,5 @@ def discharge_patient(data, patient):
 @bp.response(201, SupplyIssueOut)
 def record_supply_issue(data, patient):
     """Test supplies handed to the patient (the G0249 trigger for payers that bill on issue)."""
-    return billing.record_supply_issue(db.session(), patient, g.user, data["issued_on"], data.get("note"),
-                                       clock.now())
+    return care_episode.record_supply_issue(db.session(), patient, g.user, data["issued_on"], data.get("note"),
+                                            clock.now())

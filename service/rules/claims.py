@@ -3,107 +3,31 @@
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Collection, Mapping, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from types import MappingProxyType
 from typing import Literal
 
+from service.rules.codes import (
+    MANAGEMENT,
+    PARTIAL_MODIFIER,
+    PHYSICIAN_REVIEW,
+    RETIRED_CODES,
+    REVIEW_CODES,
+    SUPPLIES,
+    TRAINING_CODES,
+)
 from service.rules.payer import PayerRules
 
 TESTS_PER_UNIT = 4  # G0249 and G0250: one unit is four tests
 MIN_DAYS_BETWEEN = 28  # G0249 and G0250: no more than once every 4 weeks
-PARTIAL_MODIFIER = "52"  # reduced service: fewer than four tests when the period ended early
 EndReason = Literal["discharged", "died", "left_coverage"]
 END_REASONS: tuple[str, ...] = ("discharged", "died", "left_coverage")
 
-# Why a 93793 day was not billed (Skipped.reason).
-SKIP_OFFICE_VISIT = "office_em_visit_same_day"
-SKIP_NO_INR = "no_inr_reviewed"
-
-# Deleted in 2018 (replaced by 93792/93793); ClaimDraft refuses them so no code path can bring them back.
-RETIRED_CODES = frozenset({"99363", "99364"})
-
-
-@dataclass(frozen=True)
-class AppliedRule:
-    id: str
-    text: str
-
-
-@dataclass(frozen=True)
-class CodeReference:
-    code: str
-    descriptor: str
-    rules: tuple[AppliedRule, ...]
-
-
-_TRAINING_RULES = (
-    AppliedRule("training.once_at_initiation", "Once per patient, when home testing starts; never billed again."),
-    AppliedRule("training.requires_competency", "Only once the trainee's ability to test and report is documented."),
-)
-
-# For the biller's reference route: every code this module produces and the rules each line went through.
-CODE_REFERENCE: Mapping[str, CodeReference] = MappingProxyType(
-    {
-        "93792": CodeReference(
-            "93792",
-            "Patient/caregiver training for initiation of home INR monitoring, incl. face-to-face use and care of "
-            "the monitor, obtaining the sample, reporting results, and documentation of the ability to perform them",
-            _TRAINING_RULES,
-        ),
-        "G0248": CodeReference(
-            "G0248",
-            "Demonstration, prior to initiation of home INR monitoring, of use and care of the INR monitor, "
-            "obtaining the sample, reporting results, and documentation of the ability to perform them",
-            _TRAINING_RULES,
-        ),
-        "G0249": CodeReference(
-            "G0249",
-            "Provision of test materials and equipment for home INR monitoring, incl. reporting of test results "
-            "to the physician; per 4 tests",
-            (
-                AppliedRule("G0249.per_4_tests", "1 unit = 4 counted tests (at most one counts per billing week)."),
-                AppliedRule(
-                    "G0249.trigger",
-                    "Payer 'fourth_test' (default, Noridian A55756): date of service = the day the last of the "
-                    "four was reported. Payer 'supply_issue': the latest supply issue on or before that day.",
-                ),
-                AppliedRule(
-                    "G0249.28_days_apart",
-                    "At least 28 days after the previous G0249; a line due earlier waits, it is never dropped.",
-                ),
-                AppliedRule(
-                    "G0249.partial_52",
-                    "Period ended early (discharged, died, left coverage) with 1-3 tests: 1 unit, modifier 52, "
-                    "tests done recorded.",
-                ),
-            ),
-        ),
-        "G0250": CodeReference(
-            "G0250",
-            "Physician review, interpretation and patient management of home INR testing; per 4 tests",
-            (
-                AppliedRule("G0250.per_4_tests", "1 unit = 4 counted, interpreted tests; payers with review_code G0250."),
-                AppliedRule("G0250.dos_fourth_interpreted", "Date of service = the day the 4th was interpreted."),
-                AppliedRule(
-                    "G0250.28_days_apart",
-                    "At least 28 days after the previous G0250; a line due earlier waits, it is never dropped.",
-                ),
-                AppliedRule("G0250.not_idtf", "Never billed by an IDTF: physicians only."),
-            ),
-        ),
-        "93793": CodeReference(
-            "93793",
-            "Anticoagulant management: review and interpretation of a new home, office or lab INR, patient "
-            "instructions, dosage adjustment as needed, and scheduling of additional test(s)",
-            (
-                AppliedRule("93793.once_per_day", "At most once per patient per local day, however many INRs reviewed."),
-                AppliedRule("93793.not_with_office_em", "Not on a day with an office E/M visit; the day is skipped."),
-            ),
-        ),
-    }
-)
+# Why a day or a set was not billed (Skipped.reason).
+SKIP_OFFICE_VISIT = "office_em_visit_same_day"  # 93793
+SKIP_NO_INR = "no_inr_reviewed"  # 93793
+SKIP_WAITING_AT_END_OF_CARE = "waiting_at_end_of_care"  # G0249: a full set still waiting out 28 days at the end
 
 
 @dataclass(frozen=True)
@@ -208,7 +132,7 @@ def supply_claims_due(
         last_service=last_supply_service_date,
         trigger_date=trigger_date,
         today=today,
-        code="G0249",
+        code=SUPPLIES,
         rule="G0249.per_4_tests",
         patient_id=patient_id,
     )
@@ -230,7 +154,7 @@ def review_claims_due(
     """G0250 lines due by `today` for payers whose review code is G0250; none for 93793 payers or an IDTF."""
     _require_review_code(payer)
     # 93793 payers are billed per review day by management_claims; an IDTF is not a physician and may not bill G0250.
-    if payer.review_code != "G0250" or billing_entity_is_idtf:
+    if payer.review_code != PHYSICIAN_REVIEW or billing_entity_is_idtf:
         return DueLines(())
     unbilled = [t for t in interpreted if t.result_id not in already_billed_result_ids]
     return _per_four_lines(
@@ -238,7 +162,7 @@ def review_claims_due(
         last_service=last_review_service_date,
         trigger_date=lambda completed_on: (completed_on, f"4th test interpreted {completed_on}"),
         today=today,
-        code="G0250",
+        code=PHYSICIAN_REVIEW,
         rule="G0250.per_4_tests",
         patient_id=patient_id,
     )
@@ -292,7 +216,7 @@ def _per_four_lines(
 
 def _require_review_code(payer: PayerRules) -> None:
     # A misspelt code would otherwise mean "bill no review at all", silently.
-    if payer.review_code not in ("G0250", "93793"):
+    if payer.review_code not in REVIEW_CODES:
         raise ValueError(f"unknown review_code {payer.review_code!r}")
 
 
@@ -314,7 +238,7 @@ def management_claims(
     """
     _require_review_code(payer)
     # G0250 payers are billed per four tests by review_claims_due; producing both would bill the review twice.
-    if payer.review_code != "93793":
+    if payer.review_code != MANAGEMENT:
         return ManagementClaims((), ())
     by_day: dict[date, list[ReviewEvent]] = defaultdict(list)
     for event in review_events:
@@ -325,7 +249,7 @@ def management_claims(
     for day in sorted(by_day):
         if day in already_billed_dates:
             continue
-        key = f"93793:{patient_id}:{day.isoformat()}"
+        key = f"{MANAGEMENT}:{patient_id}:{day.isoformat()}"
         events = sorted(by_day[day], key=lambda e: e.review_id)
         result_ids = tuple(sorted({rid for e in events for rid in e.result_ids}))
         if day in office_visit_dates:
@@ -335,7 +259,7 @@ def management_claims(
         else:
             drafts.append(
                 ClaimDraft(
-                    code="93793",
+                    code=MANAGEMENT,
                     modifier=None,
                     units=1,
                     date_of_service=day,
@@ -355,7 +279,7 @@ def training_claim(
     competency_completed_on: date | None, already_billed: bool, payer: PayerRules, *, patient_id: str
 ) -> ClaimDraft | None:
     """The payer's training code, once per patient, dated the day competency was documented."""
-    if payer.training_code not in ("93792", "G0248"):
+    if payer.training_code not in TRAINING_CODES:
         raise ValueError(f"unknown training_code {payer.training_code!r}")
     # Without documented competency the training is not billable; billed once means never again.
     if competency_completed_on is None or already_billed:
@@ -367,10 +291,15 @@ def training_claim(
         date_of_service=competency_completed_on,
         result_ids=(),
         rule="training.once_at_initiation",
-        # Not keyed by code: a payer that moves from G0248 to 93792 must not get a second training line.
-        key=f"training:{patient_id}",
+        key=training_key(patient_id),
         note=f"competency documented {competency_completed_on}",
     )
+
+
+def training_key(patient_id: str) -> str:
+    """The key of a patient's one training line. Not keyed by code: a payer that moves from G0248 to 93792
+    must not get a second training line."""
+    return f"training:{patient_id}"
 
 
 # --- G0249-52: a period that ended before its fourth test ---------------------------------------------------
@@ -406,13 +335,13 @@ def partial_supply_claim(
     if last_supply_service_date is not None and service_on < last_supply_service_date + timedelta(days=MIN_DAYS_BETWEEN):
         note += f"; within 28 days of G0249 of {last_supply_service_date}, payer may deny"
     return ClaimDraft(
-        code="G0249",
+        code=SUPPLIES,
         modifier=PARTIAL_MODIFIER,
         units=1,
         date_of_service=service_on,
         result_ids=tuple(t.result_id for t in ordered),
         rule="G0249.partial_52",
-        key=f"G0249-52:{patient_id}:{ordered[0].result_id}",
+        key=f"{SUPPLIES}-{PARTIAL_MODIFIER}:{patient_id}:{ordered[0].result_id}",
         note=note,
         tests_done=done,
     )

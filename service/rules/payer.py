@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from service.rules.codes import PHYSICIAN_REVIEW, TRAINING
+
 
 @dataclass(frozen=True)
 class PayerRules:
@@ -19,8 +21,8 @@ class PayerRules:
     code: str = "medicare"
     name: str = "Medicare"
     supply_trigger: str = "fourth_test"
-    review_code: str = "G0250"
-    training_code: str = "93792"
+    review_code: str = PHYSICIAN_REVIEW
+    training_code: str = TRAINING
     extra_criteria: tuple[str, ...] = field(default_factory=tuple)
     minimum_anticoagulation_days: int = 90
     reassessment_months: int = 12

@@ -7,7 +7,8 @@ import io
 
 from marshmallow import fields, validate
 
-from service.rules.claims import CODE_REFERENCE, END_REASONS
+from service.rules.claims import END_REASONS
+from service.rules.code_reference import CODE_REFERENCE
 from service.schemas.common import PatientRef
 from service.schemas.fields import Day, OutSchema, QueryInteger, StrictBoolean, StrictSchema
 

@@ -4,8 +4,6 @@ from datetime import date, timedelta
 import pytest
 
 from service.rules.claims import (
-    CODE_REFERENCE,
-    RETIRED_CODES,
     SKIP_NO_INR,
     SKIP_OFFICE_VISIT,
     ClaimDraft,
@@ -21,6 +19,8 @@ from service.rules.claims import (
     supply_claims_due,
     training_claim,
 )
+from service.rules.code_reference import CODE_REFERENCE
+from service.rules.codes import RETIRED_CODES
 from service.rules.payer import MEDICARE, PayerRules
 
 SUPPLY_ISSUE_PAYER = PayerRules(code="carrier_b", supply_trigger="supply_issue")

@@ -12,12 +12,12 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import selectinload
 
 from models import AuditEvent, ClaimLine
-from service import billing, db
+from service import billing, care_episode, claim_generation, db
 from tests import factories
 from tests.conftest import NOW
 
 NEW_YORK = ZoneInfo("America/New_York")
-SETTINGS = billing.BillingSettings("1234567893", "Test Clinic")
+SETTINGS = claim_generation.BillingSettings("1234567893", "Test Clinic")
 W1 = date(2026, 1, 4)  # the first Sunday of 2026
 
 
@@ -31,7 +31,7 @@ def local(day: date, hour: int, minute: int = 0, tz=NEW_YORK) -> datetime:
 
 def generate(app, now=NOW, settings=SETTINGS):
     with app.app_context():
-        return billing.generate_claims(db.session(), now, settings)
+        return claim_generation.generate_claims(db.session(), now, settings)
 
 
 def lines_of(app, patient) -> list[ClaimLine]:
@@ -82,8 +82,8 @@ def build_year(app, clinic):
             test("w3-extra", local(week(k) + timedelta(days=4), 8))
     with app.app_context():
         session = db.session()
-        billing.discharge_patient(session, session.merge(patient), physician, "left_coverage", date(2026, 11, 12),
-                                  None, NOW)
+        care_episode.discharge_patient(session, session.merge(patient), physician, "left_coverage", date(2026, 11, 12),
+                                       None, NOW)
     return labels
 
 
@@ -168,7 +168,7 @@ def test_lines_due_later_wait_and_appear_on_the_run_after_their_date(app, clinic
 
 def test_an_independent_testing_facility_never_bills_g0250(app, clinic):
     build_year(app, clinic)
-    generate(app, settings=billing.BillingSettings("1234567893", "Home INR Lab", entity_is_idtf=True))
+    generate(app, settings=claim_generation.BillingSettings("1234567893", "Home INR Lab", entity_is_idtf=True))
     codes = {line.code for line in lines_of(app, clinic.patient)}
     assert codes == {"93792", "G0249"}
 
@@ -182,7 +182,7 @@ def test_supply_issue_payer_bills_g0249_on_issue_date_and_93793_once_per_review_
     with app.app_context():
         session = db.session()
         for issued in (date(2026, 9, 3), date(2026, 10, 5)):
-            billing.record_supply_issue(session, session.merge(patient), physician, issued, None, NOW)
+            care_episode.record_supply_issue(session, session.merge(patient), physician, issued, None, NOW)
     tuesdays = [date(2026, 9, 8) + timedelta(weeks=i) for i in range(11)]  # Sep 8 .. Nov 17
     results = [factories.make_result(app, patient, local(day, 7, tz=chicago)) for day in tuesdays]
     for day, result in zip(tuesdays, results):
@@ -246,9 +246,10 @@ def test_claim_lines_and_their_status_events_refuse_update_and_delete_in_the_dat
 
 
 def test_a_patient_whose_payer_rules_are_broken_does_not_stop_the_others(app, clinic, monkeypatch):
-    real = billing.payer_rules
+    real = claim_generation.payer_rules
     # A payer row set up with a trigger the rules do not know, for the other patient's payer only.
-    monkeypatch.setattr(billing, "payer_rules", lambda payer: replace(real(payer), supply_trigger="on_tuesdays")
+    monkeypatch.setattr(claim_generation, "payer_rules",
+                        lambda payer: replace(real(payer), supply_trigger="on_tuesdays")
                         if payer.code == "bcbs-fl" else real(payer))
     broken = factories.make_patient(app, clinic.users["admin"], clinic.users["physician"], NOW, payer="bcbs-fl")
     factories.make_training_event(app, clinic.patient, date(2026, 11, 2))
