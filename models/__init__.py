@@ -22,7 +22,8 @@ from models.training import (
 
 __all__ = [
     "Alert", "AlertEvent", "AppendOnly", "ApiToken", "AuditEvent", "Base", "BillableEvent", "CaregiverLink",
-    "ChecklistItem", "ChecklistTemplate", "ClaimCheck", "ClaimLine", "ClaimLineEvent", "ClearanceDecision", "CoveringPhysician",
+    "ChecklistItem", "ChecklistTemplate", "ClaimCheck", "ClaimLine", "ClaimLineEvent", "ClearanceDecision",
+    "CoveringPhysician",
     "DeliveryAttempt", "EligibilityFact", "HomeTestingOrder", "IndicationSet", "InrResult",
     "InstructionAcknowledgement", "JobRun", "OutboxMessage", "Patient", "PatientDischarge", "Payer", "ROLES",
     "Review", "SupplyIssue", "TargetRange", "TrainingAmendment", "TrainingItemOutcome",

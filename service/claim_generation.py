@@ -279,7 +279,8 @@ def _diagnosis(patient: Patient, day: date) -> str:
 
 def _line_rows(inputs: _PatientInputs, drafts: Sequence[ClaimDraft], now: datetime,
                settings: BillingSettings) -> list[dict]:
-    """The drafts whose key has no line yet, as rows; a key whose versions were all voided for correction gets ':v<n>'."""
+    """The drafts whose key has no line yet, as rows; a key whose versions were all voided for correction gets
+    ':v<n>'."""
     patient = inputs.patient
     versions: dict[str, list[RecordedLine]] = defaultdict(list)
     for line in inputs.lines:

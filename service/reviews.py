@@ -14,8 +14,8 @@ from models import BillableEvent, InrResult, InstructionAcknowledgement, Patient
 from service import alerts, audit
 from service.errors import invalid
 from service.patients import local_date
-
-REVIEW_CODE = "93793"  # anticoagulant management; "at most once per day" is the billing ledger's rule
+from service.rules import codes
+from service.rules.claim_plan import REVIEW_KIND
 
 
 def create_review(session: Session, patient: Patient, physician: User, data: dict, now: datetime) -> Review:
@@ -38,7 +38,7 @@ def create_review(session: Session, patient: Patient, physician: User, data: dic
     session.flush()
     resolved = alerts.resolve_for_review(session, review, results, physician, now)
     session.add(BillableEvent(
-        event_key=f"review:{review.public_id}", patient_id=patient.id, kind="result_review", code=REVIEW_CODE,
+        event_key=f"review:{review.public_id}", patient_id=patient.id, kind=REVIEW_KIND, code=codes.MANAGEMENT,
         service_date=local_today, occurred_at=now, rendering_provider_id=physician.id, source_type="review",
         source_id=str(review.public_id), result_ids=[str(r.public_id) for r in results]))
     audit.record(session, "review.create", patient_id=patient.public_id, object_type="review",

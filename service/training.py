@@ -16,6 +16,7 @@ from models.training import ChecklistItem, ChecklistTemplate, TrainingAmendment,
 from service import audit
 from service.errors import Conflict, invalid
 from service.patients import local_date, payer_rules
+from service.rules.claim_plan import TRAINING_KIND
 from service.rules.training import ChecklistEntry, competency_gaps, readings_agree
 
 # The keys of the elements 93792 names: every checklist version must keep them, required.
@@ -228,7 +229,7 @@ def _bill_initial_training(session: Session, patient: Patient, ts: TrainingSessi
     key = training_event_key(patient)
     if session.scalar(select(BillableEvent.id).where(BillableEvent.event_key == key)) is not None:
         return
-    event = BillableEvent(event_key=key, patient=patient, kind="training",
+    event = BillableEvent(event_key=key, patient=patient, kind=TRAINING_KIND,
                           code=payer_rules(patient.payer).training_code,
                           service_date=local_date(patient, ts.occurred_at), occurred_at=ts.occurred_at,
                           rendering_provider=ts.trainer, source_type="training_session",

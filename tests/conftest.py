@@ -3,8 +3,8 @@ back in a known state (SQLite by default, PostgreSQL when `INR_TEST_DATABASE_URL
 
 Building an app and a clinic through the domain code costs far more than any test, so both are built once per
 run: the database is migrated once, the clinic written once, and each state is kept as a snapshot that every
-test starts from (a file copy on SQLite; the rows, written again after clearing every table, on PostgreSQL). The app is one
-per run too; each test gets its settings, clock and rate limits back as they were.
+test starts from (a file copy on SQLite; the rows, written again after clearing every table, on PostgreSQL).
+The app is one per run too; each test gets its settings, clock and rate limits back as they were.
 """
 
 from __future__ import annotations

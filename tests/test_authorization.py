@@ -107,7 +107,7 @@ def test_every_patient_route_refuses_every_outsider(app, client, clinic):
     values = {name: make(app, clinic) for name, make in OBJECT_MAKERS.items()}
     before = row_counts(app)
     checked = 0
-    for method, rule, endpoint in routes:
+    for method, rule, _endpoint in routes:
         path = fill(rule, values)
         for outsider in OUTSIDERS:
             actor = clinic.users[outsider]

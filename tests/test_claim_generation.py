@@ -185,7 +185,7 @@ def test_supply_issue_payer_bills_g0249_on_issue_date_and_93793_once_per_review_
             care_episode.record_supply_issue(session, session.merge(patient), physician, issued, None, NOW)
     tuesdays = [date(2026, 9, 8) + timedelta(weeks=i) for i in range(11)]  # Sep 8 .. Nov 17
     results = [factories.make_result(app, patient, local(day, 7, tz=chicago)) for day in tuesdays]
-    for day, result in zip(tuesdays, results):
+    for day, result in zip(tuesdays, results, strict=True):
         factories.make_review_event(app, patient, day + timedelta(days=1), [result])
     factories.make_review_event(app, patient, date(2026, 9, 9), [results[0]])  # a second review that day
     factories.make_review_event(app, patient, date(2026, 9, 10), [])  # a review naming no INR: not 93793

@@ -266,7 +266,8 @@ def management_claims(
                     result_ids=result_ids,
                     rule="93793.once_per_day",
                     key=key,
-                    note=f"{len(events)} review(s) of {len(result_ids)} INR(s): " + ", ".join(e.review_id for e in events),
+                    note=f"{len(events)} review(s) of {len(result_ids)} INR(s): "
+                         + ", ".join(e.review_id for e in events),
                 )
             )
     return ManagementClaims(tuple(drafts), tuple(skipped))
@@ -332,7 +333,9 @@ def partial_supply_claim(
     ordered = sorted(counted_unbilled, key=lambda t: (t.measured_on, t.result_id))
     service_on = min(max(t.reported_on for t in ordered), ended_on)
     note = f"{reason} {ended_on}; {done} of {TESTS_PER_UNIT} tests done"
-    if last_supply_service_date is not None and service_on < last_supply_service_date + timedelta(days=MIN_DAYS_BETWEEN):
+    too_soon = last_supply_service_date is not None and (
+        service_on < last_supply_service_date + timedelta(days=MIN_DAYS_BETWEEN))
+    if too_soon:
         note += f"; within 28 days of G0249 of {last_supply_service_date}, payer may deny"
     return ClaimDraft(
         code=SUPPLIES,

@@ -68,7 +68,8 @@ CODE_REFERENCE: Mapping[str, CodeReference] = MappingProxyType(
             PHYSICIAN_REVIEW,
             "Physician review, interpretation and patient management of home INR testing; per 4 tests",
             (
-                AppliedRule("G0250.per_4_tests", "1 unit = 4 counted, interpreted tests; payers with review_code G0250."),
+                AppliedRule("G0250.per_4_tests",
+                            "1 unit = 4 counted, interpreted tests; payers with review_code G0250."),
                 AppliedRule("G0250.dos_fourth_interpreted", "Date of service = the day the 4th was interpreted."),
                 AppliedRule(
                     "G0250.28_days_apart",
@@ -82,7 +83,8 @@ CODE_REFERENCE: Mapping[str, CodeReference] = MappingProxyType(
             "Anticoagulant management: review and interpretation of a new home, office or lab INR, patient "
             "instructions, dosage adjustment as needed, and scheduling of additional test(s)",
             (
-                AppliedRule("93793.once_per_day", "At most once per patient per local day, however many INRs reviewed."),
+                AppliedRule("93793.once_per_day",
+                            "At most once per patient per local day, however many INRs reviewed."),
                 AppliedRule("93793.not_with_office_em", "Not on a day with an office E/M visit; the day is skipped."),
             ),
         ),

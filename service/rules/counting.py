@@ -1,4 +1,5 @@
-"""Which INR results count toward billing: at most one valid result per billing week, every other one with its reason."""
+"""Which INR results count toward billing: at most one valid result per billing week, every other one with its
+reason."""
 
 from __future__ import annotations
 

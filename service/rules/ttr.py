@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from fractions import Fraction
+from itertools import pairwise
 
 # LOINC 72281-9: results further apart than this are not interpolated.
 DEFAULT_MAX_GAP_DAYS = 56
@@ -98,7 +99,7 @@ def time_in_therapeutic_range(
     in_range = Fraction(0)
     total = 0
     values = [Fraction(p.value) for p in points]
-    for i, (earlier, later) in enumerate(zip(points, points[1:])):
+    for i, (earlier, later) in enumerate(pairwise(points)):
         span = later.measured_at - earlier.measured_at
         if span <= timedelta(0) or span > max_gap:
             continue
@@ -130,7 +131,7 @@ def _split_at_range_changes(
     start: datetime, end: datetime, periods: Sequence[_ExactPeriod]
 ) -> list[tuple[datetime, datetime]]:
     cuts = [start] + [p.effective_from for p in periods if start < p.effective_from < end] + [end]
-    return list(zip(cuts, cuts[1:]))
+    return list(pairwise(cuts))
 
 
 def _period_in_force(moment: datetime, periods: Sequence[_ExactPeriod]) -> _ExactPeriod:

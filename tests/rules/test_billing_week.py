@@ -1,4 +1,5 @@
 from datetime import date, datetime, timedelta, timezone
+from itertools import pairwise
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -76,7 +77,7 @@ def test_week_bounds_are_local_midnights_so_dst_weeks_are_167_or_169_hours(week_
 def test_consecutive_week_bounds_leave_no_gap_and_no_overlap():
     weeks = weeks_between(date(2026, 2, 22), date(2026, 11, 29))
     bounds = [week_bounds(w, NEW_YORK) for w in weeks]
-    assert all(prev_end == next_start for (_, prev_end), (next_start, _) in zip(bounds, bounds[1:]))
+    assert all(prev_end == next_start for (_, prev_end), (next_start, _) in pairwise(bounds))
 
 
 @pytest.mark.parametrize("not_a_sunday", [date(2026, 3, 9), date(2026, 3, 14)])

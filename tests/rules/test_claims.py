@@ -1,5 +1,6 @@
 from dataclasses import replace
 from datetime import date, timedelta
+from itertools import pairwise
 
 import pytest
 
@@ -55,7 +56,7 @@ def test_a_year_of_weekly_tests_with_missed_weeks_bills_one_g0249_per_four_tests
     assert len(lines) == 12  # 48 tests billed; the 49th waits for three more
     fourth_tests = counted[3::4][:12]
     assert [line.date_of_service for line in lines] == [t.reported_on for t in fourth_tests]
-    assert all(b.date_of_service - a.date_of_service >= timedelta(days=28) for a, b in zip(lines, lines[1:]))
+    assert all(b.date_of_service - a.date_of_service >= timedelta(days=28) for a, b in pairwise(lines))
     assert [line.result_ids for line in lines] == [tuple(t.result_id for t in counted[i : i + 4]) for i in range(0, 48, 4)]
     assert {(line.code, line.modifier, line.units, line.tests_done, line.rule) for line in lines} == {
         ("G0249", None, 1, 4, "G0249.per_4_tests")
