@@ -17,7 +17,7 @@ bp = Blueprint("login", __name__, description="Bearer tokens for e-mail and pass
 @bp.post("/auth/login")
 @public
 @limiter.limit(login_limit)
-@bp.arguments(LoginIn)
+@bp.arguments(LoginIn, example={"email": "dr.rivera@demo.clinic", "password": "••••••••••••"})
 @bp.response(200, LoginOut)
 @bp.alt_response(401, response="UNAUTHORIZED")
 @bp.alt_response(429, response="TOO_MANY_REQUESTS")

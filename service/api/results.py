@@ -23,7 +23,9 @@ bp = Blueprint("results", __name__, description="Home INR results, the patient's
 
 @bp.post("/patients/<uuid:patient_id>/results")
 @policy.loads("patient", "report_result")
-@bp.arguments(ResultIn)
+@bp.arguments(ResultIn, example={
+    "client_id": "app-2026-11-23-0930", "value": 2.4, "measured_at": "2026-11-23T09:30:00-05:00", "qc_passed": True,
+    "meter_serial": "UP12345678", "strip_lot": "47312", "symptoms": [], "missed_doses": 0})
 @bp.response(201, ResultOut, description="Stored")
 @bp.alt_response(200, schema=ResultOut, description="A retry of a stored result (same client_id and content)")
 def post_result(data, patient):

@@ -15,7 +15,11 @@ bp = Blueprint("reviews", __name__, description="Reviews, instructions and their
 @bp.post("/patients/<uuid:patient_id>/reviews")
 @roles("physician")
 @policy.loads("patient", "review")
-@bp.arguments(ReviewIn)
+@bp.arguments(ReviewIn, example={
+    "result_ids": ["5b7c0c64-6a43-4a57-9f0e-2f4f3a1d9d10"], "interpretation": "Low after two missed doses.",
+    "instruction_kind": "new_dose", "weekly_doses": {"sunday": 5, "monday": 5, "tuesday": 7.5, "wednesday": 5,
+                                                     "thursday": 5, "friday": 7.5, "saturday": 5},
+    "next_test_date": "2026-11-30"})
 @bp.response(201, ReviewOut)
 def create_review(data, patient):
     """Interpret results and instruct the patient; resolves the reviewed results' alerts."""
