@@ -61,6 +61,11 @@ def problem_response(status: int, title: str, detail: str | None = None, *, erro
     return response
 
 
+UNAVAILABLE = ("The database became unavailable during the request, so it may or may not have been stored. "
+               "Retry shortly with the same request (the same client_id or Idempotency-Key): a retry never stores "
+               "it twice.")
+
+
 def _is_disconnect(exc: BaseException) -> bool:
     return isinstance(exc, DBAPIError) and (exc.connection_invalidated or isinstance(exc, OperationalError))
 
@@ -89,10 +94,12 @@ def register(app: Flask) -> None:
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception):
         if _is_disconnect(exc):
-            # The database went away mid-request: nothing was committed, the client may retry safely.
+            # The database went away mid-request, before or after the request's own commit: what was sent may
+            # or may not be stored. Every write is safe to repeat (a client id, an Idempotency-Key, or a state
+            # the retry finds already reached), so say exactly that.
             log.warning("database unavailable: %s", type(exc).__name__)
-            return problem_response(503, "Service Unavailable", "The database is unavailable; retry shortly.",
-                                    kind="unavailable", headers={"Retry-After": "5"})
+            return problem_response(503, "Service Unavailable", UNAVAILABLE, kind="unavailable",
+                                    headers={"Retry-After": "5"})
         if isinstance(exc, IntegrityError):
             # Two requests raced past the same "is it free?" check; the unique index let one win.
             log.warning("concurrent write refused by a constraint: %s", type(exc.orig).__name__)

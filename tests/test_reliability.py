@@ -181,6 +181,60 @@ def test_a_connection_killed_mid_batch_is_a_503_and_the_retried_batch_stores_eac
     assert (count(app, InrResult), count(app, Alert), count(app, OutboxMessage)) == (3, 3, 3)
 
 
+@pytest.mark.parametrize("moment", ["while the answer is read back", "once the answer is made"])
+def test_a_connection_killed_after_the_commit_never_answers_with_the_servers_html(moment, app, client, clinic):
+    """The result is committed, then the request's backend dies: under the first statement that reads the answer
+    back (503 problem document saying the result may be stored), or after the answer is made (the answer stands;
+    closing the session on the dead connection must not turn it into the server's HTML 500). Either way the retry
+    with the same client_id replays the one stored result."""
+    factory, engine = app.extensions["db_sessionmaker"], app.extensions["db_engine"]
+    admin = create_engine(engine.url)
+    committed: list[bool] = []
+    backend: list[int] = []
+    killed: list[int] = []
+
+    def kill(pid: int) -> None:
+        with admin.connect() as other:
+            assert other.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid}).scalar()
+        killed.append(pid)
+
+    def note_commit(session):
+        if any(isinstance(obj, InrResult) for obj in session.identity_map.values()):
+            committed.append(True)
+
+    def before_statement(conn, _cursor, _statement, _parameters, _context, _executemany):
+        backend[:] = [conn.connection.driver_connection.info.backend_pid]
+        if moment == "while the answer is read back" and committed and not killed:
+            kill(backend[0])
+
+    def after_answer(response):
+        if moment == "once the answer is made" and committed and not killed:
+            kill(backend[0])
+        return response
+
+    event.listen(factory, "after_commit", note_commit)
+    event.listen(engine, "before_cursor_execute", before_statement)
+    app.after_request_funcs.setdefault(None, []).append(after_answer)
+    try:
+        response = client.post(f"/patients/{clinic.patient_id}/results", json=RESULT,
+                               headers=clinic.headers["patient"])
+    finally:
+        app.after_request_funcs[None].remove(after_answer)
+        event.remove(factory, "after_commit", note_commit)
+        event.remove(engine, "before_cursor_execute", before_statement)
+        admin.dispose()
+    assert killed, "the hook never fired"
+    if moment == "while the answer is read back":
+        assert_unavailable(response)
+        assert "may or may not have been stored" in response.json["detail"]
+    else:
+        assert response.status_code == 201 and response.mimetype == "application/json"
+    assert count(app, InrResult) == 1
+    retry = client.post(f"/patients/{clinic.patient_id}/results", json=RESULT, headers=clinic.headers["patient"])
+    assert retry.status_code == 200
+    assert (count(app, InrResult), count(app, Alert)) == (1, 1)
+
+
 # --- two scheduler processes started together --------------------------------------------------------------------
 
 
