@@ -31,7 +31,6 @@ def create_app(settings: Settings | None = None, *, clock_source=None, test_conf
     app.config.update(
         MAX_CONTENT_LENGTH=settings.max_request_bytes,
         RATELIMIT_STORAGE_URI=settings.ratelimit_storage,
-        RATELIMIT_HEADERS_ENABLED=True,
         API_TITLE="INR companion API",
         API_VERSION="0.1.0",
         OPENAPI_VERSION="3.1.0",

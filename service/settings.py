@@ -99,6 +99,16 @@ def _text(text: str) -> str:
     return text
 
 
+def _rate(text: str) -> str:
+    from limits import parse
+
+    try:
+        parse(text)
+    except ValueError:
+        raise ValueError('a rate such as "10 per minute"') from None
+    return text
+
+
 def _log_level(text: str) -> str:
     if text.upper() not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
         raise ValueError("DEBUG, INFO, WARNING, ERROR or CRITICAL")
@@ -127,12 +137,17 @@ class Settings:
 
     # HTTP and sessions.
     token_ttl: timedelta = _setting("TOKEN_TTL_MINUTES", "480", _minutes(1, 7 * 24 * 60), "bearer token lifetime")
-    login_rate_limit: str = _setting("LOGIN_RATE_LIMIT", "10 per minute", _text,
-                                     "login attempts per client address (a flask-limiter rate)")
+    login_rate_limit: str = _setting("LOGIN_RATE_LIMIT", "10 per minute", _rate,
+                                     "failed logins per client address (successful ones do not count)")
+    login_account_rate_limit: str = _setting("LOGIN_ACCOUNT_RATE_LIMIT", "20 per hour", _rate,
+                                             "failed logins per account, from any address")
     ratelimit_storage: str = _setting("RATELIMIT_STORAGE", "memory://", _text,
                                       "`redis://127.0.0.1:6379` when more than one process serves")
     trust_proxy_hops: int = _setting("TRUST_PROXY_HOPS", "0", _integer(0, 5),
-                                     "proxies in front of the app whose X-Forwarded-For is trusted")
+                                     "how many proxies in front append to X-Forwarded-For: the client address "
+                                     "(audit records, the per-address login limit) is read that many hops from "
+                                     "the right. `0` takes the peer's address: behind a proxy every client then "
+                                     "shares the proxy's address and one per-address budget")
     max_request_bytes: int = _setting("MAX_REQUEST_BYTES", "1048576", _integer(1024, 100 * 1024 * 1024),
                                       "largest request body accepted (413 above it)")
     argon2_time_cost: int = _setting("ARGON2_TIME_COST", "3", _integer(1, 20), "Argon2id passes per password hash")

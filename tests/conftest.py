@@ -35,7 +35,8 @@ def settings_for_test(database_url: str, **changes) -> Settings:
     """The settings every test app runs with: its own database, cheap hashing (production cost comes from the
     environment), and a login limit no test reaches unless it lowers it."""
     return Settings(database_url=database_url, auto_migrate=False, argon2_time_cost=1, argon2_memory_cost=1024,
-                    login_rate_limit="1000 per minute").replace(**changes)
+                    login_rate_limit="1000 per minute",
+                    login_account_rate_limit="1000 per minute").replace(**changes)
 
 
 class SqliteSnapshots:

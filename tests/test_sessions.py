@@ -74,14 +74,36 @@ def test_a_deactivated_users_tokens_stop_working(app, client, clinic):
     assert login(client, "caregiver@clinic.test").status_code == 401
 
 
-def test_login_is_throttled_per_client_with_a_429_problem(app, client, clinic):
+def test_failed_logins_are_throttled_per_client_address_with_a_429_problem(app, client, clinic):
     factories.reconfigure(app, login_rate_limit="3 per minute")
-    statuses = [login(client, "physician@clinic.test", "guess number " + str(i)).status_code for i in range(4)]
+    statuses = [login(client, f"{who}@clinic.test", "a wrong guess").status_code
+                for who in ("physician", "trainer", "biller", "admin")]
     assert statuses == [401, 401, 401, 429]
-    response = login(client, "physician@clinic.test")
+    response = login(client, "caregiver@clinic.test")
     assert response.status_code == 429
     assert response.mimetype == "application/problem+json"
     assert "Retry-After" in response.headers
+
+
+def test_successful_logins_do_not_use_up_the_budget_and_carry_no_retry_after(app, client, clinic):
+    factories.reconfigure(app, login_rate_limit="3 per minute")
+    for _ in range(5):
+        response = login(client, "physician@clinic.test")
+        assert response.status_code == 200
+        assert "Retry-After" not in response.headers
+    assert [login(client, "physician@clinic.test", "wrong").status_code for _ in range(4)] == [401, 401, 401, 429]
+
+
+def test_guesses_at_one_account_from_many_addresses_share_the_accounts_budget(app, client, clinic):
+    factories.reconfigure(app, login_account_rate_limit="3 per hour")
+    addresses = ["10.0.0.1", "10.0.0.2", "10.0.0.3", "10.0.0.4"]
+    statuses = [client.post("/auth/login", json={"email": "Physician@Clinic.test ", "password": "guess"},
+                            environ_base={"REMOTE_ADDR": address}).status_code for address in addresses]
+    assert statuses == [401, 401, 401, 429]
+    # Another account is not held back by the first one's guesses, from the same addresses.
+    other = client.post("/auth/login", json={"email": "trainer@clinic.test", "password": factories.PASSWORD},
+                        environ_base={"REMOTE_ADDR": addresses[0]})
+    assert other.status_code == 200
 
 
 def test_me_lists_the_patients_a_caregiver_reaches(client, clinic):

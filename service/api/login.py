@@ -7,7 +7,7 @@ from flask import current_app, g
 from service import clock, db, identity
 from service.api import Blueprint
 from service.auth import bearer_token, public
-from service.ratelimit import limiter, login_limit
+from service.ratelimit import account_key, failed, failed_per_account, failed_per_address, limiter
 from service.schemas.identity import LoginIn, LoginOut, MeOut
 from service.settings import current_settings
 
@@ -16,13 +16,18 @@ bp = Blueprint("login", __name__, description="Bearer tokens for e-mail and pass
 
 @bp.post("/auth/login")
 @public
-@limiter.limit(login_limit)
+@limiter.limit(failed_per_address, deduct_when=failed)
+@limiter.limit(failed_per_account, key_func=account_key, deduct_when=failed)
 @bp.arguments(LoginIn, example={"email": "dr.rivera@demo.clinic", "password": "••••••••••••"})
 @bp.response(200, LoginOut)
 @bp.alt_response(401, response="UNAUTHORIZED")
 @bp.alt_response(429, response="TOO_MANY_REQUESTS")
 def login(data):
-    """Exchange e-mail and password for a bearer token (rate limited per client address)."""
+    """Exchange e-mail and password for a bearer token.
+
+    Failed attempts are limited per client address and per account (429 with Retry-After); successful logins
+    do not count.
+    """
     return identity.log_in(db.session(), current_app.extensions["passwords"], data["email"], data["password"],
                            clock.now(), current_settings().token_ttl)
 
