@@ -18,6 +18,10 @@ from service.settings import Settings
 
 log = logging.getLogger("service.request")
 _REQUEST_ID = re.compile(r"^[A-Za-z0-9._-]{8,64}$")
+# Below gunicorn's own limits (gunicorn.conf.py), so that the app answers these with problem documents.
+MAX_URL_LENGTH = 4096
+MAX_HEADER_BYTES = 8190
+MAX_HEADERS = 100
 
 
 def create_app(settings: Settings | None = None, *, clock_source=None, test_config: dict | None = None) -> Flask:
@@ -93,6 +97,14 @@ def _start_request() -> None:
     g.started = time.perf_counter()
     supplied = request.headers.get("X-Request-Id", "")
     g.request_id = supplied if _REQUEST_ID.match(supplied) else uuid.uuid4().hex
+    if len(request.environ.get("RAW_URI") or request.full_path) > MAX_URL_LENGTH:
+        raise Problem(414, "URI Too Long", f"The request line is longer than {MAX_URL_LENGTH} characters.",
+                      kind="uri-too-long")
+    if len(request.headers) > MAX_HEADERS or any(len(name) + len(value) > MAX_HEADER_BYTES
+                                                  for name, value in request.headers.items()):
+        raise Problem(431, "Request Header Fields Too Large",
+                      f"At most {MAX_HEADERS} headers of at most {MAX_HEADER_BYTES} bytes each.",
+                      kind="headers-too-large")
     if request.method in api.BODY_METHODS and (request.content_length or request.headers.get("Transfer-Encoding")):
         if not request.is_json:
             raise Problem(415, "Unsupported Media Type", "Send the request body as application/json.",

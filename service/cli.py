@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import functools
+
 import click
 from flask import Flask, current_app
 from flask.cli import with_appcontext
+from marshmallow import ValidationError
+from sqlalchemy.exc import DBAPIError
 
 from service import clock, migrate
+from service.errors import Problem
 from service.settings import current_settings
 
 
@@ -20,42 +25,80 @@ def init_app(app: Flask) -> None:
     app.cli.add_command(openapi_command, "openapi")
 
 
-def _ensure_schema() -> None:
-    """Commands that read or write data need the current schema (or a clear refusal)."""
-    migrate.ensure_current(current_app.extensions["db_engine"], current_settings().auto_migrate)
+def uses_database(migrates: bool = True):
+    """A command that reads or writes data: the schema is made current first (or refused, with
+    INR_AUTO_MIGRATE=0), and a database that cannot be reached, a refused input or a conflict is one line on
+    stderr and exit status 1, never a traceback."""
+
+    def decorate(command):
+        @functools.wraps(command)
+        def wrapped(*args, **kwargs):
+            try:
+                if migrates:
+                    migrate.ensure_current(current_app.extensions["db_engine"], current_settings().auto_migrate)
+                return command(*args, **kwargs)
+            except DBAPIError as exc:
+                raise click.ClickException(_unreachable(exc)) from None
+            except RuntimeError as exc:  # the schema is old and INR_AUTO_MIGRATE=0 forbids migrating it
+                raise click.ClickException(str(exc)) from None
+            except Problem as exc:
+                raise click.ClickException(_one_line(exc.detail or exc.title, exc.errors)) from None
+            except ValidationError as exc:
+                raise click.ClickException(_one_line("invalid input", exc.messages)) from None
+
+        return with_appcontext(wrapped)
+
+    return decorate
+
+
+def _unreachable(exc: DBAPIError) -> str:
+    url = current_app.extensions["db_engine"].url.render_as_string(hide_password=True)
+    reason = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+    if "does not exist" in reason:
+        return f"The database at {url} does not exist: create it first (e.g. `createdb`). ({reason})"
+    return f"Cannot reach the database at {url}: {reason}"
+
+
+def _one_line(summary: str, errors) -> str:
+    if isinstance(errors, dict):
+        details = "; ".join(f"{field}: {' '.join(map(str, why)) if isinstance(why, list) else why}"
+                            for field, why in errors.items())
+        return f"{summary} ({details})" if details else summary
+    return summary
 
 
 @click.command("db-upgrade")
-@with_appcontext
+@uses_database(migrates=False)
 def db_upgrade() -> None:
-    """Apply any pending migration."""
+    """Apply any pending migration (even with INR_AUTO_MIGRATE=0: this is the command it asks for)."""
     engine = current_app.extensions["db_engine"]
     migrate.upgrade(engine)
     click.echo(f"database at revision {migrate.current_revision(engine)}")
 
 
 @click.command("create-admin")
-@with_appcontext
+@uses_database()
 @click.option("--email", required=True)
 @click.option("--name", "full_name", default="Administrator")
-@click.password_option()
+@click.password_option(help="Asked for (twice) when not given.")
 def create_admin(email: str, full_name: str, password: str) -> None:
-    """Create the first administrator account (asks for the password)."""
+    """Create an administrator account; the password is asked for, and checked as the API checks it."""
     from service import db, identity
+    from service.schemas.identity import UserIn
 
-    _ensure_schema()
-    identity.create_user(db.session(), current_app.extensions["passwords"], email=email, password=password,
-                         role="admin", full_name=full_name, npi=None, now=clock.now())
-    click.echo(f"admin {email} created")
+    data = UserIn().load({"email": email, "password": password, "role": "admin", "full_name": full_name})
+    identity.create_user(db.session(), current_app.extensions["passwords"], email=data["email"],
+                         password=data["password"], role="admin", full_name=data["full_name"], npi=None,
+                         now=clock.now())
+    click.echo(f"admin {data['email']} created")
 
 
 @click.command("seed-demo")
-@with_appcontext
+@uses_database()
 def seed_demo() -> None:
     """Seed a small demo clinic (idempotent); prints the logins."""
     from service import db, demo
 
-    _ensure_schema()
     created = demo.seed(db.session(), current_app.extensions["passwords"], clock.now())
     click.echo("demo clinic " + ("seeded" if created else "already present") + "; logins (password: "
                f"{demo.PASSWORD}):")
@@ -64,13 +107,12 @@ def seed_demo() -> None:
 
 
 @click.command("generate-claims")
-@with_appcontext
+@uses_database()
 @click.option("--recheck-all", is_flag=True, help="Check every patient, not only those whose record changed.")
 def generate_claims(recheck_all: bool) -> None:
     """Record the claim lines due now (what the scheduler's daily job does); prints the run's summary."""
     from service import claim_generation, db
 
-    _ensure_schema()
     settings = claim_generation.BillingSettings.from_settings(current_settings())
     summary = claim_generation.generate_claims(db.session(), clock.now(), settings, recheck_all=recheck_all)
     click.echo(", ".join(f"{key} {summary[key] if key != 'errors' else len(summary[key])}"

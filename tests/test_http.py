@@ -97,3 +97,23 @@ def test_request_log_lines_carry_the_request_id_and_no_patient_data(client, clin
     assert any("request_id=trace-0001" in line and "route=/patients/<uuid:patient_id>" in line for line in lines)
     text = "\n".join(lines)
     assert "Pat Example" not in text and clinic.patient_id not in text
+
+
+def test_an_over_long_url_is_a_414_problem(client, clinic):
+    response = client.get("/patients?note=" + "x" * 5000, headers=clinic.headers["physician"])
+    assert response.status_code == 414 and response.mimetype == "application/problem+json"
+
+
+def test_too_many_or_too_large_headers_are_a_431_problem(client):
+    large = client.get("/health", headers={"X-Note": "y" * 9000})
+    assert large.status_code == 431 and large.mimetype == "application/problem+json"
+    many = client.get("/health", headers={f"X-Note-{i}": "z" for i in range(120)})
+    assert many.status_code == 431
+
+
+def test_a_chunked_body_the_server_did_not_terminate_is_a_411_problem(client, clinic):
+    # The test client, like a WSGI server that does not de-chunk, hands over an unterminated stream.
+    response = client.post(f"/patients/{clinic.patient_id}/results", data=b'{"client_id": "x"}',
+                           headers={**clinic.headers["patient"], "Transfer-Encoding": "chunked",
+                                    "Content-Type": "application/json"})
+    assert response.status_code == 411 and response.mimetype == "application/problem+json"
