@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import JSON, ForeignKey, String, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, SmallInteger, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import AppendOnly, Base, PublicIdMixin
@@ -29,6 +29,11 @@ class OutboxMessage(PublicIdMixin, Base):
     """A notification written in the transaction that caused it; a scheduler job delivers it."""
 
     __tablename__ = "outbox_messages"
+    __table_args__ = (
+        # What delivery reads: the waiting messages, most urgent first.
+        Index("ix_outbox_messages_waiting", "priority", "next_attempt_at", "id",
+              postgresql_where=text("delivered_at IS NULL"), sqlite_where=text("delivered_at IS NULL")),
+    )
 
     dedupe_key: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[str] = mapped_column(String(60))  # e.g. "alert.opened", "reminder.weekly_test"
@@ -39,6 +44,10 @@ class OutboxMessage(PublicIdMixin, Base):
     next_attempt_at: Mapped[dt.datetime] = mapped_column(index=True)
     attempts: Mapped[int] = mapped_column(default=0)
     delivered_at: Mapped[dt.datetime | None]
+    # service.rules.notifications.delivery_priority, set at enqueue: 0 (critical alerts) goes first.
+    priority: Mapped[int] = mapped_column(SmallInteger, server_default=text("2"))
+    # The exact JSON delivered, fixed at the first attempt: every redelivery sends the same bytes.
+    body: Mapped[str | None] = mapped_column(Text)
 
     delivery_attempts: Mapped[list[DeliveryAttempt]] = relationship(back_populates="message")
 

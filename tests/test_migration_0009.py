@@ -1,5 +1,6 @@
-"""Migration 0009 on a database that already holds data: active accounts sharing an NPI stop the upgrade with a
-message saying what to fix. Both engines (PostgreSQL in a schema of its own, so the suite's schema is left alone)."""
+"""Migration 0009 on a database that already holds data: waiting alerts get their priority, and active
+accounts sharing an NPI stop the upgrade with a message saying what to fix. Both engines (PostgreSQL in a schema
+of its own, so the suite's schema is left alone)."""
 
 from __future__ import annotations
 
@@ -43,6 +44,36 @@ def add_user(conn, email: str, npi: str | None, active: bool = True) -> None:
                  {"pid": uuid.uuid4().hex, "email": email, "active": active, "npi": npi, "at": CLAIMED})
 
 
+def add_message(conn, key: str, kind: str, payload: str, delivered: bool = False) -> None:
+    conn.execute(text("INSERT INTO outbox_messages (public_id, dedupe_key, kind, payload, created_at, "
+                      "next_attempt_at, attempts, delivered_at) VALUES (:pid, :key, :kind, :payload, :at, :at, 0, "
+                      ":delivered)"),
+                 {"pid": uuid.uuid4().hex, "key": key, "kind": kind, "payload": payload, "at": CLAIMED,
+                  "delivered": CLAIMED if delivered else None})
+
+
+def test_waiting_alerts_get_their_priority(tmp_path):
+    with database_at("0008", tmp_path) as engine:
+        with engine.begin() as conn:
+            add_user(conn, "a@clinic.test", "1234567893")
+            add_user(conn, "b@clinic.test", "1234567893", active=False)  # a deactivated account keeps its NPI
+            add_user(conn, "c@clinic.test", "1003000126")
+            add_message(conn, "critical", "alert.opened", '{"severity": "critical"}')
+            add_message(conn, "low", "alert.opened", '{"severity": "out_of_range"}')
+            add_message(conn, "missed", "alert.missed_tests", '{"weeks": []}')
+            add_message(conn, "reminder", "reminder.weekly_test", '{"week": "2026-11-22"}')
+            add_message(conn, "sent", "alert.opened", '{"severity": "critical"}', delivered=True)
+        migrate.upgrade(engine)
+        assert migrate.is_current(engine)
+        with engine.connect() as conn:
+            priorities = dict(conn.execute(text("SELECT dedupe_key, priority FROM outbox_messages")).all())
+            assert priorities == {"critical": 0, "low": 1, "missed": 1, "reminder": 2, "sent": 2}
+            assert conn.execute(text("SELECT COUNT(*) FROM outbox_messages WHERE body IS NOT NULL")).scalar() == 0
+        migrate_down(engine, "0008")
+        with engine.connect() as conn:
+            assert conn.execute(text("SELECT COUNT(*) FROM outbox_messages")).scalar() == 5
+
+
 def test_active_accounts_sharing_an_npi_stop_the_upgrade_with_what_to_fix(tmp_path):
     with database_at("0008", tmp_path) as engine:
         with engine.begin() as conn:
@@ -51,3 +82,12 @@ def test_active_accounts_sharing_an_npi_stop_the_upgrade_with_what_to_fix(tmp_pa
         with pytest.raises(RuntimeError, match=r"active accounts share an NPI \(1234567893\)"):
             migrate.upgrade(engine)
         assert migrate.current_revision(engine) == "0008"
+
+
+def migrate_down(engine, revision: str) -> None:
+    from alembic import command
+
+    config = migrate.alembic_config(engine)
+    with engine.begin() as conn:
+        config.attributes["connection"] = conn
+        command.downgrade(config, revision)

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from zoneinfo import ZoneInfo
@@ -19,7 +20,7 @@ import pytest
 from sqlalchemy import func, select
 
 from models import AuditEvent, ClaimLine, DeliveryAttempt, JobRun, OutboxMessage
-from schedules.delivery import deliver_outbox
+from schedules.delivery import PROBE_AFTER, deliver_outbox
 from schedules.jobs import Job, build_scheduler, job_table, minute, run_job
 from schedules.missed import detect_missed_tests
 from schedules.reminders import send_weekly_reminders
@@ -201,24 +202,38 @@ def test_python_m_schedules_once_runs_every_job_against_the_database(database_ur
 
 
 class Receiver:
-    """A real HTTP server on 127.0.0.1 that records what it is sent; started and stopped by the test."""
+    """A real HTTP server on 127.0.0.1 that records what it is sent and answers `status` (204 unless a test makes
+    it fail); started and stopped by the test, on a free port of the range this suite's servers use."""
+
+    PORTS = range(18100, 18200)
 
     def __init__(self):
-        with socket.socket() as probe:
-            probe.bind(("127.0.0.1", 0))
-            self.port = probe.getsockname()[1]
+        self.port = self._free_port()
         self.url = f"http://127.0.0.1:{self.port}/hook"
         self.received: list[tuple[dict, bytes]] = []
+        self.status = 204
         self.server = None
 
+    @classmethod
+    def _free_port(cls) -> int:
+        for port in cls.PORTS:
+            with socket.socket() as probe:
+                try:
+                    probe.bind(("127.0.0.1", port))
+                except OSError:
+                    continue
+                return port
+        raise RuntimeError(f"no free port in {cls.PORTS}")
+
     def start(self):
-        received = self.received
+        receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers["Content-Length"]))
-                received.append(({k.lower(): v for k, v in self.headers.items()}, body))
-                self.send_response(204)
+                receiver.received.append(({k.lower(): v for k, v in self.headers.items()}, body))
+                self.send_response(receiver.status)
+                self.send_header("Content-Length", "0")
                 self.end_headers()
 
             def log_message(self, *_args):
@@ -231,6 +246,7 @@ class Receiver:
         if self.server:
             self.server.shutdown()
             self.server.server_close()
+            self.server = None
 
 
 @pytest.fixture
@@ -266,7 +282,7 @@ def test_outbox_waits_while_the_receiver_is_down_and_everything_arrives_once_it_
     for headers, body in receiver.received:
         expected = "sha256=" + hmac.new(SECRET.encode(), body, hashlib.sha256).hexdigest()
         assert hmac.compare_digest(headers["x-inr-signature"], expected)
-        assert headers["x-inr-timestamp"] == str(int((NOW + timedelta(minutes=1)).timestamp()))
+        assert headers["x-inr-timestamp"] == str(int(NOW.timestamp()))  # when the message was created
         assert json.loads(body)["kind"] == "reminder.weekly_test"
     with app.app_context():
         attempts = list(db.session().scalars(select(DeliveryAttempt).order_by(DeliveryAttempt.id)))
@@ -286,6 +302,80 @@ def test_failed_deliveries_back_off_exponentially(app, clinic, receiver):
         gaps.append(message.next_attempt_at - when)
         when = message.next_attempt_at
     assert gaps == [timedelta(minutes=1), timedelta(minutes=2), timedelta(minutes=4), timedelta(minutes=8)]
+
+
+def test_every_delivery_of_a_message_is_byte_identical(app, clinic, receiver):
+    """The receiver took the message but answered 503 (say its database was down): the redelivery an hour later
+    carries the very same body, signature and headers, so the receiver dedupes it on X-INR-Message-Id."""
+    queue_reminders(app, clinic)
+    deliver = {"url": receiver.url, "secret": SECRET, "timeout": 2}
+    receiver.start()
+    receiver.status = 503
+    assert run(app, deliver_outbox, NOW, **deliver) == {"delivered": 0, "failed": 1}
+    receiver.status = 204
+    assert run(app, deliver_outbox, NOW + timedelta(hours=1), **deliver) == {"delivered": 1, "failed": 0}
+    [(first_headers, first_body), (again_headers, again_body)] = receiver.received
+    assert again_body == first_body
+    wanted = ("x-inr-signature", "x-inr-timestamp", "x-inr-message-id", "content-type", "content-length")
+    assert {name: again_headers[name] for name in wanted} == {name: first_headers[name] for name in wanted}
+    [message] = messages(app)
+    assert first_headers["x-inr-message-id"] == str(message.public_id)
+    assert json.loads(first_body) == {"id": str(message.public_id), "kind": "reminder.weekly_test",
+                                      "created_at": NOW.isoformat(), "recipient_id": clinic.id("patient"),
+                                      "payload": message.payload}
+    assert message.body.encode() == first_body  # stored at the first attempt
+
+
+def alert_messages(app, clinic) -> dict[str, str]:
+    """A critical and an out-of-range alert for the physician, queued at NOW; name -> dedupe key."""
+    factories.record_result(app, clinic.patient, clinic.users["physician"], NOW, client_id="crit",
+                            value=Decimal("1.2"))
+    factories.record_result(app, clinic.other_patient, clinic.users["other_physician"], NOW, client_id="low",
+                            value=Decimal("1.8"))
+    by_severity = {m.payload["severity"]: m for m in messages(app, "alert.opened")}
+    return {"critical": by_severity["critical"].dedupe_key, "out_of_range": by_severity["out_of_range"].dedupe_key}
+
+
+def test_after_an_outage_one_success_sends_every_waiting_message_in_the_same_run_critical_first(app, clinic,
+                                                                                                receiver):
+    """Two hours down: each message backed off on its own, past the moment the receiver is back. The first
+    delivery that succeeds shows the receiver is back, and everything waiting goes out in that run, critical
+    alerts first, instead of each message sleeping out its own back-off."""
+    alerts = alert_messages(app, clinic)
+    deliver = {"url": receiver.url, "secret": SECRET, "timeout": 2}
+    when = NOW
+    while when < NOW + timedelta(hours=2):
+        run(app, deliver_outbox, when, **deliver)
+        when += timedelta(minutes=1)
+    waiting = messages(app)
+    assert all(m.delivered_at is None and m.next_attempt_at > when for m in waiting)
+    queue_reminders(app, clinic)  # something new, due at once: the first thing tried when the receiver is back
+    receiver.start()
+
+    assert run(app, deliver_outbox, when, **deliver) == {"delivered": 3, "failed": 0}
+    order = [json.loads(body)["kind"] + ":" + json.loads(body)["payload"].get("severity", "") for _, body in
+             receiver.received]
+    assert order == ["reminder.weekly_test:", "alert.opened:critical", "alert.opened:out_of_range"]
+    sent = {m.dedupe_key: m for m in messages(app)}
+    assert sent[alerts["critical"]].priority == 0 and sent[alerts["out_of_range"]].priority == 1
+    assert all(m.delivered_at == when for m in sent.values())
+
+
+def test_when_nothing_is_due_the_most_urgent_waiting_message_is_tried_after_a_quiet_spell(app, clinic, receiver):
+    """No new message arrives after the outage: after PROBE_AFTER without any attempt, the critical alert is
+    tried ahead of its back-off; it succeeds, and the rest follow in the same run."""
+    alerts = alert_messages(app, clinic)
+    deliver = {"url": receiver.url, "secret": SECRET, "timeout": 2}
+    for minutes in (0, 1, 3, 7, 15):
+        run(app, deliver_outbox, NOW + timedelta(minutes=minutes), **deliver)
+    receiver.start()
+    quiet = NOW + timedelta(minutes=15) + PROBE_AFTER
+    assert all(m.next_attempt_at > quiet for m in messages(app))
+    assert run(app, deliver_outbox, quiet - timedelta(seconds=1), **deliver) == {"delivered": 0, "failed": 0}
+    assert run(app, deliver_outbox, quiet, **deliver) == {"delivered": 2, "failed": 0}
+    first = json.loads(receiver.received[0][1])
+    assert first["payload"]["severity"] == "critical" and first["id"] == str(
+        next(m.public_id for m in messages(app) if m.dedupe_key == alerts["critical"]))
 
 
 def test_delivery_without_a_configured_webhook_keeps_messages_waiting(app, clinic):

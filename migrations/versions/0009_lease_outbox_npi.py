@@ -1,4 +1,4 @@
-"""One active account per NPI (the revision goes on to leases on job run claims and outbox priority)
+"""Outbox priority and the body delivered, one active account per NPI (the revision goes on to job run leases)
 
 Revision ID: 0009
 Revises: 0008
@@ -7,12 +7,18 @@ Revises: 0008
 import sqlalchemy as sa
 from alembic import op
 
+from models.base import UTCDateTime
+
 revision = "0009"
 down_revision = "0008"
 branch_labels = None
 depends_on = None
 
 ACTIVE_NPI = "active AND npi IS NOT NULL"
+WAITING = "delivered_at IS NULL"
+# service.rules.notifications as it stood when this migration was written: 0 critical alerts, 1 other alerts,
+# 2 the rest (the column's default). Only messages still waiting need it.
+CRITICAL, ALERT = 0, 1
 
 
 def upgrade() -> None:
@@ -26,7 +32,26 @@ def upgrade() -> None:
         batch_op.create_index("uq_users_active_npi", ["npi"], unique=True, postgresql_where=sa.text(ACTIVE_NPI),
                               sqlite_where=sa.text(ACTIVE_NPI))
 
+    with op.batch_alter_table("outbox_messages") as batch_op:
+        batch_op.add_column(sa.Column("priority", sa.SmallInteger(), nullable=False, server_default=sa.text("2")))
+        batch_op.add_column(sa.Column("body", sa.Text(), nullable=True))
+    messages = sa.table("outbox_messages", sa.column("id", sa.Integer()), sa.column("kind", sa.String()),
+                        sa.column("payload", sa.JSON()), sa.column("priority", sa.SmallInteger()),
+                        sa.column("delivered_at", UTCDateTime(timezone=True)))
+    waiting_alerts = bind.execute(sa.select(messages.c.id, messages.c.payload).where(
+        messages.c.delivered_at.is_(None), messages.c.kind.like("alert.%")))
+    for message_id, payload in list(waiting_alerts):
+        priority = CRITICAL if (payload or {}).get("severity") == "critical" else ALERT
+        bind.execute(sa.update(messages).where(messages.c.id == message_id).values(priority=priority))
+    with op.batch_alter_table("outbox_messages") as batch_op:
+        batch_op.create_index("ix_outbox_messages_waiting", ["priority", "next_attempt_at", "id"], unique=False,
+                              postgresql_where=sa.text(WAITING), sqlite_where=sa.text(WAITING))
+
 
 def downgrade() -> None:
+    with op.batch_alter_table("outbox_messages") as batch_op:
+        batch_op.drop_index("ix_outbox_messages_waiting")
+        batch_op.drop_column("body")
+        batch_op.drop_column("priority")
     with op.batch_alter_table("users") as batch_op:
         batch_op.drop_index("uq_users_active_npi")
