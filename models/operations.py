@@ -11,7 +11,8 @@ from models.base import AppendOnly, Base, PublicIdMixin
 
 
 class JobRun(Base):
-    """A scheduler job's claim on one period: only the process whose insert succeeded runs it."""
+    """A scheduler job's claim on one period: only the process whose insert succeeded runs it, under a lease it
+    renews while running; an unfinished run whose lease ran out (its scheduler died) may be taken over."""
 
     __tablename__ = "job_runs"
     __table_args__ = (UniqueConstraint("job", "period", name="uq_job_runs_job_period"),)
@@ -21,6 +22,8 @@ class JobRun(Base):
     period: Mapped[str] = mapped_column(String(80))
     claimed_at: Mapped[dt.datetime]
     claimed_by: Mapped[str] = mapped_column(String(200))
+    lease_expires_at: Mapped[dt.datetime]
+    attempt: Mapped[int] = mapped_column(default=1)  # schedulers that have claimed the period: a takeover adds one
     finished_at: Mapped[dt.datetime | None]
     outcome: Mapped[dict | None] = mapped_column(JSON)
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from service import config, db, migrate
@@ -13,7 +12,8 @@ log = logging.getLogger("schedules")
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m schedules", description=__doc__)
-    parser.add_argument("--once", action="store_true", help="run every job once, print outcomes, exit")
+    parser.add_argument("--once", action="store_true",
+                        help="run every job once, print one JSON line per job saying what it did, exit")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
@@ -31,8 +31,10 @@ def main(argv: list[str] | None = None) -> int:
     jobs = job_table(cfg)
 
     if args.once:
+        # One JSON line per job on stdout: what it did, or who else holds its period. Logging keeps to warnings
+        # and errors (a takeover, a failure), so nothing is said twice.
         for job in jobs:
-            print(json.dumps({"job": job.id, "outcome": run_job(factory, job)}, default=str))
+            print(run_job(factory, job).line(), flush=True)
         return 0
 
     scheduler = build_scheduler(factory, jobs)

@@ -1,4 +1,4 @@
-"""Migration 0009 on a database that already holds data: waiting alerts get their priority, and active
+"""Migration 0009 on a database that already holds data: claims get a lease, waiting alerts a priority, and active
 accounts sharing an NPI stop the upgrade with a message saying what to fix. Both engines (PostgreSQL in a schema
 of its own, so the suite's schema is left alone)."""
 
@@ -6,10 +6,11 @@ from __future__ import annotations
 
 import uuid
 from contextlib import contextmanager
-from datetime import datetime
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import create_engine, text
+from sqlalchemy.exc import IntegrityError
 
 from service import migrate
 from tests.conftest import POSTGRES_URL
@@ -52,12 +53,14 @@ def add_message(conn, key: str, kind: str, payload: str, delivered: bool = False
                   "delivered": CLAIMED if delivered else None})
 
 
-def test_waiting_alerts_get_their_priority(tmp_path):
+def test_existing_claims_get_an_expired_lease_and_waiting_alerts_their_priority(tmp_path):
     with database_at("0008", tmp_path) as engine:
         with engine.begin() as conn:
             add_user(conn, "a@clinic.test", "1234567893")
             add_user(conn, "b@clinic.test", "1234567893", active=False)  # a deactivated account keeps its NPI
             add_user(conn, "c@clinic.test", "1003000126")
+            conn.execute(text("INSERT INTO job_runs (job, period, claimed_at, claimed_by) "
+                              "VALUES ('claims.generate', '2026-11-23', :at, 'gone:1')"), {"at": CLAIMED})
             add_message(conn, "critical", "alert.opened", '{"severity": "critical"}')
             add_message(conn, "low", "alert.opened", '{"severity": "out_of_range"}')
             add_message(conn, "missed", "alert.missed_tests", '{"weeks": []}')
@@ -66,12 +69,14 @@ def test_waiting_alerts_get_their_priority(tmp_path):
         migrate.upgrade(engine)
         assert migrate.is_current(engine)
         with engine.connect() as conn:
+            lease, attempt, claimed = conn.execute(text("SELECT lease_expires_at, attempt, claimed_at FROM job_runs")).one()
+            assert (lease, attempt) == (claimed, 1)
             priorities = dict(conn.execute(text("SELECT dedupe_key, priority FROM outbox_messages")).all())
             assert priorities == {"critical": 0, "low": 1, "missed": 1, "reminder": 2, "sent": 2}
             assert conn.execute(text("SELECT COUNT(*) FROM outbox_messages WHERE body IS NOT NULL")).scalar() == 0
         migrate_down(engine, "0008")
         with engine.connect() as conn:
-            assert conn.execute(text("SELECT COUNT(*) FROM outbox_messages")).scalar() == 5
+            assert conn.execute(text("SELECT COUNT(*) FROM job_runs")).scalar() == 1
 
 
 def test_active_accounts_sharing_an_npi_stop_the_upgrade_with_what_to_fix(tmp_path):
@@ -91,3 +96,10 @@ def migrate_down(engine, revision: str) -> None:
     with engine.begin() as conn:
         config.attributes["connection"] = conn
         command.downgrade(config, revision)
+
+
+def test_a_claim_made_after_the_upgrade_needs_a_lease(tmp_path):
+    with database_at("head", tmp_path) as engine:
+        with pytest.raises(IntegrityError), engine.begin() as conn:
+            conn.execute(text("INSERT INTO job_runs (job, period, claimed_at, claimed_by, attempt) "
+                              "VALUES ('x', 'y', :at, 'me', 1)"), {"at": CLAIMED + timedelta(hours=1)})

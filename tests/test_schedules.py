@@ -17,11 +17,12 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 
 from models import AuditEvent, ClaimLine, DeliveryAttempt, JobRun, OutboxMessage
 from schedules.delivery import PROBE_AFTER, deliver_outbox
-from schedules.jobs import Job, build_scheduler, job_table, minute, run_job
+from schedules.jobs import Job, build_scheduler, day, job_table, minute, run_job
+from schedules.runs import DEFAULT_LEASE, OWNER, claim_run
 from schedules.missed import detect_missed_tests
 from schedules.reminders import send_weekly_reminders
 from service import billing, config, db
@@ -161,20 +162,125 @@ def test_a_claimed_period_runs_once_and_records_its_outcome(app, clinic):
     job = Job("test.job", lambda session, now: calls.append(now) or {"done": len(calls)}, minute, "interval",
               {"minutes": 1})
     factory = app.extensions["db_sessionmaker"]
-    assert run_job(factory, job, NOW) == {"done": 1}
-    assert run_job(factory, job, NOW + timedelta(seconds=30)) is None
-    assert run_job(factory, job, NOW + timedelta(minutes=1)) == {"done": 2}
+    first = run_job(factory, job, NOW)
+    assert (first.status, first.outcome, first.took_over) == ("ran", {"done": 1}, False)
+    again = run_job(factory, job, NOW + timedelta(seconds=30))
+    assert (again.status, again.outcome, again.by) == ("done_elsewhere", None, OWNER)
+    assert run_job(factory, job, NOW + timedelta(minutes=1)).outcome == {"done": 2}
     with app.app_context():
         runs = list(db.session().scalars(select(JobRun).order_by(JobRun.id)))
     assert [(r.period, r.outcome) for r in runs] == [("2026-11-23T15:00", {"done": 1}), ("2026-11-23T15:01", {"done": 2})]
+    assert [(r.attempt, r.lease_expires_at) for r in runs] == [(1, NOW + DEFAULT_LEASE),
+                                                                (1, NOW + timedelta(minutes=1) + DEFAULT_LEASE)]
 
 
 def test_a_failing_job_records_its_error_and_does_not_raise(app):
     def broken(session, now):
         raise RuntimeError("boom")
 
-    outcome = run_job(app.extensions["db_sessionmaker"], Job("test.broken", broken, minute, "interval"), NOW)
-    assert outcome == {"error": "RuntimeError: boom"}
+    report = run_job(app.extensions["db_sessionmaker"], Job("test.broken", broken, minute, "interval"), NOW)
+    assert (report.status, report.outcome) == ("failed", {"error": "RuntimeError: boom"})
+
+
+def abandoned_claim(app, job: str, period: str, lease_expires_at: datetime, attempt: int = 1) -> None:
+    """The row a scheduler leaves when it is killed in the middle of a run: claimed, never finished."""
+    with app.app_context():
+        session = db.session()
+        session.add(JobRun(job=job, period=period, claimed_at=NOW - timedelta(minutes=20), claimed_by="dead-host:4242",
+                           lease_expires_at=lease_expires_at, attempt=attempt))
+        session.commit()
+
+
+def claims_of(app, job: str) -> list[JobRun]:
+    with app.app_context():
+        return list(db.session().scalars(select(JobRun).where(JobRun.job == job)))
+
+
+def counting_job(calls: list, job_id: str = "claims.generate") -> Job:
+    return Job(job_id, lambda session, now: calls.append(now) or {"checked": len(calls)}, day, "cron",
+               lease=timedelta(minutes=10))
+
+
+def test_an_unfinished_claim_whose_lease_ran_out_is_taken_over_and_the_job_runs(app):
+    abandoned_claim(app, "claims.generate", "2026-11-23", lease_expires_at=NOW - timedelta(seconds=1))
+    calls: list = []
+    report = run_job(app.extensions["db_sessionmaker"], counting_job(calls), NOW)
+    assert (report.status, report.took_over, report.outcome) == ("ran", True, {"checked": 1})
+    [claim] = claims_of(app, "claims.generate")
+    assert (claim.attempt, claim.claimed_by, claim.claimed_at) == (2, OWNER, NOW)
+    assert claim.finished_at is not None and claim.outcome == {"checked": 1}
+    assert json.loads(report.line()) == {"job": "claims.generate", "period": "2026-11-23", "status": "ran",
+                                         "outcome": {"checked": 1}, "took_over": True}
+
+
+def test_an_unfinished_claim_under_a_live_lease_is_left_to_its_scheduler(app):
+    abandoned_claim(app, "claims.generate", "2026-11-23", lease_expires_at=NOW + timedelta(minutes=3))
+    calls: list = []
+    report = run_job(app.extensions["db_sessionmaker"], counting_job(calls), NOW)
+    assert (report.status, report.by, report.until) == ("running_elsewhere", "dead-host:4242",
+                                                        NOW + timedelta(minutes=3))
+    assert calls == []
+    [claim] = claims_of(app, "claims.generate")
+    assert (claim.attempt, claim.finished_at, claim.claimed_by) == (1, None, "dead-host:4242")
+    assert json.loads(report.line())["lease_expires_at"] == (NOW + timedelta(minutes=3)).isoformat()
+    # Once the lease has run out with nobody renewing it, the next scheduler takes the period over.
+    later = run_job(app.extensions["db_sessionmaker"], counting_job(calls), NOW + timedelta(minutes=3))
+    assert (later.status, later.took_over) == ("ran", True)
+
+
+def test_of_two_takers_of_an_abandoned_claim_only_the_first_wins(app):
+    """The takeover is a conditional UPDATE on the attempt the claim was seen at: a second taker, even with the
+    same stale view, finds the claim renewed under a new attempt and leaves it."""
+    abandoned_claim(app, "claims.generate", "2026-11-23", lease_expires_at=NOW - timedelta(minutes=1))
+    factory = app.extensions["db_sessionmaker"]
+    with factory() as first, factory() as second:
+        stale = second.scalar(select(JobRun))  # the second taker read the claim before the first took it
+        assert claim_run(first, "claims.generate", "2026-11-23", NOW).took_over
+        taken = second.execute(update(JobRun).where(JobRun.id == stale.id, JobRun.attempt == stale.attempt,
+                                                    JobRun.lease_expires_at <= NOW)
+                               .values(attempt=stale.attempt + 1)).rowcount
+        second.rollback()
+        assert taken == 0
+        assert not claim_run(second, "claims.generate", "2026-11-23", NOW).won
+    assert [c.attempt for c in claims_of(app, "claims.generate")] == [2]
+
+
+def test_the_lease_is_renewed_while_the_job_runs(app):
+    """A lease of a second, renewed every third of it: the job waits until it sees a later expiry than the
+    claim's own (it would wait forever, and time out, if nothing renewed it)."""
+    factory = app.extensions["db_sessionmaker"]
+    seen: list = []
+
+    def watch_the_lease(session, now):
+        with factory() as other:
+            for _ in range(600):
+                other.expire_all()
+                expiry = other.scalar(select(JobRun.lease_expires_at).where(JobRun.job == "test.leased"))
+                if expiry > now + timedelta(seconds=1):
+                    seen.append(expiry)
+                    return {"renewed": True}
+                threading.Event().wait(0.05)
+        return {"renewed": False}
+
+    job = Job("test.leased", watch_the_lease, minute, "interval", lease=timedelta(seconds=1))
+    assert run_job(factory, job, NOW).outcome == {"renewed": True}
+    [claim] = claims_of(app, "test.leased")
+    assert claim.lease_expires_at >= seen[0]
+
+
+def test_a_run_taken_over_while_running_leaves_the_outcome_to_the_taker(app):
+    factory = app.extensions["db_sessionmaker"]
+
+    def overtaken(session, now):
+        with factory() as other:  # another scheduler decided this one was dead (say a long pause)
+            other.execute(update(JobRun).where(JobRun.job == "test.paused").values(attempt=2, claimed_by="taker:1"))
+            other.commit()
+        return {"mine": True}
+
+    report = run_job(factory, Job("test.paused", overtaken, minute, "interval"), NOW)
+    assert report.status == "ran"
+    [claim] = claims_of(app, "test.paused")
+    assert (claim.finished_at, claim.outcome, claim.claimed_by) == (None, None, "taker:1")
 
 
 def test_every_job_has_an_explicit_id_a_grace_time_in_minutes_and_coalesces(app):
@@ -187,15 +293,57 @@ def test_every_job_has_an_explicit_id_a_grace_time_in_minutes_and_coalesces(app)
     assert not scheduler.running
 
 
-def test_python_m_schedules_once_runs_every_job_against_the_database(database_url, app):
+JOBS = ["reminders.weekly", "tests.missed", "claims.generate", "outbox.deliver", "alerts.escalate"]
+
+
+def test_python_m_schedules_once_says_once_per_job_what_it_did(database_url, app):
     env = {**os.environ, "INR_DATABASE_URL": database_url, "INR_AUTO_MIGRATE": "0", "INR_WEBHOOK_URL": ""}
     done = subprocess.run([sys.executable, "-m", "schedules", "--once"], cwd=ROOT, env=env, capture_output=True,
                           text=True, timeout=120)
     assert done.returncode == 0, done.stderr
-    ran = [json.loads(line)["job"] for line in done.stdout.splitlines()]
-    assert ran == ["reminders.weekly", "tests.missed", "claims.generate", "outbox.deliver", "alerts.escalate"]
+    lines = [json.loads(line) for line in done.stdout.splitlines()]
+    assert [line["job"] for line in lines] == JOBS
+    assert {line["status"] for line in lines} == {"ran"}
+    # Logging at INFO does not say it a second time.
+    for job in JOBS:
+        assert job not in done.stderr, done.stderr
     with app.app_context():
-        assert db.session().scalar(select(func.count()).select_from(JobRun)) == len(ran)
+        assert db.session().scalar(select(func.count()).select_from(JobRun)) == len(lines)
+
+
+def test_a_second_once_run_in_the_same_period_says_who_did_it_or_is_still_doing_it(database_url, app, capsys,
+                                                                                   monkeypatch):
+    from schedules.__main__ import main
+
+    monkeypatch.setenv("INR_DATABASE_URL", database_url)
+    monkeypatch.setenv("INR_AUTO_MIGRATE", "0")
+    monkeypatch.setenv("INR_WEBHOOK_URL", "")
+    now = datetime.now(timezone.utc)
+    for moment in (now, now + timedelta(minutes=5)):  # today, whatever the clock does between here and the run
+        if not claims_of(app, "claims.generate") or day(moment) != claims_of(app, "claims.generate")[0].period:
+            with app.app_context():
+                session = db.session()
+                session.add(JobRun(job="claims.generate", period=day(moment), claimed_at=now, claimed_by="other:7",
+                                   lease_expires_at=now + timedelta(hours=1)))
+                session.commit()
+
+    assert main(["--once"]) == 0
+    first = {row["job"]: row for row in map(json.loads, capsys.readouterr().out.splitlines())}
+    assert main(["--once"]) == 0
+    second = {row["job"]: row for row in map(json.loads, capsys.readouterr().out.splitlines())}
+
+    assert list(first) == list(second) == JOBS
+    assert (first["claims.generate"]["status"], first["claims.generate"]["by"]) == ("running_elsewhere", "other:7")
+    assert "lease_expires_at" in first["claims.generate"]
+    for job in JOBS:
+        if job == "claims.generate":
+            continue
+        assert first[job]["status"] == "ran" and "outcome" in first[job]
+        if second[job]["period"] == first[job]["period"]:  # a minute job may have moved on to the next minute
+            assert second[job] == {"job": job, "period": first[job]["period"], "status": "done_elsewhere",
+                                   "by": OWNER}
+        else:
+            assert second[job]["status"] == "ran"
 
 
 # --- webhook delivery -----------------------------------------------------------------------------------------
@@ -420,8 +568,10 @@ def test_two_schedulers_claim_the_same_period_once(app, clinic):
     queue_reminders(app, clinic, 1)
     job = Job("reminders.weekly", send_weekly_reminders, minute, "interval")
     factory = app.extensions["db_sessionmaker"]
-    outcomes = at_once(app, lambda _session: run_job(factory, job, NOW + timedelta(hours=1)))
-    assert sorted(o is None for o in outcomes) == [False, True]
+    outcomes = at_once(app, lambda _session: run_job(factory, job, NOW + timedelta(hours=1)).status)
+    # The loser finds the period finished, or still running under the winner's lease, depending on timing.
+    assert outcomes.count("ran") == 1
+    assert set(outcomes) - {"ran"} <= {"done_elsewhere", "running_elsewhere"}
 
 
 @pytest.mark.postgres

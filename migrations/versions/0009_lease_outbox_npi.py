@@ -1,4 +1,4 @@
-"""Outbox priority and the body delivered, one active account per NPI (the revision goes on to job run leases)
+"""Leases on job run claims, outbox priority and the body delivered, one active account per NPI
 
 Revision ID: 0009
 Revises: 0008
@@ -32,6 +32,16 @@ def upgrade() -> None:
         batch_op.create_index("uq_users_active_npi", ["npi"], unique=True, postgresql_where=sa.text(ACTIVE_NPI),
                               sqlite_where=sa.text(ACTIVE_NPI))
 
+    # Working state, not protected by the append-only triggers. A claim made before leases existed counts as
+    # expired: if it is unfinished, its scheduler is long gone.
+    with op.batch_alter_table("job_runs") as batch_op:
+        batch_op.add_column(sa.Column("lease_expires_at", UTCDateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column("attempt", sa.Integer(), nullable=False, server_default=sa.text("1")))
+    op.execute("UPDATE job_runs SET lease_expires_at = claimed_at")
+    with op.batch_alter_table("job_runs") as batch_op:
+        batch_op.alter_column("lease_expires_at", existing_type=UTCDateTime(timezone=True), nullable=False)
+        batch_op.alter_column("attempt", existing_type=sa.Integer(), server_default=None)
+
     with op.batch_alter_table("outbox_messages") as batch_op:
         batch_op.add_column(sa.Column("priority", sa.SmallInteger(), nullable=False, server_default=sa.text("2")))
         batch_op.add_column(sa.Column("body", sa.Text(), nullable=True))
@@ -53,5 +63,8 @@ def downgrade() -> None:
         batch_op.drop_index("ix_outbox_messages_waiting")
         batch_op.drop_column("body")
         batch_op.drop_column("priority")
+    with op.batch_alter_table("job_runs") as batch_op:
+        batch_op.drop_column("attempt")
+        batch_op.drop_column("lease_expires_at")
     with op.batch_alter_table("users") as batch_op:
         batch_op.drop_index("uq_users_active_npi")
