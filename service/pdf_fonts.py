@@ -40,12 +40,14 @@ class Face:
         return path
 
 
-# The text face first (Latin, Greek, Cyrillic), then the fallbacks in the order fpdf2 tries them. The CJK face
-# is the Simplified Chinese one of the collection; its Han, kana, hangul and many symbols (✓) serve all of CJK.
+# The text face first (Latin, Greek, Cyrillic), then the fallbacks in the order fpdf2 tries them: one face per
+# script the text face lacks, symbols, CJK, emoji. The CJK face is the Simplified Chinese one of the collection;
+# its Han, kana, hangul and many symbols (✓) serve all of CJK.
 TEXT = Face("NotoSans", "manimgx_fonts", "NotoSans[wght].ttf", italic_file="NotoSans-Italic[wght].ttf")
+SCRIPTS = ("Hebrew", "Arabic", "Armenian", "Georgian", "Devanagari", "Bengali", "Gujarati", "Gurmukhi", "Oriya",
+           "Tamil", "Telugu", "Kannada", "Malayalam", "Sinhala", "Thai", "Lao", "Khmer", "Myanmar", "Ethiopic")
 FALLBACKS = (
-    Face("NotoSansHebrew", "manimgx_fonts", "NotoSansHebrew[wght].ttf"),
-    Face("NotoSansArabic", "manimgx_fonts", "NotoSansArabic[wght].ttf"),
+    *(Face(f"NotoSans{script}", "manimgx_fonts", f"NotoSans{script}[wght].ttf") for script in SCRIPTS),
     Face("NotoSansSymbols", "manimgx_fonts", "NotoSansSymbols[wght].ttf"),
     Face("NotoSansCJKsc", "manimgx_fonts_cjk", "NotoSansCJK-VF.otf.ttc", index=2),
     Face("NotoEmoji", "manimgx_fonts", "NotoEmoji[wght].ttf"),
