@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import logging
 import sys
+
 from service import config, db, migrate
 
 log = logging.getLogger("schedules")
@@ -17,8 +18,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
 
-    from service import _prepare_sqlite_directory
     from schedules.jobs import build_scheduler, job_table, run_job
+    from service import _prepare_sqlite_directory
 
     cfg = config.from_environment()
     _prepare_sqlite_directory(cfg["DATABASE_URL"])

@@ -69,7 +69,8 @@ def test_existing_claims_get_an_expired_lease_and_waiting_alerts_their_priority(
         migrate.upgrade(engine)
         assert migrate.is_current(engine)
         with engine.connect() as conn:
-            lease, attempt, claimed = conn.execute(text("SELECT lease_expires_at, attempt, claimed_at FROM job_runs")).one()
+            lease, attempt, claimed = conn.execute(
+                text("SELECT lease_expires_at, attempt, claimed_at FROM job_runs")).one()
             assert (lease, attempt) == (claimed, 1)
             priorities = dict(conn.execute(text("SELECT dedupe_key, priority FROM outbox_messages")).all())
             assert priorities == {"critical": 0, "low": 1, "missed": 1, "reminder": 2, "sent": 2}

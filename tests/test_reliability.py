@@ -19,10 +19,10 @@ from sqlalchemy import create_engine, event, func, select, text
 
 from models import Alert, AlertEvent, AuditEvent, ClaimLine, DeliveryAttempt, InrResult, JobRun, OutboxMessage
 from schedules.delivery import deliver_outbox
+from schedules.runs import OWNER
 from service import db
 from tests import factories
 from tests.conftest import NOW, POSTGRES_URL
-from schedules.runs import OWNER
 from tests.test_schedules import ROOT, SECRET, Receiver
 
 pytestmark = [pytest.mark.postgres, pytest.mark.skipif(

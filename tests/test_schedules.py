@@ -22,9 +22,9 @@ from sqlalchemy import func, select, update
 from models import AuditEvent, ClaimLine, DeliveryAttempt, JobRun, OutboxMessage
 from schedules.delivery import PROBE_AFTER, deliver_outbox
 from schedules.jobs import Job, build_scheduler, day, job_table, minute, run_job
-from schedules.runs import DEFAULT_LEASE, OWNER, claim_run
 from schedules.missed import detect_missed_tests
 from schedules.reminders import send_weekly_reminders
+from schedules.runs import DEFAULT_LEASE, OWNER, claim_run
 from service import billing, config, db
 from tests import factories
 from tests.conftest import NOW, POSTGRES_URL
