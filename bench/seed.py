@@ -18,7 +18,15 @@ from sqlalchemy.engine import Connection
 
 PATIENTS_PER_PHYSICIAN = 1000
 ZONES = ("America/New_York", "America/Chicago", "America/Denver", "America/Los_Angeles")
-NPI = "1234567893"  # a well-formed NPI (Luhn check digit); billing copies it onto every line
+NPI = "1234567893"  # a well-formed NPI (Luhn check digit) for the first physician; billing copies it onto lines
+
+
+def physician_npis(count: int) -> list[str]:
+    """`count` distinct valid NPIs, NPI first: one active account holds an NPI (migration 0009)."""
+    from service.rules.npi import npi_check_digit
+
+    firsts = [NPI[:9]] + [f"{first:09d}" for first in range(200000001, 200000000 + count)]
+    return [first + str(npi_check_digit(first)) for first in firsts]
 
 
 @dataclass
@@ -35,13 +43,13 @@ def _digest(token: str) -> str:
 def seed(conn: Connection, patients: int, now: datetime, weeks: int = 52, ingest_patients: int = 0) -> Seeded:
     """Load the clinic; `ingest_patients` of them get their own login and token (for the ingest benchmark)."""
     physicians = -(-patients // PATIENTS_PER_PHYSICIAN)
-    params = {"n": patients, "phys": physicians, "now": now, "weeks": weeks, "npi": NPI,
+    params = {"n": patients, "phys": physicians, "now": now, "weeks": weeks, "npis": physician_npis(physicians),
               "per": PATIENTS_PER_PHYSICIAN, "zones": list(ZONES)}
     run = lambda sql, **extra: conn.execute(text(sql), {**params, **extra})  # noqa: E731
 
     run("""INSERT INTO users (public_id, email, full_name, role, password_hash, active, npi, created_at)
            SELECT gen_random_uuid(), 'physician' || g || '@bench.test', 'Dr Bench ' || g, 'physician',
-                  'not-a-login', true, :npi, :now
+                  'not-a-login', true, (CAST(:npis AS text[]))[g], :now
            FROM generate_series(1, :phys) g""")
     run("""INSERT INTO users (public_id, email, full_name, role, password_hash, active, created_at)
            SELECT gen_random_uuid(), 'patient' || g || '@bench.test', 'Patient ' || g, 'patient', 'not-a-login',

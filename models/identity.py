@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import CheckConstraint, ForeignKey, String
+from sqlalchemy import CheckConstraint, ForeignKey, Index, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import Base, PublicIdMixin
@@ -14,7 +14,12 @@ ROLES = ("patient", "caregiver", "physician", "trainer", "biller", "admin")
 
 class User(PublicIdMixin, Base):
     __tablename__ = "users"
-    __table_args__ = (CheckConstraint("role IN ('" + "','".join(ROLES) + "')", name="role_known"),)
+    __table_args__ = (
+        CheckConstraint("role IN ('" + "','".join(ROLES) + "')", name="role_known"),
+        # One active account per NPI: claim lines name the rendering provider by it.
+        Index("uq_users_active_npi", "npi", unique=True, postgresql_where=text("active AND npi IS NOT NULL"),
+              sqlite_where=text("active AND npi IS NOT NULL")),
+    )
 
     email: Mapped[str] = mapped_column(String(254), unique=True)
     full_name: Mapped[str] = mapped_column(String(200))

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
+
+from sqlalchemy.exc import OperationalError
 
 from service import db, migrate
 from service.settings import Settings, SettingsError
@@ -15,11 +16,10 @@ log = logging.getLogger("schedules")
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m schedules", description=__doc__)
-    parser.add_argument("--once", action="store_true", help="run every job once, print outcomes, exit")
+    parser.add_argument("--once", action="store_true",
+                        help="run every job once, print one JSON line per job saying what it did, exit")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
-
-    from schedules.jobs import build_scheduler, job_table, run_job
 
     try:
         settings = Settings.from_environment()
@@ -27,15 +27,28 @@ def main(argv: list[str] | None = None) -> int:
         raise SystemExit(str(exc)) from exc
     engine = db.make_engine(settings.database_url)
     try:
+        return _run(engine, settings, once=args.once)
+    except OperationalError as exc:
+        raise SystemExit(f"Cannot reach the database: {str(exc.orig).strip().splitlines()[0]}") from None
+    finally:
+        engine.dispose()
+
+
+def _run(engine, settings: Settings, *, once: bool) -> int:
+    from schedules.jobs import build_scheduler, job_table, run_job
+
+    try:
         migrate.ensure_current(engine, settings.auto_migrate)  # the same rule as the web app
     except RuntimeError as exc:
         raise SystemExit(str(exc)) from exc
     factory = db.make_sessionmaker(engine)
     jobs = job_table(settings)
 
-    if args.once:
+    if once:
+        # One JSON line per job on stdout: what it did, or who else holds its period. Logging keeps to warnings
+        # and errors (a takeover, a failure), so nothing is said twice.
         for job in jobs:
-            print(json.dumps({"job": job.id, "outcome": run_job(factory, job)}, default=str))
+            print(run_job(factory, job).line(), flush=True)
         return 0
 
     scheduler = build_scheduler(factory, jobs)
@@ -45,7 +58,6 @@ def main(argv: list[str] | None = None) -> int:
     except (KeyboardInterrupt, SystemExit):
         pass
     return 0
-
 
 if __name__ == "__main__":
     sys.exit(main())

@@ -2,20 +2,20 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from functools import partial
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from models import JobRun
 from schedules.delivery import deliver_outbox
 from schedules.escalation import escalate_overdue_alerts
 from schedules.missed import detect_missed_tests
 from schedules.reminders import send_weekly_reminders
-from schedules.runs import claim_run, finish_run
+from schedules.runs import DEFAULT_LEASE, claim_run, clock_from, finish_run, lease_renewed
 from service.alerts import EscalationDelays
 from service.claim_generation import BillingSettings, generate_claims
 from service.settings import Settings
@@ -33,6 +33,7 @@ class Job:
     trigger: str  # "interval" or "cron"
     trigger_args: dict = field(default_factory=dict)
     misfire_grace_minutes: int = 5
+    lease: timedelta = DEFAULT_LEASE  # renewed while running; past it, a dead run's period is taken over
 
 
 def minute(now: datetime) -> str:
@@ -74,24 +75,58 @@ def job_table(settings: Settings) -> list[Job]:
     ]
 
 
-def run_job(factory: sessionmaker[Session], job: Job, now: datetime | None = None) -> dict | None:
-    """Claim (job, period) and run; None when another scheduler holds this period. Failures are recorded."""
+@dataclass(frozen=True)
+class RunReport:
+    """What one call of `run_job` did for (job, period): ran it (maybe taking over a dead scheduler's claim), or
+    found the period done by another run, or still running elsewhere under a live lease."""
+
+    job: str
+    period: str
+    status: str  # "ran", "failed", "done_elsewhere" or "running_elsewhere"
+    outcome: dict | None = None
+    took_over: bool = False
+    by: str | None = None  # the scheduler holding the period, when it was not this one
+    until: datetime | None = None  # its lease, when still running
+
+    def line(self) -> str:
+        """One JSON line saying what happened (what `python -m schedules --once` prints)."""
+        document: dict = {"job": self.job, "period": self.period, "status": self.status}
+        if self.status in ("ran", "failed"):
+            document.update(outcome=self.outcome, took_over=self.took_over)
+        else:
+            document["by"] = self.by
+        if self.status == "running_elsewhere":
+            document["lease_expires_at"] = self.until.isoformat()
+        return json.dumps(document, default=str)
+
+
+def run_job(factory: sessionmaker[Session], job: Job, now: datetime | None = None) -> RunReport:
+    """Claim (job, period) and run it under a renewed lease; failures are recorded, never raised."""
     now = now or datetime.now(timezone.utc)  # the scheduler process is where time enters
+    period = job.period(now)
     with factory() as session:
-        run = claim_run(session, job.id, job.period(now), now)
-        if run is None:
-            log.info("job=%s period=%s already claimed", job.id, job.period(now))
-            return None
-        run_id = run.id
-        try:
-            outcome = job.func(session, now)
-        except Exception as exc:  # one failing run must not stop the scheduler; the next period retries
-            session.rollback()
-            log.exception("job=%s failed", job.id)
-            outcome = {"error": f"{type(exc).__name__}: {exc}"[:500]}
-        finish_run(session, session.get(JobRun, run_id), datetime.now(timezone.utc), outcome)
-        log.info("job=%s period=%s outcome=%s", job.id, job.period(now), outcome)
-        return outcome
+        claim = claim_run(session, job.id, period, now, job.lease)
+        if not claim.won:
+            held = claim.run
+            if held.finished_at is not None:
+                return RunReport(job.id, period, "done_elsewhere", by=held.claimed_by)
+            return RunReport(job.id, period, "running_elsewhere", by=held.claimed_by, until=held.lease_expires_at)
+        run = claim.run
+        status = "ran"
+        with lease_renewed(factory, run, job.lease, clock_from(now)):
+            try:
+                outcome = job.func(session, now)
+            except Exception as exc:  # one failing run must not stop the scheduler; the next period retries
+                session.rollback()
+                log.exception("job=%s failed", job.id)
+                outcome, status = {"error": f"{type(exc).__name__}: {exc}"[:500]}, "failed"
+        finish_run(session, run, datetime.now(timezone.utc), outcome)
+        return RunReport(job.id, period, status, outcome, took_over=claim.took_over)
+
+
+def _scheduled(factory: sessionmaker[Session], job: Job) -> None:
+    """What APScheduler calls: run the job and log what happened, one line."""
+    log.info("%s", run_job(factory, job).line())
 
 
 def build_scheduler(factory: sessionmaker[Session], jobs: list[Job]):
@@ -100,7 +135,7 @@ def build_scheduler(factory: sessionmaker[Session], jobs: list[Job]):
 
     scheduler = BlockingScheduler(timezone=timezone.utc)
     for job in jobs:
-        scheduler.add_job(run_job, job.trigger, args=[factory, job], id=job.id, name=job.id,
+        scheduler.add_job(_scheduled, job.trigger, args=[factory, job], id=job.id, name=job.id,
                           misfire_grace_time=job.misfire_grace_minutes * 60, coalesce=True, max_instances=1,
                           replace_existing=True, **job.trigger_args)
     return scheduler

@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
+import tempfile
 from datetime import datetime
+from pathlib import Path
 from zoneinfo import ZoneInfo
 
 from fpdf import FPDF
 
 from models.training import TrainingSession
-from service import training
+from service import pdf_fonts, training
 
 OUTCOME_LABELS = {"demonstrated": "demonstrated", "explained": "explained", "needs_practice": "needs practice",
                   None: "not covered"}
-
-
-def _latin1(text: object) -> str:
-    # The PDF core fonts cover Latin-1 only; anything else prints as "?" rather than failing the document.
-    return str(text).encode("latin-1", "replace").decode("latin-1")
 
 
 def _local(ts: TrainingSession, when: datetime) -> str:
@@ -53,24 +50,40 @@ def _corrections(changes: dict) -> str:
 
 
 def render(ts: TrainingSession, printed_at: datetime) -> bytes:
-    view = training.current(ts)
+    paragraphs = _paragraphs(ts, printed_at)
     pdf = FPDF(format="Letter")
     pdf.set_auto_page_break(auto=True, margin=15)
-    pdf.add_page()
     pdf.set_title("Home INR training and competency record")
+    # Shaping joins Arabic letters and orders right-to-left text; every name prints in its own script.
+    pdf.set_text_shaping(True)
+    text_by_style: dict[str, str] = {}
+    for style, _size, _height, text in paragraphs:
+        text_by_style[style] = text_by_style.get(style, "") + text
+    with tempfile.TemporaryDirectory(prefix="inr-pdf-fonts-") as directory:
+        family = pdf_fonts.add_fonts(pdf, text_by_style, Path(directory))
+        pdf.add_page()
+        for style, size, height, text in paragraphs:
+            if height is None:
+                pdf.ln(size)
+                continue
+            pdf.set_font(family, style, size)
+            pdf.multi_cell(0, height, text, new_x="LMARGIN", new_y="NEXT")
+        return bytes(pdf.output())
+
+
+def _paragraphs(ts: TrainingSession, printed_at: datetime) -> list[tuple[str, float, float | None, str]]:
+    """The document as (style, size in points, line height in mm, text); a height of None is a gap of `size` mm."""
+    view = training.current(ts)
+    out: list[tuple[str, float, float | None, str]] = []
 
     def heading(text: str) -> None:
-        pdf.ln(2)
-        pdf.set_font("Helvetica", "B", 12)
-        pdf.multi_cell(0, 7, _latin1(text), new_x="LMARGIN", new_y="NEXT")
-        pdf.set_font("Helvetica", "", 10)
+        out.append(("", 2, None, ""))
+        out.append(("B", 12, 7, text))
 
     def line(label: str, value: object) -> None:
-        pdf.multi_cell(0, 5, _latin1(f"{label}: {value}"), new_x="LMARGIN", new_y="NEXT")
+        out.append(("", 10, 5, f"{label}: {value}"))
 
-    pdf.set_font("Helvetica", "B", 15)
-    pdf.multi_cell(0, 9, "Home INR training and competency record", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font("Helvetica", "", 10)
+    out.append(("B", 15, 9, "Home INR training and competency record"))
     line("Patient", f"{ts.patient.full_name}, born {ts.patient.date_of_birth}")
     line("Trainee", _trainee(ts))
     line("Session", f"{ts.kind}, {_local(ts, ts.occurred_at)}")
@@ -89,14 +102,14 @@ def render(ts: TrainingSession, printed_at: datetime) -> bytes:
         text += ", required)" if item["required"] else ")"
         if item["note"]:
             text += f" - note: {item['note']}"
-        pdf.multi_cell(0, 5, _latin1(text), new_x="LMARGIN", new_y="NEXT")
+        out.append(("", 10, 5, text))
 
     heading("Supervised test")
     line("Result", _test_line(view["supervised_test"]))
 
     heading("Amendments")
     if not ts.amendments:
-        pdf.multi_cell(0, 5, "none", new_x="LMARGIN", new_y="NEXT")
+        out.append(("", 10, 5, "none"))
     for amendment in ts.amendments:
         line(f"{_local(ts, amendment.amended_at)} by {amendment.amended_by.full_name}",
              f"{amendment.reason}; corrected: {_corrections(amendment.changes)}")
@@ -105,9 +118,7 @@ def render(ts: TrainingSession, printed_at: datetime) -> bytes:
         line("As originally signed: supervised test", _test_line(recorded["supervised_test"]))
         line("As originally signed: place", recorded["place"])
 
-    pdf.ln(4)
-    pdf.set_font("Helvetica", "I", 8)
-    pdf.multi_cell(0, 4, _latin1(f"Printed {printed_at.strftime('%Y-%m-%d %H:%M UTC')}. Amendments are shown "
-                                 "applied; the signed record itself is never changed."),
-                   new_x="LMARGIN", new_y="NEXT")
-    return bytes(pdf.output())
+    out.append(("", 4, None, ""))
+    out.append(("I", 8, 4, f"Printed {printed_at.strftime('%Y-%m-%d %H:%M UTC')}. Amendments are shown applied; "
+                           "the signed record itself is never changed."))
+    return out

@@ -14,7 +14,9 @@ from sqlalchemy.orm import Session
 
 from models import ApiToken, Patient, User
 from service import audit, policy
-from service.errors import Conflict, Problem
+from service.errors import Conflict, Problem, invalid
+from service.rules.npi import is_valid_npi
+from service.rules.passwords import password_problems
 
 
 class Passwords:
@@ -40,10 +42,25 @@ def token_digest(token: str) -> str:
 
 
 def create_user(session: Session, passwords: Passwords, *, email: str, password: str, role: str,
-                full_name: str, npi: str | None, now: datetime) -> User:
+                full_name: str, npi: str | None, now: datetime, public_demo_password: bool = False) -> User:
+    """A new account. The password must pass the policy (service.rules.passwords) unless `public_demo_password`
+    says it is the demo clinic's, which the README publishes on purpose (service.demo alone passes it)."""
     email = email.strip().lower()
+    errors = {}
+    if npi is not None and not is_valid_npi(npi):
+        errors["npi"] = ["Not a valid NPI: ten digits, the last being the check digit CMS computes "
+                         "(Luhn over 80840 and the first nine)."]
+    if not public_demo_password:
+        problems = password_problems(password, email=email, full_name=full_name)
+        if problems:
+            errors["password"] = problems
+    if errors:
+        raise invalid(errors)
     if session.scalar(select(User.id).where(User.email == email)) is not None:
         raise Conflict("A user with this e-mail already exists.", errors={"email": ["Already registered."]})
+    if npi is not None and session.scalar(select(User.id).where(User.npi == npi, User.active.is_(True))) is not None:
+        raise Conflict("An active account already has this NPI.",
+                       errors={"npi": ["Another active account has this NPI; one active account per NPI."]})
     user = User(email=email, full_name=full_name, role=role, npi=npi, password_hash=passwords.hash(password),
                 created_at=now)
     session.add(user)

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from models import OutboxMessage
 from service import db
+from service.rules.notifications import delivery_priority
 
 
 def enqueue(session: Session, *, key: str, kind: str, payload: dict, now: datetime, recipient_user_id=None,
@@ -23,7 +24,8 @@ def enqueue(session: Session, *, key: str, kind: str, payload: dict, now: dateti
     if existing is not None:
         return existing
     message = OutboxMessage(dedupe_key=key, kind=kind, payload=payload, created_at=now, next_attempt_at=now,
-                            recipient_user_id=recipient_user_id, patient_id=patient_id)
+                            recipient_user_id=recipient_user_id, patient_id=patient_id,
+                            priority=delivery_priority(kind, payload))
     session.add(message)
     return message
 
@@ -35,5 +37,6 @@ def enqueue_many(session: Session, messages: list[dict], now: datetime) -> set[s
     Returns the keys this call added. Same rule as `enqueue`, but set-based for jobs over a whole clinic.
     """
     rows = [{"public_id": uuid.uuid4(), "created_at": now, "next_attempt_at": now, "attempts": 0,
-             "recipient_user_id": None, "patient_id": None, **message} for message in messages]
+             "recipient_user_id": None, "patient_id": None,
+             "priority": delivery_priority(message["kind"], message["payload"]), **message} for message in messages]
     return db.insert_new(session, OutboxMessage.__table__, rows, "dedupe_key")

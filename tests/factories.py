@@ -8,15 +8,18 @@ from decimal import Decimal
 
 from service import db, identity, patients
 
-PASSWORD = "correct horse battery staple"
+PASSWORD = "lantern orbit meadow 2049"  # passes the password policy (service.rules.passwords)
+NPI = "1234567893"  # a valid check digit (CMS's worked example): the physician of record's
+OTHER_NPI = "1003000126"  # another valid NPI, for a second physician: one active account per NPI
 
 
-def make_user(app, role: str, email: str, full_name: str | None = None, now: datetime | None = None):
+def make_user(app, role: str, email: str, full_name: str | None = None, now: datetime | None = None,
+              npi: str | None = None):
     with app.app_context():
         session = db.session()
         user = identity.create_user(session, app.extensions["passwords"], email=email, password=PASSWORD, role=role,
                                     full_name=full_name or email.split("@")[0],
-                                    npi="1234567893" if role == "physician" else None, now=now)
+                                    npi=npi or (NPI if role == "physician" else None), now=now)
         session.commit()
         return user
 
@@ -65,7 +68,8 @@ class Clinic:
                            ("trainer", "trainer"), ("biller", "biller"), ("patient", "patient"),
                            ("other_patient", "patient"), ("caregiver", "caregiver"),
                            ("other_caregiver", "caregiver"), ("former_caregiver", "caregiver")]:
-            clinic.users[name] = make_user(app, role, f"{name}@clinic.test", name.replace("_", " ").title(), now)
+            clinic.users[name] = make_user(app, role, f"{name}@clinic.test", name.replace("_", " ").title(), now,
+                                           npi=OTHER_NPI if name == "other_physician" else None)
         u = clinic.users
         clinic.patient = make_patient(app, u["admin"], u["physician"], now, user=u["patient"],
                                       full_name="Pat Example")

@@ -23,7 +23,7 @@ DELAYS = EscalationDelays(critical=timedelta(minutes=30), out_of_range=timedelta
 def run(app, now):
     """Run the job as the scheduler does: claim the minute, then escalate (None when already claimed)."""
     job = Job("alerts.escalate", partial(escalate_overdue_alerts, delays=DELAYS), minute, "interval")
-    return run_job(app.extensions["db_sessionmaker"], job, now)
+    return run_job(app.extensions["db_sessionmaker"], job, now).outcome
 
 
 def escalations(app):

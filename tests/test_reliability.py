@@ -19,6 +19,7 @@ from sqlalchemy import create_engine, event, func, select, text
 
 from models import Alert, AlertEvent, AuditEvent, ClaimLine, DeliveryAttempt, InrResult, JobRun, OutboxMessage
 from schedules.delivery import deliver_outbox
+from schedules.runs import OWNER
 from service import db
 from tests import factories
 from tests.conftest import NOW, POSTGRES_URL
@@ -280,11 +281,11 @@ def test_two_scheduler_processes_started_together_do_every_jobs_work_exactly_onc
         for stdout, _ in outputs:
             for line in stdout.splitlines():
                 row = json.loads(line)
-                ran.setdefault(row["job"], []).append(row["outcome"])
-        for job, outcomes in ran.items():
-            done = [o for o in outcomes if o is not None]
-            assert done, f"{job}: neither scheduler ran it"
-            assert not any("error" in o for o in done), f"{job}: {done}"
+                ran.setdefault(row["job"], []).append(row)
+        for job, rows in ran.items():
+            done = [row["outcome"] for row in rows if row["status"] == "ran"]
+            assert done, f"{job}: neither scheduler ran it: {rows}"
+            assert not any(row["status"] == "failed" for row in rows), f"{job}: {rows}"
 
         with app.app_context():
             session = db.session()
@@ -355,3 +356,89 @@ def test_copies_of_one_new_account_race_to_one_201_and_conflicts_never_a_500(app
     from models import User
 
     assert count(app, User, User.email == "race@clinic.test") == 1
+
+
+# --- a scheduler killed in the middle of a run ----------------------------------------------------------------------
+
+STUCK_LEASE = timedelta(seconds=1.5)
+
+
+def stuck_period(_now: datetime) -> str:
+    return "the-period"
+
+
+def _run_and_hang(database_url: str, started) -> None:
+    """In a process of its own: claim `test.stuck`, queue the job's one effect, say so, and hang mid-run (holding
+    the transaction open) until the test kills the process."""
+    import time
+
+    from schedules.jobs import Job, run_job
+    from service import outbox
+
+    def hang(session, now):
+        outbox.enqueue(session, key="test.stuck:the-period", kind="reminder.test", payload={}, now=now)
+        session.flush()
+        started.set()
+        time.sleep(600)
+        return {"never": "reached"}
+
+    engine = db.make_engine(database_url)
+    run_job(db.make_sessionmaker(engine), Job("test.stuck", hang, stuck_period, "interval", lease=STUCK_LEASE))
+
+
+def claim_row(app) -> JobRun:
+    with app.app_context():
+        return db.session().scalar(select(JobRun).where(JobRun.job == "test.stuck"))
+
+
+def wait_until(condition, what: str, tries: int = 600, pause: float = 0.05):
+    for _ in range(tries):
+        value = condition()
+        if value:
+            return value
+        threading.Event().wait(pause)
+    raise AssertionError(f"gave up waiting for {what}")
+
+
+def test_a_scheduler_killed_mid_run_leaves_its_period_to_the_next_once_the_lease_runs_out(app):
+    """The first scheduler claims the period and renews its lease while the job runs; SIGKILL stops it mid-run
+    (its transaction dies with it, the claim stays unfinished). A second scheduler takes the period over once
+    nobody renews the lease, runs the job, and the job's effect exists exactly once."""
+    import signal
+
+    context = multiprocessing.get_context("spawn")
+    started = context.Event()
+    child = context.Process(target=_run_and_hang, args=(app.config["DATABASE_URL"], started))
+    child.start()
+    try:
+        assert started.wait(60), "the first scheduler never started its run"
+        first = claim_row(app)
+        assert (first.finished_at, first.attempt) == (None, 1)
+        # Renewed while running: the lease moves past the one the claim began with.
+        wait_until(lambda: claim_row(app).lease_expires_at > first.lease_expires_at, "a lease renewal")
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.join(timeout=30)
+    assert child.exitcode == -signal.SIGKILL
+
+    abandoned = claim_row(app)
+    assert abandoned.finished_at is None and abandoned.claimed_by != OWNER
+    assert count(app, OutboxMessage) == 0  # the killed run's effect died with its transaction
+    wait_until(lambda: claim_row(app).lease_expires_at < datetime.now(timezone.utc), "the lease to run out")
+
+    from schedules.jobs import Job, run_job
+    from service import outbox
+
+    def finish(session, now):
+        outbox.enqueue(session, key="test.stuck:the-period", kind="reminder.test", payload={}, now=now)
+        session.commit()
+        return {"queued": 1}
+
+    job = Job("test.stuck", finish, stuck_period, "interval", lease=STUCK_LEASE)
+    report = run_job(app.extensions["db_sessionmaker"], job)
+    assert (report.status, report.took_over, report.outcome) == ("ran", True, {"queued": 1})
+    taken = claim_row(app)
+    assert (taken.attempt, taken.claimed_by, taken.outcome) == (2, OWNER, {"queued": 1})
+    assert taken.finished_at is not None
+    assert count(app, OutboxMessage) == 1
+    assert run_job(app.extensions["db_sessionmaker"], job).status == "done_elsewhere"
