@@ -8,7 +8,7 @@ from models.claims import ClaimCheck, ClaimLine, ClaimLineEvent, PatientDischarg
 from models.clearance import ClearanceDecision
 from models.clinic import CaregiverLink, IndicationSet, Patient, Payer, TargetRange
 from models.identity import ROLES, ApiToken, User
-from models.operations import DeliveryAttempt, JobRun, OutboxMessage
+from models.operations import DeliveryAttempt, IdempotentRequest, JobRun, OutboxMessage
 from models.results import InrResult
 from models.training import (
     ChecklistItem,
@@ -24,7 +24,7 @@ __all__ = [
     "Alert", "AlertEvent", "AppendOnly", "ApiToken", "AuditEvent", "Base", "BillableEvent", "CaregiverLink",
     "ChecklistItem", "ChecklistTemplate", "ClaimCheck", "ClaimLine", "ClaimLineEvent", "ClearanceDecision",
     "CoveringPhysician",
-    "DeliveryAttempt", "EligibilityFact", "HomeTestingOrder", "IndicationSet", "InrResult",
+    "DeliveryAttempt", "IdempotentRequest", "EligibilityFact", "HomeTestingOrder", "IndicationSet", "InrResult",
     "InstructionAcknowledgement", "JobRun", "OutboxMessage", "Patient", "PatientDischarge", "Payer", "ROLES",
     "Review", "SupplyIssue", "TargetRange", "TrainingAmendment", "TrainingItemOutcome",
     "TrainingSession", "UTCDateTime", "User", "review_results",

@@ -66,3 +66,20 @@ class DeliveryAttempt(AppendOnly, Base):
     error: Mapped[str | None] = mapped_column(String(500))
 
     message: Mapped[OutboxMessage] = relationship(back_populates="delivery_attempts")
+
+
+class IdempotentRequest(Base):
+    """A creating request that carried an `Idempotency-Key`, and what it created: a retry with the same key (and
+    the same request) answers with that object instead of creating another. Written in the transaction of the
+    creation itself, so a key never outlives, or misses, what it stands for."""
+
+    __tablename__ = "idempotent_requests"
+    __table_args__ = (UniqueConstraint("user_id", "key", name="uq_idempotent_requests_user_id_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    key: Mapped[str] = mapped_column(String(64))
+    fingerprint: Mapped[str] = mapped_column(String(64))  # SHA-256 of method, path and body
+    object_type: Mapped[str] = mapped_column(String(60))
+    object_id: Mapped[int]  # the created row's primary key
+    created_at: Mapped[dt.datetime]

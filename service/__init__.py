@@ -11,7 +11,7 @@ import click
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from service import api, auth, clock, db, errors, migrate
+from service import api, auth, clock, db, errors, idempotency, migrate
 from service.errors import Problem
 from service.ratelimit import limiter
 from service.settings import Settings
@@ -52,6 +52,7 @@ def create_app(settings: Settings | None = None, *, clock_source=None, test_conf
 
     app.before_request(_start_request)  # first: every answer, refusals included, carries the request id
     db.init_app(app)
+    idempotency.init_app(app)
     _bring_schema_up_to_date(app, settings)
     auth.init_app(app)
     app.after_request(_finish_response)

@@ -136,6 +136,14 @@ def _problems(rule: str, method: str, view) -> list[int]:
     return sorted(statuses)
 
 
+IDEMPOTENCY_KEY = {
+    "in": "header", "name": "Idempotency-Key", "required": False,
+    "schema": {"type": "string", "pattern": "^[A-Za-z0-9._:-]{8,64}$"},
+    "description": "Makes a retry safe: a repeat with the same key and request answers with what the first one "
+                   "created (200) instead of creating it again; the same key with another request is a 409.",
+}
+
+
 class Blueprint(flask_smorest.Blueprint):
     """flask-smorest's Blueprint with the strict parser, and each operation's error answers documented."""
 
@@ -151,6 +159,7 @@ class Blueprint(flask_smorest.Blueprint):
             apidoc["problems"] = _problems(rule, method, view_func)
             apidoc["public"] = getattr(view_func, "is_public", False)
             apidoc["operation_id"] = endpoint or view_func.__name__
+            apidoc["idempotent"] = getattr(view_func, "idempotent", False)
             view_func._apidoc = apidoc
         super().add_url_rule(rule, endpoint, view_func, provide_automatic_options, **options)
 
@@ -161,6 +170,8 @@ class Blueprint(flask_smorest.Blueprint):
             responses.setdefault(status, http.HTTPStatus(status).name)
         doc["responses"] = dict(sorted(responses.items(), key=lambda item: int(item[0])))
         doc["operationId"] = doc_info["operation_id"]
+        if doc_info.get("idempotent"):
+            doc.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
         if doc_info.get("public"):
             doc["security"] = []
         return doc

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import Response, g, json
 
+from models import SupplyIssue
 from service import billing, care_episode, clock, db, policy
 from service.api import Blueprint
+from service.idempotency import idempotent
 from service.policy import roles
 from service.schemas.billing import (
     ClaimLineOut,
@@ -90,6 +92,7 @@ def discharge_patient(data, patient):
 @policy.loads("patient", "issue_supplies")
 @bp.arguments(SupplyIssueIn)
 @bp.response(201, SupplyIssueOut)
+@idempotent(SupplyIssue)
 def record_supply_issue(data, patient):
     """Test supplies handed to the patient (the G0249 trigger for payers that bill on issue)."""
     return care_episode.record_supply_issue(db.session(), patient, g.user, data["issued_on"], data.get("note"),

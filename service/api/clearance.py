@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import g
 
+from models import EligibilityFact, HomeTestingOrder
 from service import clearance, clock, db, policy
 from service.api import Blueprint
+from service.idempotency import idempotent
 from service.policy import roles
 from service.schemas.clearance import (
     ClearanceHistoryOut,
@@ -28,6 +30,7 @@ bp = Blueprint("clearance", __name__, description="Orders, eligibility (NCD 190.
 @policy.loads("patient", "order")
 @bp.arguments(OrderIn)
 @bp.response(201, OrderOut)
+@idempotent(HomeTestingOrder)
 def record_order(data, patient):
     """The physician's order for home INR testing."""
     return clearance.record_order(db.session(), patient, g.user, data["ordered_on"], data.get("note"), clock.now())
@@ -45,6 +48,7 @@ def list_orders(patient):
 @policy.loads("patient", "order")
 @bp.arguments(FactIn)
 @bp.response(201, FactOut)
+@idempotent(EligibilityFact)
 def record_fact(data, patient):
     """A fact a payer's criteria read (true or false), stated by the physician; the latest of a name wins."""
     return clearance.record_fact(db.session(), patient, g.user, data["name"], data["value"], data.get("note"),

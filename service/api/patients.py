@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import g
 
+from models import CaregiverLink, IndicationSet, Patient, TargetRange
 from service import clock, db, patients, policy
 from service.api import Blueprint
+from service.idempotency import idempotent
 from service.policy import roles
 from service.schemas.patients import (
     CaregiverLinkEndIn,
@@ -34,6 +36,7 @@ bp = Blueprint("patients", __name__, description="Patients, target ranges, indic
     "full_name": "Pat Jones", "date_of_birth": "1950-04-02", "time_zone": "America/New_York", "payer": "medicare",
     "indications": ["I48.91"], "warfarin_start_date": "2026-01-15", "target_range": {"low": 2.0, "high": 3.0}})
 @bp.response(201, PatientOut)
+@idempotent(Patient)
 def create_patient(data):
     """Enrol a patient (a physician enrols for their own panel)."""
     return patients.create_patient(db.session(), g.user, data, clock.now())
@@ -77,6 +80,7 @@ def list_target_ranges(patient):
 @policy.loads("patient", "set_target")
 @bp.arguments(TargetRangeChangeIn)
 @bp.response(201, TargetRangeOut)
+@idempotent(TargetRange)
 def set_target_range(data, patient):
     """Set a new target range from now on (a physician's order); earlier results keep the range then in force."""
     return patients.set_target_range(db.session(), patient, g.user, data["low"], data["high"], data["reason"],
@@ -96,6 +100,7 @@ def list_indications(patient):
 @policy.loads("patient", "edit")
 @bp.arguments(IndicationsChangeIn)
 @bp.response(201, IndicationsOut)
+@idempotent(IndicationSet)
 def set_indications(data, patient):
     """Replace the indications from now on; each code must be a covered ICD-10-CM diagnosis."""
     return patients.set_indications(db.session(), patient, g.user, data["codes"], data["reason"], clock.now())
@@ -114,6 +119,7 @@ def list_caregivers(patient):
 @policy.loads("patient", "link_caregiver")
 @bp.arguments(CaregiverLinkIn)
 @bp.response(201, CaregiverLinkOut)
+@idempotent(CaregiverLink)
 def link_caregiver(data, patient):
     """Give a caregiver's own login access to the patient, from `starts_at` (now by default)."""
     return patients.link_caregiver(db.session(), patient, g.user, data["caregiver_id"], data["relationship"],

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import g
 
+from models import Review
 from service import clock, db, policy, reviews
 from service.api import Blueprint
+from service.idempotency import idempotent
 from service.policy import roles
 from service.schemas.reviews import AcknowledgementOut, InstructionsOut, ReviewIn, ReviewOut
 
@@ -21,6 +23,7 @@ bp = Blueprint("reviews", __name__, description="Reviews, instructions and their
                                                      "thursday": 5, "friday": 7.5, "saturday": 5},
     "next_test_date": "2026-11-30"})
 @bp.response(201, ReviewOut)
+@idempotent(Review)
 def create_review(data, patient):
     """Interpret results and instruct the patient; resolves the reviewed results' alerts."""
     return reviews.create_review(db.session(), patient, g.user, data, clock.now())

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from flask import Response, g
 
+from models import ChecklistTemplate, TrainingAmendment, TrainingSession
 from service import clock, competency_pdf, db, policy, training
 from service.api import Blueprint
+from service.idempotency import idempotent
 from service.policy import roles
 from service.schemas.training import (
     AmendmentIn,
@@ -35,6 +37,7 @@ def list_templates():
 @roles("trainer", "admin")
 @bp.arguments(TemplateIn)
 @bp.response(201, TemplateOut)
+@idempotent(ChecklistTemplate)
 def create_template(data):
     """A new checklist version; it must keep the four 93792 elements, required."""
     return training.create_template(db.session(), g.user, data["items"], data.get("note"), clock.now())
@@ -45,6 +48,7 @@ def create_template(data):
 @policy.loads("patient", "train")
 @bp.arguments(SessionIn)
 @bp.response(201, SessionOut)
+@idempotent(TrainingSession, training.describe)
 def record_training(data, patient):
     """Sign a face-to-face training session; "competent" needs every required item and an agreeing
     supervised test, and an initial one emits the 93792 billable event."""
@@ -73,6 +77,7 @@ def get_training(training_session):
 @policy.loads("training_session", "train")
 @bp.arguments(AmendmentIn)
 @bp.response(201, SessionOut)
+@idempotent(TrainingAmendment, lambda amendment: training.describe(amendment.session))
 def amend_training(data, training_session):
     """Correct a signed session by a new, attributed entry; the signed record is never changed."""
     return training.amend(db.session(), training_session, g.user, data,
