@@ -20,6 +20,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="run every job once, print one JSON line per job saying what it did, exit")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    logging.getLogger("alembic").setLevel(logging.WARNING)  # "the schema moved" is all an operator needs
 
     try:
         settings = Settings.from_environment()
