@@ -62,6 +62,11 @@ def record_order(session: Session, patient: Patient, physician: User, ordered_on
                  now: datetime) -> HomeTestingOrder:
     if ordered_on > local_date(patient, now):
         raise invalid({"ordered_on": ["Must not be in the future."]})
+    if patient.warfarin_start_date is not None and ordered_on < patient.warfarin_start_date:
+        raise invalid({"ordered_on": [f"An order for home INR testing cannot predate the start of warfarin "
+                                      f"({patient.warfarin_start_date.isoformat()})."]})
+    if ordered_on < patient.date_of_birth:
+        raise invalid({"ordered_on": ["Must not be before the patient's date of birth."]})
     order = HomeTestingOrder(patient=patient, physician=physician, ordered_on=ordered_on, note=note, created_at=now)
     session.add(order)
     session.flush()

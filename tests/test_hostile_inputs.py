@@ -206,3 +206,12 @@ def test_lone_surrogates_are_refused_by_field_and_nothing_stored_changes(client,
     assert response.status_code == 422 and "full_name" in response.json["errors"]
     after = client.get(f"/patients/{clinic.patient_id}", headers=clinic.headers["admin"]).json
     assert after["full_name"] == before["full_name"] and after["updated_at"] == before["updated_at"]
+
+
+def test_an_order_cannot_predate_warfarin_or_lie_in_the_future(client, clinic):
+    path = f"/patients/{clinic.patient_id}/home-testing-orders"
+    for day, why in (("0001-01-01", "between the years"), ("2024-12-31", "start of warfarin"),
+                     ("2026-11-24", "future")):
+        response = client.post(path, json={"ordered_on": day}, headers=clinic.headers["physician"])
+        assert response.status_code == 422 and why in " ".join(response.json["errors"]["ordered_on"])
+    assert client.post(path, json={"ordered_on": "2025-01-10"}, headers=clinic.headers["physician"]).status_code == 201
