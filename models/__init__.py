@@ -7,7 +7,7 @@ from models.billing import BillableEvent
 from models.claims import ClaimCheck, ClaimLine, ClaimLineEvent, PatientDischarge, SupplyIssue
 from models.clearance import ClearanceDecision
 from models.clinic import CaregiverLink, IndicationSet, Patient, Payer, TargetRange
-from models.identity import ROLES, ApiToken, User
+from models.identity import ROLES, ApiToken, PasswordResetCode, User
 from models.operations import DeliveryAttempt, IdempotentRequest, JobRun, OutboxMessage
 from models.results import InrResult
 from models.training import (
@@ -21,11 +21,10 @@ from models.training import (
 )
 
 __all__ = [
-    "Alert", "AlertEvent", "AppendOnly", "ApiToken", "AuditEvent", "Base", "BillableEvent", "CaregiverLink",
+    "Alert", "AlertEvent", "ApiToken", "AppendOnly", "AuditEvent", "Base", "BillableEvent", "CaregiverLink",
     "ChecklistItem", "ChecklistTemplate", "ClaimCheck", "ClaimLine", "ClaimLineEvent", "ClearanceDecision",
-    "CoveringPhysician",
-    "DeliveryAttempt", "IdempotentRequest", "EligibilityFact", "HomeTestingOrder", "IndicationSet", "InrResult",
-    "InstructionAcknowledgement", "JobRun", "OutboxMessage", "Patient", "PatientDischarge", "Payer", "ROLES",
-    "Review", "SupplyIssue", "TargetRange", "TrainingAmendment", "TrainingItemOutcome",
-    "TrainingSession", "UTCDateTime", "User", "review_results",
+    "CoveringPhysician", "DeliveryAttempt", "EligibilityFact", "HomeTestingOrder", "IdempotentRequest",
+    "IndicationSet", "InrResult", "InstructionAcknowledgement", "JobRun", "OutboxMessage", "PasswordResetCode",
+    "Patient", "PatientDischarge", "Payer", "Review", "review_results", "ROLES", "SupplyIssue", "TargetRange",
+    "TrainingAmendment", "TrainingItemOutcome", "TrainingSession", "User", "UTCDateTime",
 ]

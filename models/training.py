@@ -145,6 +145,9 @@ class EligibilityFact(AppendOnly, PublicIdMixin, Base):
     note: Mapped[str | None] = mapped_column(String(1000))
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     recorded_at: Mapped[dt.datetime]
+    # A trainer's fact is a proposal until the physician confirms it: the confirmation is a new fact pointing at it.
+    confirms_id: Mapped[int | None] = mapped_column(ForeignKey("eligibility_facts.id"))
 
     patient: Mapped[Patient] = relationship()
     recorded_by: Mapped[User] = relationship()
+    confirms: Mapped[EligibilityFact | None] = relationship(remote_side="EligibilityFact.id")

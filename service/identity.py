@@ -12,8 +12,8 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import ApiToken, Patient, User
-from service import audit, policy
+from models import ApiToken, PasswordResetCode, Patient, User
+from service import audit, outbox, policy
 from service.errors import Conflict, Problem, invalid
 from service.rules.npi import is_valid_npi
 from service.rules.passwords import password_problems
@@ -86,17 +86,119 @@ def log_in(session: Session, passwords: Passwords, email: str, password: str, no
     """A new token for valid credentials of an active user; 401 otherwise. Both outcomes are audited."""
     user = session.scalar(select(User).where(User.email == email.strip().lower()))
     if not passwords.verify(user.password_hash if user else None, password) or not user.active:
-        audit.record(session, "auth.login", outcome="refused", actor=user if user else None,
-                     detail={"reason": "bad credentials"}, now=now)
-        session.commit()
-        raise Problem(401, "Unauthorized", "E-mail or password is wrong, or the account is disabled.",
-                      kind="unauthorized")
+        _refuse_login(session, user, "bad credentials", now)
+    return _new_token(session, user, ttl, now)
+
+
+def log_in_with_reset_code(session: Session, passwords: Passwords, email: str, code: str, new_password: str,
+                           now: datetime, ttl: timedelta) -> Login:
+    """Spend a one-time reset code: set the new password (checked like any) and log in. A wrong, expired or
+    spent code is the same 401 as a wrong password."""
+    user = session.scalar(select(User).where(User.email == email.strip().lower()))
+    issued = session.scalar(select(PasswordResetCode).where(PasswordResetCode.code_hash == token_digest(code)))
+    if (user is None or not user.active or issued is None or issued.user_id != user.id or issued.used_at is not None
+            or issued.expires_at <= now):
+        _refuse_login(session, user, "bad reset code", now)
+    problems = password_problems(new_password, email=user.email, full_name=user.full_name)
+    if problems:
+        raise invalid({"new_password": problems})
+    issued.used_at = now
+    _set_password(session, passwords, user, new_password, now, keep_token=None)
+    audit.record(session, "auth.password.reset", actor=user, object_type="user", object_id=user.public_id, now=now)
+    return _new_token(session, user, ttl, now)
+
+
+def _refuse_login(session: Session, user: User | None, reason: str, now: datetime):
+    audit.record(session, "auth.login", outcome="refused", actor=user, detail={"reason": reason}, now=now)
+    session.commit()
+    raise Problem(401, "Unauthorized", "E-mail or password is wrong, or the account is disabled.",
+                  kind="unauthorized")
+
+
+def _new_token(session: Session, user: User, ttl: timedelta, now: datetime) -> Login:
     token = secrets.token_urlsafe(32)
     api_token = ApiToken(token_hash=token_digest(token), user=user, created_at=now, expires_at=now + ttl)
     session.add(api_token)
     audit.record(session, "auth.login", actor=user, now=now)
     session.commit()
     return Login(token, "Bearer", api_token.expires_at, user)
+
+
+def _set_password(session: Session, passwords: Passwords, user: User, password: str, now: datetime, *,
+                  keep_token: str | None) -> None:
+    """A new password ends every other session of the account (NIST SP 800-63B: a changed secret is a fresh start)."""
+    user.password_hash = passwords.hash(password)
+    for api_token in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
+                                                            ApiToken.revoked_at.is_(None))):
+        if keep_token is None or api_token.token_hash != token_digest(keep_token):
+            api_token.revoked_at = now
+
+
+def change_password(session: Session, passwords: Passwords, user: User, current: str, new: str, token: str,
+                    now: datetime) -> None:
+    """The caller's own password, with the current one; every other session of the account ends."""
+    if not passwords.verify(user.password_hash, current):
+        audit.record(session, "auth.password.change", outcome="refused", object_type="user",
+                     object_id=user.public_id, detail={"reason": "current password wrong"}, now=now)
+        session.commit()
+        raise invalid({"current_password": ["This is not your current password."]})
+    problems = password_problems(new, email=user.email, full_name=user.full_name)
+    if new == current:
+        problems = ["Must differ from the current password.", *problems]
+    if problems:
+        raise invalid({"new_password": problems})
+    _set_password(session, passwords, user, new, now, keep_token=token)
+    audit.record(session, "auth.password.change", object_type="user", object_id=user.public_id, now=now)
+    session.commit()
+
+
+@dataclass(frozen=True)
+class ResetIssued:
+    user: User
+    expires_at: datetime
+
+
+def issue_reset_code(session: Session, user: User, actor: User, ttl: timedelta, now: datetime) -> ResetIssued:
+    """A one-time code for a forgotten password, sent to the user through the outbox (the administrator never
+    sees it); any earlier unspent code of the user stops working."""
+    if not user.active:
+        raise Conflict("This account is deactivated; reactivate it first.")
+    for earlier in session.scalars(select(PasswordResetCode).where(PasswordResetCode.user_id == user.id,
+                                                                   PasswordResetCode.used_at.is_(None))):
+        earlier.used_at = now
+    code = secrets.token_urlsafe(12)
+    issued = PasswordResetCode(user_id=user.id, code_hash=token_digest(code), issued_by_id=actor.id, issued_at=now,
+                               expires_at=now + ttl)
+    session.add(issued)
+    session.flush()
+    outbox.enqueue(session, key=f"account.password_reset:{issued.id}", kind="account.password_reset", now=now,
+                   recipient_user_id=user.id,
+                   payload={"user_id": str(user.public_id), "email": user.email, "code": code,
+                            "expires_at": issued.expires_at.isoformat()})
+    audit.record(session, "user.password_reset.issue", object_type="user", object_id=user.public_id,
+                 detail={"expires_at": issued.expires_at.isoformat()}, now=now)
+    session.commit()
+    return ResetIssued(user, issued.expires_at)
+
+
+def set_active(session: Session, user: User, actor: User, active: bool, reason: str, now: datetime) -> User:
+    """Deactivate an account (every token stops working at once; the account and everything it signed stay) or
+    reactivate it. HIPAA 164.308(a)(3)(ii)(C): access ends when employment does."""
+    if user.id == actor.id:
+        raise Conflict("An administrator cannot change their own account's access.")
+    if user.active == active:
+        raise Conflict(f"This account is already {'active' if active else 'deactivated'}.")
+    if active and user.npi and session.scalar(select(User.id).where(User.npi == user.npi, User.active.is_(True))):
+        raise Conflict("Another active account holds this NPI.", errors={"npi": ["One active account per NPI."]})
+    user.active = active
+    if not active:
+        for api_token in session.scalars(select(ApiToken).where(ApiToken.user_id == user.id,
+                                                                ApiToken.revoked_at.is_(None))):
+            api_token.revoked_at = now
+    audit.record(session, "user.activate" if active else "user.deactivate", object_type="user",
+                 object_id=user.public_id, detail={"reason": reason}, now=now)
+    session.commit()
+    return user
 
 
 def user_for_token(session: Session, token: str, now: datetime) -> User | None:

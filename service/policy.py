@@ -234,6 +234,15 @@ def physician(physician_id: uuid.UUID, action: str) -> User:
     return found
 
 
+def account(user_id: uuid.UUID, action: str) -> User:
+    """A user's account, for an administrator to manage ("administer")."""
+    found = db.session().scalar(select(User).where(User.public_id == user_id))
+    if found is None or g.user.role != "admin":
+        _refused(f"user.{action}", object_type="user", object_id=user_id)
+        raise NotFound("user")
+    return found
+
+
 # What each kind of object is loaded with, and the path parameters that name it.
 LOADERS = {
     "patient": (patient, ("patient_id",)),
@@ -244,6 +253,7 @@ LOADERS = {
     "alert": (alert, ("alert_id",)),
     "claim_line": (claim_line, ("claim_id",)),
     "physician": (physician, ("physician_id",)),
+    "user": (account, ("user_id",)),
 }
 
 

@@ -150,6 +150,8 @@ class Settings:
                                      "shares the proxy's address and one per-address budget")
     max_request_bytes: int = _setting("MAX_REQUEST_BYTES", "1048576", _integer(1024, 100 * 1024 * 1024),
                                       "largest request body accepted (413 above it)")
+    password_reset_ttl: timedelta = _setting("PASSWORD_RESET_HOURS", "24", lambda text: timedelta(
+        hours=_integer(1, 168)(text)), "how long an administrator-issued password reset code stays valid")
     argon2_time_cost: int = _setting("ARGON2_TIME_COST", "3", _integer(1, 20), "Argon2id passes per password hash")
     argon2_memory_cost: int = _setting("ARGON2_MEMORY_COST", "65536", _integer(8, 4 * 1024 * 1024),
                                        "Argon2id memory per password hash, KiB")

@@ -63,6 +63,7 @@ OBJECT_MAKERS = {
     "review_id": _review_id,
     "alert_id": _alert_id,
     "physician_id": lambda app, clinic: clinic.id("physician"),
+    "user_id": lambda app, clinic: clinic.id("former_caregiver"),
 }
 
 

@@ -10,8 +10,34 @@ from service.schemas.fields import OutSchema, StrictSchema
 
 
 class LoginIn(StrictSchema):
+    """E-mail and password; or, for a forgotten password, e-mail, the one-time reset code and the new password."""
+
     email = fields.String(required=True, validate=validate.Length(min=3, max=254))
-    password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    password = fields.String(validate=validate.Length(min=1, max=1024))
+    reset_code = fields.String(validate=validate.Length(min=8, max=64),
+                               metadata={"description": "The one-time code an administrator had sent."})
+    new_password = fields.String(validate=validate.Length(min=12, max=1024))
+
+    @validates_schema
+    def _one_way_in(self, data, **_kwargs):
+        if ("password" in data) == ("reset_code" in data):
+            raise ValidationError("Send either password, or reset_code with new_password.", "password")
+        if ("reset_code" in data) != ("new_password" in data):
+            raise ValidationError("A reset code comes with the new password.", "new_password")
+
+
+class PasswordChangeIn(StrictSchema):
+    current_password = fields.String(required=True, validate=validate.Length(min=1, max=1024))
+    new_password = fields.String(required=True, validate=validate.Length(min=12, max=1024))
+
+
+class AccessChangeIn(StrictSchema):
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class ResetIssuedOut(OutSchema):
+    user_id = fields.UUID(attribute="user.public_id")
+    expires_at = fields.AwareDateTime(metadata={"description": "The code went to the user through the outbox."})
 
 
 class UserOut(OutSchema):
