@@ -83,13 +83,40 @@ def orders(session: Session, patient: Patient) -> list[HomeTestingOrder]:
 
 def record_fact(session: Session, patient: Patient, actor: User, name: str, value: bool, note: str | None,
                 now: datetime) -> EligibilityFact:
+    """A physician's statement of a fact a payer's criteria read; a trainer's is a proposal that counts only once
+    the physician confirms it."""
     fact = EligibilityFact(patient=patient, name=name, value=value, note=note, recorded_by=actor, recorded_at=now)
     session.add(fact)
     session.flush()
-    audit.record(session, "clearance.fact.record", patient_id=patient.public_id, object_type="eligibility_fact",
-                 object_id=fact.public_id, detail={"name": name, "value": value}, now=now)
+    audit.record(session, "clearance.fact.record" if stated(fact) else "clearance.fact.propose",
+                 patient_id=patient.public_id, object_type="eligibility_fact", object_id=fact.public_id,
+                 detail={"name": name, "value": value}, now=now)
     session.commit()
     return fact
+
+
+def confirm_fact(session: Session, proposal: EligibilityFact, physician: User, now: datetime) -> EligibilityFact:
+    """The physician's confirmation of a proposed fact: a statement of their own that points at the proposal."""
+    if stated(proposal):
+        raise Conflict("This fact was stated by a physician; there is nothing to confirm.")
+    if session.scalar(select(EligibilityFact.id).where(EligibilityFact.confirms_id == proposal.id)) is not None:
+        raise Conflict("This proposal is already confirmed.")
+    confirmation = EligibilityFact(patient_id=proposal.patient_id, name=proposal.name, value=proposal.value,
+                                   note=proposal.note, recorded_by=physician, recorded_at=now,
+                                   confirms_id=proposal.id)
+    session.add(confirmation)
+    session.flush()
+    audit.record(session, "clearance.fact.confirm", patient_id=proposal.patient.public_id,
+                 object_type="eligibility_fact", object_id=confirmation.public_id,
+                 detail={"name": proposal.name, "value": proposal.value, "confirms": str(proposal.public_id)},
+                 now=now)
+    session.commit()
+    return confirmation
+
+
+def stated(fact: EligibilityFact) -> bool:
+    """A fact counts when a physician stated it (their own or their confirmation of a trainer's proposal)."""
+    return fact.recorded_by.role == "physician"
 
 
 def facts(session: Session, patient: Patient) -> list[EligibilityFact]:
@@ -119,7 +146,8 @@ def eligibility_facts(session: Session, patient: Patient) -> EligibilityFacts:
         indications=tuple(patient.current_indications), warfarin_start=patient.warfarin_start_date,
         home_testing_start=local_date(patient, first_test) if first_test else None, training=training,
         physician_order=order, last_competency_assessment=last,
-        extra_facts={fact.name: fact.value for fact in facts(session, patient)},  # in order: the latest wins
+        # In order, the latest wins; a trainer's proposal counts once the physician confirms it.
+        extra_facts={fact.name: fact.value for fact in facts(session, patient) if stated(fact)},
     )
 
 
@@ -136,7 +164,7 @@ class FactListing:
 
 def fact_listing(session: Session, patient: Patient) -> FactListing:
     found = facts(session, patient)
-    return FactListing(found, {fact.name: fact.value for fact in found})  # in order: the latest wins
+    return FactListing(found, {fact.name: fact.value for fact in found if stated(fact)})  # the latest wins
 
 
 @dataclass(frozen=True)

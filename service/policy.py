@@ -26,6 +26,7 @@ from models import (
     CaregiverLink,
     ClaimLine,
     CoveringPhysician,
+    EligibilityFact,
     InrResult,
     Patient,
     Review,
@@ -40,15 +41,16 @@ from service.errors import NotFound, Problem
 # "set_target": the target range (a physician's order); "link_caregiver"; "train": training records;
 # "read_training": training progress; "bill": claim lines; "review": review results and instruct;
 # "acknowledge_alert": take ownership of an alert; "order": the home-testing order and eligibility facts
-# (a physician's statements); "clear": decide home-testing clearance; "end_care": record discharge, death
+# (a physician's statements); "propose_fact": an eligibility fact for the physician to confirm (a trainer
+# gathers them at intake); "clear": decide home-testing clearance; "end_care": record discharge, death
 # or loss of coverage; "issue_supplies": record test supplies handed out.
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"read", "read_clinical", "edit", "link_caregiver", "train", "read_training", "bill",
                         "report_result", "acknowledge_alert", "clear", "end_care", "issue_supplies"}),
     "physician": frozenset({"read", "read_clinical", "edit", "set_target", "link_caregiver", "train",
-                            "read_training", "report_result", "review", "acknowledge_alert", "order", "clear",
-                            "end_care", "issue_supplies"}),
-    "trainer": frozenset({"read", "link_caregiver", "train", "read_training", "issue_supplies"}),
+                            "read_training", "report_result", "review", "acknowledge_alert", "order", "propose_fact",
+                            "clear", "end_care", "issue_supplies"}),
+    "trainer": frozenset({"read", "link_caregiver", "train", "read_training", "issue_supplies", "propose_fact"}),
     "biller": frozenset({"read", "bill"}),
     "patient": frozenset({"read", "read_clinical", "report_result", "read_training"}),
     "caregiver": frozenset({"read", "read_clinical", "report_result", "read_training"}),
@@ -191,6 +193,11 @@ def training_session(patient_id: uuid.UUID, session_id: uuid.UUID, action: str, 
     return _part_of(owner, TrainingSession, session_id, "training session", read)
 
 
+def eligibility_fact(patient_id: uuid.UUID, fact_id: uuid.UUID, action: str) -> EligibilityFact:
+    owner = patient(patient_id, action)
+    return _part_of(owner, EligibilityFact, fact_id, "eligibility fact", None)
+
+
 def _part_of(owner: Patient, model, public_id: uuid.UUID, what: str, read: str | None):
     """A record that belongs to `owner` (already authorized); another patient's is as missing as none."""
     session = db.session()
@@ -250,6 +257,7 @@ LOADERS = {
     "review": (review, ("patient_id", "review_id")),
     "caregiver_link": (caregiver_link, ("patient_id", "link_id")),
     "training_session": (training_session, ("patient_id", "session_id")),
+    "eligibility_fact": (eligibility_fact, ("patient_id", "fact_id")),
     "alert": (alert, ("alert_id",)),
     "claim_line": (claim_line, ("claim_id",)),
     "physician": (physician, ("physician_id",)),

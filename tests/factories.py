@@ -314,3 +314,13 @@ def post_review(client, clinic, result_ids, who="physician", **fields):
     return client.post(f"/patients/{clinic.patient_id}/reviews", json=data, headers=clinic.headers[who])
 
 
+
+
+def propose_fact(app, patient, trainer, now: datetime, name: str = "expected_long_term_anticoagulation",
+                 value: bool = True):
+    """A trainer's eligibility fact, awaiting the physician's confirmation."""
+    from service import clearance
+
+    with app.app_context():
+        session = db.session()
+        return clearance.record_fact(session, session.merge(patient), session.merge(trainer), name, value, None, now)

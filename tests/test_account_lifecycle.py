@@ -115,3 +115,48 @@ def test_login_takes_a_password_or_a_reset_code_with_a_new_password_not_both(cli
     assert both.status_code == 422
     half = login(client, "patient@clinic.test", reset_code="abcdefgh12")
     assert half.status_code == 422 and "new_password" in half.json["errors"]
+
+
+# --- roles as a clinic uses them ----------------------------------------------------------------------------------
+
+
+def test_a_trainer_enrols_a_patient_for_training_naming_the_physician_of_record(client, clinic):
+    body = {"full_name": "New Trainee", "date_of_birth": "1950-01-01", "time_zone": "America/Chicago",
+            "indications": ["I48.91"], "physician_id": clinic.id("physician")}
+    response = client.post("/patients", json=body, headers=clinic.headers["trainer"])
+    assert response.status_code == 201 and response.json["physician"]["id"] == clinic.id("physician")
+    unnamed = client.post("/patients", json={k: v for k, v in body.items() if k != "physician_id"},
+                          headers=clinic.headers["trainer"])
+    assert unnamed.status_code == 422 and "physician_id" in unnamed.json["errors"]
+
+
+def test_a_trainers_eligibility_fact_counts_only_once_the_physician_confirms_it(app, client, clinic):
+    from sqlalchemy import update
+
+    from models import Payer
+
+    with app.app_context():  # a payer with an extra criterion the physician states
+        db.session().execute(update(Payer).where(Payer.code == "medicare")
+                             .values(extra_criteria=["expected_long_term_anticoagulation"]))
+        db.session().commit()
+    base = f"/patients/{clinic.patient_id}"
+    proposed = client.post(f"{base}/eligibility-facts", headers=clinic.headers["trainer"],
+                           json={"name": "expected_long_term_anticoagulation", "value": True, "note": "intake"})
+    assert proposed.status_code == 201 and proposed.json["status"] == "proposed"
+
+    def criterion():
+        found = client.get(f"{base}/eligibility", headers=clinic.headers["physician"]).json["criteria"]
+        return next(c for c in found if c["name"] == "expected_long_term_anticoagulation")["status"]
+
+    assert criterion() == "unknown"
+    facts = client.get(f"{base}/eligibility-facts", headers=clinic.headers["physician"]).json
+    assert facts["current"] == {}
+    assert client.post(f"{base}/eligibility-facts/{proposed.json['id']}/confirm",
+                       headers=clinic.headers["trainer"]).status_code == 403
+    confirmed = client.post(f"{base}/eligibility-facts/{proposed.json['id']}/confirm",
+                            headers=clinic.headers["physician"])
+    assert confirmed.status_code == 201
+    assert (confirmed.json["status"], confirmed.json["confirms_id"]) == ("confirmation", proposed.json["id"])
+    assert criterion() == "met"
+    again = client.post(f"{base}/eligibility-facts/{proposed.json['id']}/confirm", headers=clinic.headers["physician"])
+    assert again.status_code == 409

@@ -64,6 +64,8 @@ OBJECT_MAKERS = {
     "alert_id": _alert_id,
     "physician_id": lambda app, clinic: clinic.id("physician"),
     "user_id": lambda app, clinic: clinic.id("former_caregiver"),
+    "fact_id": lambda app, clinic: str(factories.propose_fact(app, clinic.patient, clinic.users["trainer"],
+                                                              factories.now_of(app)).public_id),
 }
 
 

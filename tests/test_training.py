@@ -376,14 +376,16 @@ def test_payer_extra_criteria_are_answered_by_the_physicians_facts(client, clini
     assert criteria(client, clinic, patient_id=pid)["expected_long_term_anticoagulation"][0] == "unknown"
     facts = f"/patients/{pid}/eligibility-facts"
     body = {"name": "expected_long_term_anticoagulation", "value": False}
-    assert client.post(facts, json=body, headers=clinic.headers["trainer"]).status_code == 403
+    # A trainer's fact is a proposal for the physician to confirm: it answers nothing yet.
+    assert client.post(facts, json=body, headers=clinic.headers["trainer"]).json["status"] == "proposed"
+    assert criteria(client, clinic, patient_id=pid)["expected_long_term_anticoagulation"][0] == "unknown"
     assert client.post(facts, json=body, headers=clinic.headers["physician"]).status_code == 201
     assert criteria(client, clinic, patient_id=pid)["expected_long_term_anticoagulation"][0] == "not_met"
     client.post(facts, json={**body, "value": True, "note": "lifelong: mechanical valve"},
                 headers=clinic.headers["physician"])
     assert criteria(client, clinic, patient_id=pid)["expected_long_term_anticoagulation"][0] == "met"
     listed = client.get(facts, headers=clinic.headers["trainer"]).json
-    assert len(listed["items"]) == 2 and listed["current"] == {"expected_long_term_anticoagulation": True}
+    assert len(listed["items"]) == 3 and listed["current"] == {"expected_long_term_anticoagulation": True}
     assert "expected_long_term_anticoagulation" not in criteria(client, clinic)  # Medicare has no such criterion
 
 

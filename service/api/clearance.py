@@ -44,15 +44,27 @@ def list_orders(patient):
 
 
 @bp.post("/patients/<uuid:patient_id>/eligibility-facts")
-@roles("physician")
-@policy.loads("patient", "order")
+@roles("physician", "trainer")
+@policy.loads("patient", "propose_fact")
 @bp.arguments(FactIn)
 @bp.response(201, FactOut)
 @idempotent(EligibilityFact)
 def record_fact(data, patient):
-    """A fact a payer's criteria read (true or false), stated by the physician; the latest of a name wins."""
+    """A fact a payer's criteria read (true or false), stated by the physician; the latest of a name wins.
+
+    A trainer's fact (gathered at intake) is a proposal: it counts once the physician confirms it.
+    """
     return clearance.record_fact(db.session(), patient, g.user, data["name"], data["value"], data.get("note"),
                                  clock.now())
+
+
+@bp.post("/patients/<uuid:patient_id>/eligibility-facts/<uuid:fact_id>/confirm")
+@roles("physician")
+@policy.loads("eligibility_fact", "order")
+@bp.response(201, FactOut)
+def confirm_fact(eligibility_fact):
+    """The physician confirms a trainer's proposed fact; from then on it counts for eligibility."""
+    return clearance.confirm_fact(db.session(), eligibility_fact, g.user, clock.now())
 
 
 @bp.get("/patients/<uuid:patient_id>/eligibility-facts")

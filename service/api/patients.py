@@ -31,14 +31,15 @@ bp = Blueprint("patients", __name__, description="Patients, target ranges, indic
 
 
 @bp.post("/patients")
-@roles("admin", "physician")
+@roles("admin", "physician", "trainer")
 @bp.arguments(PatientIn, example={
     "full_name": "Pat Jones", "date_of_birth": "1950-04-02", "time_zone": "America/New_York", "payer": "medicare",
     "indications": ["I48.91"], "warfarin_start_date": "2026-01-15", "target_range": {"low": 2.0, "high": 3.0}})
 @bp.response(201, PatientOut)
 @idempotent(Patient)
 def create_patient(data):
-    """Enrol a patient (a physician enrols for their own panel)."""
+    """Enrol a patient (a physician enrols for their own panel; a trainer enrolling for training names the
+    physician of record)."""
     return patients.create_patient(db.session(), g.user, data, clock.now())
 
 

@@ -42,12 +42,24 @@ class FactOut(OutSchema):
     note = fields.String(allow_none=True)
     recorded_by = fields.Nested(PersonRef)
     recorded_at = fields.AwareDateTime()
+    status = fields.Method("_status", metadata={"type": "string", "enum": ["stated", "proposed", "confirmation"],
+                                                "description": "A trainer's proposal counts once a physician "
+                                                               "confirms it."})
+    confirms_id = fields.Method("_confirms", allow_none=True, metadata={"type": "string", "format": "uuid"})
+
+    def _status(self, fact) -> str:
+        if fact.recorded_by.role != "physician":
+            return "proposed"
+        return "confirmation" if fact.confirms_id else "stated"
+
+    def _confirms(self, fact) -> str | None:
+        return str(fact.confirms.public_id) if fact.confirms else None
 
 
 class FactPage(OutSchema):
     items = fields.List(fields.Nested(FactOut))
     current = fields.Dict(keys=fields.String(), values=fields.Boolean(),
-                          metadata={"description": "Each fact's latest value, by name."})
+                          metadata={"description": "Each fact's latest value a physician stated, by name."})
 
 
 class CriterionOut(OutSchema):
