@@ -1,0 +1,86 @@
+"""Past results from another system: every row accepted or refused on its own, with the reason."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+
+import pytest
+
+from service.rules.history_import import readings_from_csv, readings_from_fhir
+
+
+def observation(oid="obs-1", value=2.4, when="2025-06-03T08:15:00-04:00", **changes):
+    resource = {"resourceType": "Observation", "id": oid, "status": "final",
+                "code": {"coding": [{"system": "http://loinc.org", "code": "34714-6"}]},
+                "effectiveDateTime": when, "valueQuantity": {"value": value, "unit": "INR"},
+                "device": {"display": "UP123"}}
+    resource.update(changes)
+    return resource
+
+
+def bundle(*resources):
+    return {"resourceType": "Bundle", "type": "collection", "entry": [{"resource": r} for r in resources]}
+
+
+def test_a_home_inr_observation_becomes_a_reading_with_its_offset_and_meter():
+    [row] = readings_from_fhir(bundle(observation()))
+    reading = row.reading
+    assert (row.source_id, reading.value, reading.comparator, reading.meter_serial) == ("obs-1", Decimal("2.4"),
+                                                                                          None, "UP123")
+    assert reading.measured_at == datetime(2025, 6, 3, 8, 15, tzinfo=timezone(timedelta(hours=-4)))
+
+
+@pytest.mark.parametrize(("changes", "reason"), [
+    pytest.param({"status": "entered-in-error"}, "only final", id="an_entry_in_error_is_not_history"),
+    pytest.param({"code": {"coding": [{"system": "http://loinc.org", "code": "6301-6"}]}}, "home INR",
+                 id="a_lab_inr_is_not_a_home_test"),
+    pytest.param({"effectiveDateTime": "2025-06-03T08:15:00"}, "UTC offset", id="local_time_alone_is_ambiguous"),
+    pytest.param({"effectiveDateTime": None}, "required", id="no_time_no_reading"),
+    pytest.param({"valueQuantity": {"value": "2.4"}}, "No INR value", id="a_string_is_not_a_value"),
+    pytest.param({"valueQuantity": {"value": 2.45}}, "one decimal", id="no_meter_shows_two_decimals"),
+    pytest.param({"valueQuantity": {"value": 9.1}}, "from 0.8 to 8.0", id="beyond_the_meter_without_comparator"),
+    pytest.param({"valueQuantity": {"value": 2.0, "comparator": "<"}}, "beyond its range",
+                 id="a_comparator_only_at_the_meters_limits"),
+    pytest.param({"id": ""}, "without an id", id="no_source_id_no_idempotent_import"),
+])
+def test_an_observation_is_refused_with_the_reason(changes, reason):
+    [row] = readings_from_fhir(bundle(observation(**changes)))
+    assert row.reading is None and reason in row.reason
+
+
+def test_a_reading_beyond_the_meters_range_keeps_its_comparator():
+    [row] = readings_from_fhir(bundle(observation(valueQuantity={"value": 8.0, "comparator": ">"})))
+    assert (row.reading.value, row.reading.comparator) == (Decimal("8.0"), ">")
+
+
+def test_one_bad_entry_spoils_none_of_the_others():
+    rows = readings_from_fhir(bundle(observation("a"), {"resourceType": "Patient"}, observation("c", value=3.1)))
+    assert [(r.position, r.reading is not None) for r in rows] == [(0, True), (1, False), (2, True)]
+
+
+@pytest.mark.parametrize("document", [None, [], {"resourceType": "Observation"}, {"resourceType": "Bundle"}])
+def test_something_that_is_not_a_bundle_is_one_refused_row(document):
+    [row] = readings_from_fhir(document)
+    assert row.reading is None and row.reason
+
+
+CSV_HEADER = "source_id,measured_at,value,comparator,meter_serial,qc_passed\n"
+
+
+def test_csv_rows_become_readings_and_bad_rows_say_why():
+    text = CSV_HEADER + ("old-1,2025-01-07T09:00:00-05:00,2.6,,UP9,true\n"
+                         "old-2,2025-01-14T09:00:00-05:00,8.0,>,UP9,\n"
+                         "old-3,2025-01-21T09:00:00,2.2,,,\n"
+                         "old-4,2025-01-28T09:00:00-05:00,2.5,,,false\n"
+                         ",2025-02-04T09:00:00-05:00,2.5,,,\n")
+    rows = readings_from_csv(text)
+    assert [r.reading is not None for r in rows] == [True, True, False, True, False]
+    assert rows[1].reading.comparator == ">" and rows[3].reading.qc_passed is False
+    assert "offset" in rows[2].reason and "source_id" in rows[4].reason
+    assert [r.position for r in rows] == [1, 2, 3, 4, 5]
+
+
+def test_a_csv_without_the_required_columns_is_refused_whole():
+    [row] = readings_from_csv("id,when,inr\n1,2025-01-07T09:00:00Z,2.5\n")
+    assert "source_id, measured_at, value" in row.reason
