@@ -16,8 +16,8 @@ from models.claims import (
 from models.clearance import ClearanceDecision
 from models.clinic import CaregiverLink, IndicationSet, Patient, Payer, TargetRange
 from models.identity import ROLES, ApiToken, User
-from models.practices import Practice
 from models.operations import DeliveryAttempt, JobRun, OutboxMessage
+from models.practices import Practice
 from models.results import InrResult
 from models.training import (
     ChecklistItem,

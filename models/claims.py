@@ -146,6 +146,7 @@ class CareEpisodeEvent(AppendOnly, PublicIdMixin, Base):
     recorded_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[dt.datetime]
 
+    patient: Mapped[Patient] = relationship()
     recorded_by: Mapped[User] = relationship()
     corrects: Mapped[CareEpisodeEvent | None] = relationship(remote_side="CareEpisodeEvent.id")
 
