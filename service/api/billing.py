@@ -53,6 +53,7 @@ CARE_STAFF = ("admin", "physician")
 @roles(*BILLERS)
 @bp.arguments(ClaimQuery, location="query")
 @bp.response(200, ClaimPage)
+@bp.alt_response(404, response="NOT_FOUND", description="patient_id names no patient the caller may bill")
 def list_claims(query):
     """Claim lines by date of service (status held: the lines waiting for the biller, with the reason); each
     patient whose lines are shown gets an audit event."""
@@ -206,8 +207,8 @@ def record_coverage(data, patient):
 
 
 @bp.get("/patients/<uuid:patient_id>/coverage")
-@roles(*BILLERS)
-@policy.loads("patient", "bill", read="patient.coverage.list")
+@roles("admin", "physician", "biller")
+@policy.loads("patient", "read", read="patient.coverage.list")
 @bp.response(200, CoveragePage)
 def list_coverage(patient):
     """Every version of the patient's coverage, oldest first."""
