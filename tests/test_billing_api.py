@@ -5,12 +5,12 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import select
 
 from models import AuditEvent
-from service import claim_generation, db
+from service import care_episode, claim_generation, db
 from service.rules.code_reference import CODE_REFERENCE
 from tests import factories, x12
 from tests.conftest import NOW
@@ -249,3 +249,169 @@ def test_supply_issues_are_recorded_by_care_staff(client, clinic):
     assert response.status_code == 201 and response.json["issued_on"] == "2026-11-02"
     assert client.post(path, headers=clinic.headers["trainer"], json={"issued_on": "2027-01-01"}).status_code == 422
     assert client.post(path, headers=clinic.headers["biller"], json={"issued_on": "2026-11-02"}).status_code == 403
+    listed = client.get(path, headers=clinic.headers["biller"]).json["items"]
+    assert [(item["issued_on"], item["tests_issued"]) for item in listed] == [("2026-11-02", 4)]
+    assert client.post(path, headers=clinic.headers["trainer"],
+                       json={"issued_on": "2026-11-03", "tests_issued": 0}).status_code == 422
+
+
+# --- the care episode: start, end, resume, corrections ---------------------------------------------------------
+
+
+def care_event(client, clinic, who="physician", **body):
+    return client.post(f"/patients/{clinic.patient_id}/care-episode/events", json=body, headers=clinic.headers[who])
+
+
+def test_care_ends_resumes_and_is_read_back_with_its_history(client, clinic):
+    doctor = clinic.headers["physician"]
+    ended = care_event(client, clinic, kind="end", effective_on="2026-09-30", reason="left_coverage")
+    assert ended.status_code == 201 and ended.json["sequence"] == 1
+    # Ended once does not mean ended for good: coverage came back.
+    resumed = care_event(client, clinic, kind="resume", effective_on="2026-10-15", note="coverage restored")
+    assert resumed.status_code == 201
+    history = client.get(f"/patients/{clinic.patient_id}/care-episode", headers=doctor).json
+    assert history["in_care"] is True
+    assert history["periods"] == [{"start": None, "end": "2026-09-30", "end_reason": "left_coverage"},
+                                  {"start": "2026-10-15", "end": None, "end_reason": None}]
+    assert [event["kind"] for event in history["events"]] == ["end", "resume"]
+    # A second end is fine once resumed; an end while ended, or a resume while in care, is not.
+    assert care_event(client, clinic, kind="resume", effective_on="2026-11-01").status_code == 409
+    assert care_event(client, clinic, kind="end", effective_on="2026-11-10", reason="died").status_code == 201
+    assert care_event(client, clinic, kind="end", effective_on="2026-11-11", reason="died").status_code == 409
+    assert care_event(client, clinic, kind="end", effective_on="2026-11-12").status_code == 422  # no reason
+
+
+def test_a_care_event_is_corrected_by_a_new_one_and_both_stay_on_record(client, clinic):
+    doctor = clinic.headers["physician"]
+    ended = care_event(client, clinic, kind="end", effective_on="2026-09-30", reason="died").json
+    path = f"/patients/{clinic.patient_id}/care-episode/events/{ended['id']}/correction"
+    corrected = client.post(path, json={"why": "wrong patient's date", "effective_on": "2026-10-03",
+                                        "reason": "discharged"}, headers=doctor)
+    assert corrected.status_code == 201 and corrected.json["corrects"] == ended["id"]
+    assert client.post(path, json={"why": "again", "effective_on": "2026-10-04"}, headers=doctor).status_code == 409
+    history = client.get(f"/patients/{clinic.patient_id}/care-episode", headers=doctor).json
+    assert history["periods"] == [{"start": None, "end": "2026-10-03", "end_reason": "discharged"}]
+    assert len(history["events"]) == 2
+    withdraw = f"/patients/{clinic.patient_id}/care-episode/events/{corrected.json['id']}/correction"
+    assert client.post(withdraw, json={"why": "never discharged", "withdraw": True}, headers=doctor).status_code == 201
+    history = client.get(f"/patients/{clinic.patient_id}/care-episode", headers=doctor).json
+    assert history["in_care"] is True and history["periods"] == [{"start": None, "end": None, "end_reason": None}]
+    assert client.post(path.replace(ended["id"], "00000000-0000-4000-8000-000000000000"), json={"why": "x",
+                       "withdraw": True}, headers=doctor).status_code == 404
+    assert client.post(withdraw, json={"why": "nothing to change"}, headers=doctor).status_code == 422
+
+
+def test_care_resumed_bills_the_first_period_52_and_new_sets_after_it(client, app, clinic):
+    patient, physician = clinic.patient, clinic.users["physician"]
+    factories.clear_for_home_testing(app, patient, date(2026, 8, 1), physician, NOW)
+    start = datetime(2026, 8, 4, 14, tzinfo=timezone.utc)  # Tuesdays from Aug 4
+    results = [factories.make_result(app, patient, start + timedelta(weeks=i)) for i in range(12)]
+    care_event(client, clinic, kind="end", effective_on="2026-08-20", reason="left_coverage")  # after 3 tests
+    care_event(client, clinic, kind="resume", effective_on="2026-09-07")  # tests from Sep 8 count again
+    with app.app_context():
+        claim_generation.generate_claims(db.session(), NOW)
+    lines = client.get("/claims", headers=clinic.headers["biller"]).json["items"]
+    ids = [str(r.public_id) for r in results]
+    assert [(line["code"], line["modifier"], line["result_ids"]) for line in lines] == [
+        ("G0249", "52", ids[:3]), ("G0249", None, ids[5:9])]
+
+
+# --- E/M visits -----------------------------------------------------------------------------------------------------
+
+
+def test_e_m_visits_are_recorded_one_by_one_and_listed(client, clinic):
+    path = f"/patients/{clinic.patient_id}/em-visits"
+    body = {"visit_on": "2026-11-20", "code": "99213", "physician_id": clinic.id("physician")}
+    response = client.post(path, json=body, headers=clinic.headers["biller"])
+    assert response.status_code == 201 and response.json["source"] == "entry"
+    assert client.post(path, json=body, headers=clinic.headers["physician"]).status_code == 409
+    assert client.post(path, json={**body, "code": "93793"}, headers=clinic.headers["biller"]).status_code == 422
+    assert client.post(path, json={**body, "visit_on": "2026-12-20"}, headers=clinic.headers["biller"]).status_code \
+        == 422
+    assert client.post(path, json=body, headers=clinic.headers["trainer"]).status_code == 403
+    listed = client.get(path, headers=clinic.headers["physician"]).json["items"]
+    assert [(v["visit_on"], v["code"], v["physician"]["id"]) for v in listed] == [
+        ("2026-11-20", "99213", clinic.id("physician"))]
+
+
+def test_e_m_visits_are_imported_from_csv_each_row_on_its_own_and_never_twice(client, clinic):
+    rows = [
+        "patient_id,visit_date,cpt_code,rendering_npi",
+        f"{clinic.patient_id},2026-11-02,99214,{factories.NPI}",
+        f"{clinic.other_patient_id},2026-11-03,99442,{factories.OTHER_NPI}",
+        f"{clinic.patient_id},2026-11-04,99999,{factories.NPI}",
+        f"00000000-0000-4000-8000-000000000000,2026-11-05,99213,{factories.NPI}",
+        f"{clinic.patient_id},not-a-date,99213,0000000000",
+    ]
+    text = "\r\n".join(rows) + "\r\n"
+    first = client.post("/billing/em-visit-imports", json={"csv": text}, headers=clinic.headers["biller"])
+    assert first.status_code == 201
+    assert (first.json["accepted"], first.json["duplicates"]) == (2, 0)
+    assert {refused["row"]: sorted(refused["errors"]) for refused in first.json["refused"]} == {
+        4: ["code"], 5: ["patient_id"], 6: ["rendering_npi", "visit_date"]}
+    again = client.post("/billing/em-visit-imports", json={"csv": text}, headers=clinic.headers["biller"]).json
+    assert (again["accepted"], again["duplicates"]) == (0, 2)
+    bad = client.post("/billing/em-visit-imports", json={"csv": "a,b\n1,2\n"}, headers=clinic.headers["biller"])
+    assert bad.status_code == 422
+    assert client.post("/billing/em-visit-imports", json={"csv": text},
+                       headers=clinic.headers["physician"]).status_code == 403
+
+
+# --- held lines, generation runs ------------------------------------------------------------------------------------
+
+
+def held_partial(app, clinic):
+    """Four weeks billed (G0249 on Nov 16), a test the next week and the end of care: a -52 within 28 days."""
+    four_weeks_billed(app, clinic)
+    patient = clinic.patient
+    later = [factories.make_result(app, patient, NOW - timedelta(days=1))]
+    with app.app_context():
+        session = db.session()
+        care_episode.discharge_patient(session, session.merge(patient), clinic.users["physician"], "died",
+                                       date(2026, 11, 23), None, NOW)
+    return later
+
+
+def test_a_held_line_is_listed_with_its_reason_and_goes_out_only_once_released(client, app, clinic):
+    held_partial(app, clinic)
+    headers = clinic.headers["biller"]
+    run = client.post("/billing/generation-runs", json={}, headers=headers)
+    assert run.status_code == 201 and run.json["trigger"] == "api" and run.json["actor"]["id"] == clinic.id("biller")
+    [held] = client.get("/claims?status=held", headers=headers).json["items"]
+    assert (held["code"], held["modifier"], held["status"]) == ("G0249", "52", "held")
+    assert held["held_reason"].startswith("partial_within_28_days")
+    assert [line["claim_id"] for line in run.json["held"]] == [held["id"]]
+    export(client, clinic)
+    assert client.get("/claims?status=held", headers=headers).json["items"] != []  # not exported
+    released = client.post(f"/claims/{held['id']}/release", json={"note": "payer accepts it"}, headers=headers)
+    assert released.status_code == 200 and released.json["status"] == "pending"
+    assert client.post(f"/claims/{held['id']}/release", json={"note": "again"}, headers=headers).status_code == 409
+    batch = export(client, clinic, key="export-key-0002").json
+    assert batch["line_count"] == 1
+
+
+def test_generation_runs_are_listed_newest_first_and_read_one_by_one(client, app, clinic):
+    headers = clinic.headers["biller"]
+    four_weeks_billed(app, clinic)  # a run by the job
+    factories.make_training_event(app, clinic.other_patient, date(2026, 11, 2))  # no order: skipped
+    mine = client.post("/billing/generation-runs", json={"recheck_all": True}, headers=headers).json
+    runs = client.get("/billing/generation-runs", headers=headers).json["items"]
+    assert [run["trigger"] for run in runs] == ["api", "job"]
+    assert runs[0]["recheck_all"] is True
+    assert {"patient_id": clinic.other_patient_id, "key": f"training:{clinic.other_patient_id}",
+            "reason": "no_order_by_training"} in mine["skipped"]
+    assert client.get(f"/billing/generation-runs/{mine['id']}", headers=headers).json == mine
+    assert client.post("/billing/generation-runs", json={}, headers=clinic.headers["physician"]).status_code == 403
+    assert client.post("/billing/generation-runs", json={"recheck_all": "yes"}, headers=headers).status_code == 422
+
+
+def test_coverage_is_recorded_by_billers_and_versioned(client, clinic):
+    path = f"/patients/{clinic.patient_id}/coverage"
+    body = {"member_id": "1EG4TE5MK73", "payer_identifier": "09102", "last_name": "Example", "first_name": "Pat",
+            "sex": "F", "address_line1": "5 Oak Ave", "city": "Orlando", "state": "FL", "postal_code": "32801"}
+    assert client.post(path, json=body, headers=clinic.headers["biller"]).status_code == 201
+    assert client.post(path, json={**body, "member_id": "2EG"}, headers=clinic.headers["admin"]).status_code == 201
+    assert client.post(path, json={**body, "state": "Florida"}, headers=clinic.headers["biller"]).status_code == 422
+    assert client.post(path, json=body, headers=clinic.headers["physician"]).status_code == 403
+    items = client.get(path, headers=clinic.headers["physician"]).json["items"]
+    assert [item["member_id"] for item in items] == ["1EG4TE5MK73", "2EG"]
