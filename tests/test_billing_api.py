@@ -415,3 +415,40 @@ def test_coverage_is_recorded_by_billers_and_versioned(client, clinic):
     assert client.post(path, json=body, headers=clinic.headers["physician"]).status_code == 403
     items = client.get(path, headers=clinic.headers["physician"]).json["items"]
     assert [item["member_id"] for item in items] == ["1EG4TE5MK73", "2EG"]
+
+
+# --- diagnoses (issue 13, defect 8) ---------------------------------------------------------------------------------
+
+
+def test_indications_take_only_covered_billable_codes_and_keep_z79_01_as_secondary(client, clinic):
+    path = f"/patients/{clinic.patient_id}/indications"
+    doctor = clinic.headers["physician"]
+    for codes in (["I80.1"], ["I80.20"], ["I26.55"], ["Z79.01"]):
+        response = client.post(path, json={"codes": codes, "reason": "x"}, headers=doctor)
+        assert response.status_code == 422, codes
+    stored = client.post(path, json={"codes": ["I80.201"], "secondary": ["z7901"], "reason": "DVT, lifelong"},
+                         headers=doctor)
+    assert stored.status_code == 201
+    assert (stored.json["codes"], stored.json["secondary"]) == (["I80.201"], ["Z79.01"])
+    kept = client.post(path, json={"codes": ["I48.91"], "reason": "AF"}, headers=doctor).json
+    assert kept["secondary"] == ["Z79.01"]  # the secondary diagnoses in force are kept when none are sent
+    assert client.post(path, json={"codes": ["I48.91"], "secondary": ["Z79"], "reason": "x"},
+                       headers=doctor).status_code == 422
+    patient = client.get(f"/patients/{clinic.patient_id}", headers=doctor).json
+    assert (patient["indications"], patient["secondary_diagnoses"]) == (["I48.91"], ["Z79.01"])
+
+
+def test_new_patients_join_the_first_practice_unless_given_another(client, app, clinic):
+    body = {"full_name": "Nia New", "date_of_birth": "1950-02-03", "time_zone": "America/Denver",
+            "indications": ["I48.91"], "secondary_diagnoses": ["Z79.01"]}
+    created = client.post("/patients", json=body, headers=clinic.headers["physician"])
+    assert created.status_code == 201, created.json
+    with app.app_context():
+        from service import practices
+
+        first = practices.first_practice(db.session())
+    assert created.json["practice_id"] == str(first.public_id)
+    assert created.json["secondary_diagnoses"] == ["Z79.01"]
+    unknown = client.post("/patients", json={**body, "practice_id": "00000000-0000-4000-8000-000000000000"},
+                          headers=clinic.headers["physician"])
+    assert unknown.status_code == 422 and "practice_id" in unknown.json["errors"]
