@@ -1,4 +1,5 @@
-"""The biller's routes: listing with filters, export as CSV and JSON, void and correction, code reference, end of care."""
+"""The biller's routes: listing with filters, held lines, export batches (837P, CSV, JSON), void and correction, generation
+runs, code reference, E/M visits, coverage, the care episode and diagnoses."""
 
 from __future__ import annotations
 
@@ -7,13 +8,14 @@ import hashlib
 import io
 from datetime import date, datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import select
 
-from models import AuditEvent
+from models import AuditEvent, ClaimLineEvent
 from service import care_episode, claim_generation, db
 from service.rules.code_reference import CODE_REFERENCE
 from tests import factories, x12
-from tests.conftest import NOW
+from tests.conftest import NOW, POSTGRES_URL
 
 
 def four_weeks_billed(app, clinic):
@@ -452,3 +454,23 @@ def test_new_patients_join_the_first_practice_unless_given_another(client, app, 
     unknown = client.post("/patients", json={**body, "practice_id": "00000000-0000-4000-8000-000000000000"},
                           headers=clinic.headers["physician"])
     assert unknown.status_code == 422 and "practice_id" in unknown.json["errors"]
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(not POSTGRES_URL, reason="needs PostgreSQL (set INR_TEST_DATABASE_URL): concurrent writers")
+def test_two_exports_sent_at_once_with_one_key_make_one_batch(app, clinic):
+    from service import billing
+    from tests.test_schedules import at_once
+
+    four_weeks_billed(app, clinic)
+
+    def post(session):
+        batch, created = billing.create_export(session, session.merge(clinic.users["biller"]), "raced-key-0001",
+                                               "csv", date(2026, 1, 1), date(2026, 12, 31), NOW)
+        return batch.public_id, created, batch.sha256
+
+    outcomes = at_once(app, post, count=3)
+    assert len({batch_id for batch_id, _, _ in outcomes}) == 1 and len({sha for _, _, sha in outcomes}) == 1
+    assert sorted(created for _, created, _ in outcomes) == [False, False, True]
+    with app.app_context():
+        assert factories.count_rows(app, ClaimLineEvent) == 2

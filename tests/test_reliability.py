@@ -409,7 +409,7 @@ def test_a_scheduler_killed_mid_run_leaves_its_period_to_the_next_once_the_lease
 
     context = multiprocessing.get_context("spawn")
     started = context.Event()
-    child = context.Process(target=_run_and_hang, args=(app.config["DATABASE_URL"], started))
+    child = context.Process(target=_run_and_hang, args=(app.extensions["settings"].database_url, started))
     child.start()
     try:
         assert started.wait(60), "the first scheduler never started its run"
