@@ -214,6 +214,7 @@ def test_code_reference_lists_every_produced_code_with_its_rules(client, clinic)
     assert (bcbs["review_code"], bcbs["training_code"], bcbs["supply_trigger"]) == ("G0250", "93792", "supply_issue")
     assert bcbs["extra_criteria"] == ["expected_long_term_anticoagulation", "weekly_self_testing"]
     assert "01-99000-06" in bcbs["policy_reference"]
+    assert "more than one year" in bcbs["criteria_text"]["expected_long_term_anticoagulation"]
     medicare = next(payer for payer in body["payers"] if payer["code"] == "medicare")
     assert "NCD 190.11" in medicare["policy_reference"] and "A55756" in medicare["policy_reference"]
     assert body["never_produced"] == ["99363", "99364"]

@@ -12,6 +12,7 @@ from service.rules.care_episode import KINDS as CARE_EVENT_KINDS
 from service.rules.claims import END_REASONS
 from service.rules.code_reference import CODE_REFERENCE
 from service.rules.codes import EM_VISIT_CODES
+from service.rules.payer import EXTRA_CRITERIA
 from service.schemas.common import Paging, PatientRef, PersonRef
 from service.schemas.fields import Day, OutSchema, QueryInteger, StrictBoolean, StrictInteger, StrictSchema
 
@@ -205,10 +206,17 @@ class PayerTermsOut(OutSchema):
     review_code = fields.String()
     training_code = fields.String()
     extra_criteria = fields.List(fields.String())
+    criteria_text = fields.Method("_criteria_text", metadata={
+        "type": "object", "additionalProperties": {"type": "string"},
+        "description": "What each extra criterion asks the physician to state."})
     minimum_anticoagulation_days = fields.Integer()
     reassessment_months = fields.Integer()
     policy_reference = fields.String(allow_none=True, metadata={"description": "The written policy these terms "
                                                                               "follow."})
+
+
+    def _criteria_text(self, payer) -> dict:
+        return {name: EXTRA_CRITERIA.get(name, "(not described)") for name in payer.extra_criteria or ()}
 
 
 class CodeReferenceOut(OutSchema):
