@@ -14,8 +14,6 @@ from datetime import datetime
 from schedules.missed import detect_missed_tests
 from service import claim_generation, db
 
-SETTINGS = claim_generation.BillingSettings("1234567893", "Bench Clinic")
-
 
 def main(job: str, url: str, now_iso: str) -> None:
     now = datetime.fromisoformat(now_iso)
@@ -26,7 +24,7 @@ def main(job: str, url: str, now_iso: str) -> None:
         if job == "missed":
             outcome = detect_missed_tests(session, now)
         else:
-            outcome = claim_generation.generate_claims(session, now, SETTINGS)
+            outcome = claim_generation.generate_claims(session, now)
             outcome = {k: v for k, v in outcome.items() if k != "skipped"}
         seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux

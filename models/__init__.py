@@ -3,12 +3,21 @@
 from models.alerts import Alert, AlertEvent, CoveringPhysician, InstructionAcknowledgement, Review, review_results
 from models.audit import AuditEvent
 from models.base import AppendOnly, Base, UTCDateTime
-from models.billing import BillableEvent
-from models.claims import ClaimCheck, ClaimLine, ClaimLineEvent, PatientDischarge, SupplyIssue
+from models.billing import BillableEvent, Coverage, EmVisit
+from models.claims import (
+    CareEpisodeEvent,
+    ClaimCheck,
+    ClaimGenerationRun,
+    ClaimLine,
+    ClaimLineEvent,
+    ExportBatch,
+    SupplyIssue,
+)
 from models.clearance import ClearanceDecision
 from models.clinic import CaregiverLink, IndicationSet, Patient, Payer, TargetRange
 from models.identity import ROLES, ApiToken, PasswordResetCode, User
 from models.operations import DeliveryAttempt, IdempotentRequest, JobRun, OutboxMessage
+from models.practices import Practice
 from models.results import InrResult
 from models.training import (
     ChecklistItem,
@@ -21,10 +30,11 @@ from models.training import (
 )
 
 __all__ = [
-    "Alert", "AlertEvent", "ApiToken", "AppendOnly", "AuditEvent", "Base", "BillableEvent", "CaregiverLink",
-    "ChecklistItem", "ChecklistTemplate", "ClaimCheck", "ClaimLine", "ClaimLineEvent", "ClearanceDecision",
-    "CoveringPhysician", "DeliveryAttempt", "EligibilityFact", "HomeTestingOrder", "IdempotentRequest",
-    "IndicationSet", "InrResult", "InstructionAcknowledgement", "JobRun", "OutboxMessage", "PasswordResetCode",
-    "Patient", "PatientDischarge", "Payer", "Review", "review_results", "ROLES", "SupplyIssue", "TargetRange",
-    "TrainingAmendment", "TrainingItemOutcome", "TrainingSession", "User", "UTCDateTime",
+    "Alert", "AlertEvent", "ApiToken", "AppendOnly", "AuditEvent", "Base", "BillableEvent", "CareEpisodeEvent",
+    "CaregiverLink", "ChecklistItem", "ChecklistTemplate", "ClaimCheck", "ClaimGenerationRun", "ClaimLine",
+    "ClaimLineEvent", "ClearanceDecision", "Coverage", "CoveringPhysician", "DeliveryAttempt", "EligibilityFact",
+    "EmVisit", "ExportBatch", "HomeTestingOrder", "IdempotentRequest", "IndicationSet", "InrResult",
+    "InstructionAcknowledgement", "JobRun", "OutboxMessage", "PasswordResetCode", "Patient",
+    "Payer", "Practice", "Review", "review_results", "ROLES", "SupplyIssue", "TargetRange", "TrainingAmendment",
+    "TrainingItemOutcome", "TrainingSession", "User", "UTCDateTime",
 ]

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import AppendOnly, Base, PublicIdMixin
 from models.identity import User
+from models.practices import Practice
 
 INR = Numeric(3, 1)  # the meter's resolution: one decimal place, 0.8 to 8.0
 
@@ -27,6 +28,8 @@ class Payer(Base):
     extra_criteria: Mapped[list[str]] = mapped_column(JSON, default=list)
     minimum_anticoagulation_days: Mapped[int] = mapped_column(default=90)
     reassessment_months: Mapped[int] = mapped_column(default=12)
+    # The written policy these terms follow (title, number, revision), shown in the biller's code reference.
+    policy_reference: Mapped[str | None] = mapped_column(String(300))
 
 
 class Patient(PublicIdMixin, Base):
@@ -37,6 +40,8 @@ class Patient(PublicIdMixin, Base):
     # IANA zone: weekly billing rules and reminders are evaluated in the patient's own local time.
     time_zone: Mapped[str] = mapped_column(String(64))
     physician_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    # The practice the patient belongs to: the billing provider of their claims.
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
     payer_code: Mapped[str] = mapped_column(ForeignKey("payers.code"))
     warfarin_start_date: Mapped[dt.date | None]
     # The patient's own login, when they have one (a patient may be cared for entirely by caregivers).
@@ -45,6 +50,7 @@ class Patient(PublicIdMixin, Base):
     updated_at: Mapped[dt.datetime]
 
     physician: Mapped[User] = relationship(foreign_keys=[physician_id])
+    practice: Mapped[Practice] = relationship()
     user: Mapped[User | None] = relationship(foreign_keys=[user_id])
     payer: Mapped[Payer] = relationship()
     target_ranges: Mapped[list[TargetRange]] = relationship(
@@ -61,6 +67,10 @@ class Patient(PublicIdMixin, Base):
     @property
     def current_indications(self) -> list[str]:
         return list(self.indication_sets[-1].codes) if self.indication_sets else []
+
+    @property
+    def current_secondary_diagnoses(self) -> list[str]:
+        return list(self.indication_sets[-1].secondary_codes or ()) if self.indication_sets else []
 
 
 class TargetRange(AppendOnly, Base):
@@ -89,7 +99,9 @@ class IndicationSet(AppendOnly, Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
-    codes: Mapped[list[str]] = mapped_column(JSON)
+    codes: Mapped[list[str]] = mapped_column(JSON)  # covered diagnoses: the first is the claim's principal
+    # Other billable ICD-10-CM codes recorded beside them (e.g. Z79.01): on claims, never a reason for coverage.
+    secondary_codes: Mapped[list[str]] = mapped_column(JSON, default=list)
     code_list_version: Mapped[str] = mapped_column(String(40))
     effective_from: Mapped[dt.datetime]
     set_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))

@@ -17,7 +17,7 @@ from schedules.missed import detect_missed_tests
 from schedules.reminders import send_weekly_reminders
 from schedules.runs import DEFAULT_LEASE, claim_run, clock_from, finish_run, lease_renewed
 from service.alerts import EscalationDelays
-from service.claim_generation import BillingSettings, generate_claims
+from service.claim_generation import generate_claims
 from service.settings import Settings
 
 log = logging.getLogger("schedules")
@@ -63,7 +63,7 @@ def job_table(settings: Settings) -> list[Job]:
             quarter_hour, "cron", {"minute": "*/15"}, misfire_grace_minutes=14),
         # Weeks end at local midnight, at different UTC hours per zone: hourly finds each soon after.
         Job("tests.missed", detect_missed_tests, hour, "cron", {"minute": 5}, misfire_grace_minutes=55),
-        Job("claims.generate", partial(generate_claims, settings=BillingSettings.from_settings(settings)), day,
+        Job("claims.generate", partial(generate_claims, trigger="job"), day,
             "cron", {"hour": claims_at.hour, "minute": claims_at.minute}, misfire_grace_minutes=12 * 60),
         Job("outbox.deliver", partial(deliver_outbox, url=settings.webhook_url, secret=settings.webhook_secret,
                                       timeout=settings.webhook_timeout_seconds),

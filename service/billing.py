@@ -1,7 +1,11 @@
-"""The biller's ledger: claim lines listed by status, exported in batches, and voided (for good or for rebilling)."""
+"""The biller's ledger: claim lines listed by status, held lines released, pending lines exported in batches that can
+be downloaded again byte for byte (CSV, JSON, X12 837P), lines voided (for good or for rebilling), and the record of
+each claim generation run."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
@@ -11,14 +15,19 @@ from sqlalchemy import Select, exists, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from models import Patient, User
+from models import ClaimGenerationRun, Coverage, ExportBatch, Patient, Payer, Practice, User
 from models.claims import ClaimLine, ClaimLineEvent
-from service import audit
+from service import audit, claim_generation, practices
 from service.errors import Conflict, invalid
+from service.rules import x12_837p
 from service.rules.code_reference import CODE_REFERENCE
 from service.rules.codes import RETIRED_CODES
 
-STATUSES = ("pending", "exported", "void")
+STATUSES = ("pending", "held", "exported", "void")
+EXPORT_FORMATS = {"x12": ("application/edi-x12", "837p"), "csv": ("text/csv", "csv"),
+                  "json": ("application/json", "json")}
+
+
 def _has_event(kind: str):
     return exists().where(ClaimLineEvent.claim_line_id == ClaimLine.id, ClaimLineEvent.kind == kind)
 
@@ -28,14 +37,20 @@ def status_filter(status: str):
         return _has_event("void")
     if status == "exported":
         return _has_event("exported") & ~_has_event("void")
-    return ~exists().where(ClaimLineEvent.claim_line_id == ClaimLine.id)
+    waiting = ~_has_event("exported") & ~_has_event("void")
+    if status == "held":
+        return waiting & ClaimLine.held_reason.is_not(None) & ~_has_event("released")
+    return waiting & (ClaimLine.held_reason.is_(None) | _has_event("released"))
 
 
 def claim_lines_query(*, status: str | None = None, code: str | None = None, patient: Patient | None = None,
-                      date_from: date | None = None, date_to: date | None = None) -> Select[tuple[ClaimLine]]:
+                      date_from: date | None = None, date_to: date | None = None,
+                      practice: Practice | None = None) -> Select[tuple[ClaimLine]]:
     query = (select(ClaimLine).options(selectinload(ClaimLine.events), joinedload(ClaimLine.patient),
-                                       joinedload(ClaimLine.rendering_provider))
+                                       joinedload(ClaimLine.rendering_provider), joinedload(ClaimLine.practice))
              .order_by(ClaimLine.date_of_service, ClaimLine.id))
+    if practice is not None:
+        query = query.where(ClaimLine.practice_id == practice.id)
     if status is not None:
         query = query.where(status_filter(status))
     if code is not None:
@@ -70,29 +85,182 @@ def list_claims(session: Session, filters: dict, patient: Patient | None, limit:
     return lines
 
 
-def export_claims(session: Session, actor: User, date_from: date, date_to: date,
-                  now: datetime) -> tuple[uuid.UUID, list[ClaimLine]]:
-    """Mark every pending line of the date range exported under one batch id, in one transaction."""
+def create_export(session: Session, actor: User, client_key: str, fmt: str, date_from: date, date_to: date,
+                  now: datetime, practice_id: uuid.UUID | None = None) -> tuple[ExportBatch, bool]:
+    """Export every pending line of the date range as one batch, in one transaction: the lines are marked exported
+    under the batch and the file's exact bytes are kept with it. Idempotent by `client_key`: the same key finds
+    the batch it made (created False) instead of exporting again; the same key with other terms is a conflict.
+    An 837P file needs the practice's billing details and each patient's coverage; what is missing is refused
+    by name, and nothing is marked."""
     if date_to < date_from:
         raise invalid({"to": ["Must not be before from."]})
-    batch = uuid.uuid4()
-    lines = list(session.scalars(claim_lines_query(status="pending", date_from=date_from, date_to=date_to)).unique())
+    terms = {"format": fmt, "date_from": date_from, "date_to": date_to}
+    existing = session.scalar(select(ExportBatch).where(ExportBatch.client_key == client_key))
+    if existing is not None:
+        return _same_terms(existing, terms), False
+    practice = None
+    if practice_id is not None:
+        practice = session.scalar(select(Practice).where(Practice.public_id == practice_id))
+        if practice is None:
+            raise invalid({"practice_id": ["No practice with this id."]})
+    lines = list(session.scalars(claim_lines_query(status="pending", date_from=date_from, date_to=date_to,
+                                                   practice=practice)).unique())
+    batch_id = uuid.uuid4()
+    media_type, extension = EXPORT_FORMATS[fmt]
+    body = _export_body(session, fmt, batch_id, lines, now)
+    batch = ExportBatch(public_id=batch_id, client_key=client_key, format=fmt, date_from=date_from, date_to=date_to,
+                        line_count=len(lines), media_type=media_type, filename=f"claims-{batch_id}.{extension}",
+                        body=body, sha256=hashlib.sha256(body.encode("utf-8")).hexdigest(), created_by_id=actor.id,
+                        created_at=now)
+    session.add(batch)
     for line in lines:
         # By id, not through line.events: changing the collection would count as changing the append-only line.
-        session.add(ClaimLineEvent(claim_line_id=line.id, kind="exported", export_batch_id=batch, actor_id=actor.id,
+        session.add(ClaimLineEvent(claim_line_id=line.id, kind="exported", export_batch_id=batch_id, actor_id=actor.id,
                                    occurred_at=now))
-    audit.record(session, "claim.export", object_type="export_batch", object_id=batch,
-                 detail={"from": date_from.isoformat(), "to": date_to.isoformat(), "count": len(lines)}, now=now)
-    _audit_per_patient(session, "claim.export.read", lines, now, {"batch": str(batch)})
+    audit.record(session, "claim.export", object_type="export_batch", object_id=batch_id,
+                 detail={"from": date_from.isoformat(), "to": date_to.isoformat(), "count": len(lines),
+                         "format": fmt, "client_key": client_key}, now=now)
+    _audit_per_patient(session, "claim.export.read", lines, now, {"batch": str(batch_id)})
     try:
         session.commit()
     except IntegrityError as exc:
         session.rollback()
+        existing = session.scalar(select(ExportBatch).where(ExportBatch.client_key == client_key))
+        if existing is not None:  # the same request, retried while the first was being written
+            return _same_terms(existing, terms), False
         # Another export took some of these lines at the same moment: nothing was marked; export again.
         raise Conflict("Another export of these lines ran at the same time; retry.") from exc
-    for line in lines:
-        session.expire(line, ["events"])
-    return batch, lines
+    return batch, True
+
+
+def _same_terms(batch: ExportBatch, terms: dict) -> ExportBatch:
+    if (batch.format, batch.date_from, batch.date_to) != (terms["format"], terms["date_from"], terms["date_to"]):
+        raise Conflict("This client key was used for another export.",
+                       errors={"client_key": ["Already used with other terms."]})
+    return batch
+
+
+def export_file(session: Session, batch: ExportBatch, now: datetime) -> ExportBatch:
+    """The batch whose bytes are downloaded again (audited per patient whose lines it holds)."""
+    lines = list(session.scalars(select(ClaimLine).join(ClaimLineEvent, ClaimLineEvent.claim_line_id == ClaimLine.id)
+                                 .where(ClaimLineEvent.kind == "exported",
+                                        ClaimLineEvent.export_batch_id == batch.public_id)
+                                 .options(joinedload(ClaimLine.patient))).unique())
+    audit.record(session, "claim.export.download", object_type="export_batch", object_id=batch.public_id,
+                 detail={"count": len(lines)}, now=now)
+    _audit_per_patient(session, "claim.export.read", lines, now, {"batch": str(batch.public_id)})
+    session.commit()
+    return batch
+
+
+def list_exports(session: Session, limit: int, offset: int) -> list[ExportBatch]:
+    return list(session.scalars(select(ExportBatch).order_by(ExportBatch.created_at.desc(), ExportBatch.id.desc())
+                                .limit(limit).offset(offset)))
+
+
+def _export_body(session: Session, fmt: str, batch_id: uuid.UUID, lines: list[ClaimLine], now: datetime) -> str:
+    from service.schemas.billing import ClaimLineOut, claims_csv
+
+    if fmt == "csv":
+        return claims_csv(lines)
+    if fmt == "json":
+        items = ClaimLineOut(many=True).dump(lines)
+        for item in items:  # as they are once this batch is stored
+            item.update(status="exported", export_batch_id=str(batch_id))
+        return json.dumps({"batch_id": str(batch_id), "items": items}, sort_keys=True)
+    return _claims_837p(session, batch_id, lines, now)
+
+
+def _claims_837p(session: Session, batch_id: uuid.UUID, lines: list[ClaimLine], now: datetime) -> str:
+    if not lines:
+        raise invalid({"from": ["No pending line in this range: an 837P file needs at least one claim."]})
+    practice_ids = {line.practice_id for line in lines}
+    if len(practice_ids) > 1:
+        raise invalid({"practice_id": ["These lines have more than one billing provider: export one practice."]})
+    practice = lines[0].practice
+    missing = {f"practice.{name}" for name in practices.missing_for_claims(practice, {line.code for line in lines})}
+    coverage = _coverage_by_patient(session, {line.patient_id for line in lines})
+    payers = {payer.code: payer for payer in session.scalars(select(Payer))}
+    missing |= {f"patient {line.patient.public_id}: coverage" for line in lines if line.patient_id not in coverage}
+    missing |= {f"rendering provider of {line.public_id}: npi" for line in lines if not line.rendering_provider_npi}
+    missing |= {f"line {line.public_id}: diagnosis" for line in lines if not line.diagnosis}
+    if missing:
+        raise Conflict("The 837P file cannot be written until these are completed: " + ", ".join(sorted(missing)),
+                       errors={"missing": sorted(missing)})
+    provider = x12_837p.BillingProvider(
+        practice.name, practice.group_npi, practice.tax_id,
+        x12_837p.Address(practice.address_line1, practice.address_line2, practice.city, practice.state,
+                         practice.postal_code),
+        practice.phone, practice.x12_submitter_id or practice.group_npi, practice.x12_receiver_id,
+        practice.x12_receiver_name)
+    by_claim: dict[tuple, list[ClaimLine]] = defaultdict(list)
+    for line in sorted(lines, key=lambda line: (line.patient_id, line.payer_code, line.date_of_service, line.id)):
+        by_claim[(line.patient_id, line.payer_code)].append(line)
+    claims = []
+    for (patient_id, payer_code), claim_lines in by_claim.items():
+        cover, patient = coverage[patient_id], claim_lines[0].patient
+        subscriber = x12_837p.Subscriber(
+            cover.last_name, cover.first_name, cover.member_id,
+            x12_837p.Address(cover.address_line1, cover.address_line2, cover.city, cover.state, cover.postal_code),
+            patient.date_of_birth, cover.sex, payer_code, payers[payer_code].name, cover.payer_identifier)
+        for start in range(0, len(claim_lines), x12_837p.LINES_PER_CLAIM):
+            chunk = claim_lines[start:start + x12_837p.LINES_PER_CLAIM]
+            secondary = tuple(dict.fromkeys(code for line in chunk for code in line.secondary_diagnoses or ()))
+            claims.append(x12_837p.Claim(chunk[0].public_id.hex[:20] + f"{start // x12_837p.LINES_PER_CLAIM:02d}",
+                                         subscriber, tuple(_service_line(practice, line) for line in chunk),
+                                         secondary))
+    return x12_837p.claims_837p(provider, claims, control_number=batch_id.int % 999_999_999 + 1,
+                                created_at=now.astimezone(practices.zone(practice)), batch_reference=batch_id.hex)
+
+
+def _service_line(practice: Practice, line: ClaimLine) -> x12_837p.ServiceLine:
+    last, first = _split_name(line.rendering_provider.full_name)
+    return x12_837p.ServiceLine(str(line.public_id), line.code, line.modifier, practices.charge_of(practice, line.code),
+                                line.units, line.date_of_service, line.diagnosis,
+                                x12_837p.Person(last, first, line.rendering_provider_npi))
+
+
+def _split_name(full_name: str) -> tuple[str, str]:
+    """(last, first) of a name written "First Last"; the last word is the family name."""
+    parts = full_name.split()
+    return (parts[-1], " ".join(parts[:-1])) if len(parts) > 1 else (full_name, "")
+
+
+def _coverage_by_patient(session: Session, patient_ids: set[int]) -> dict[int, Coverage]:
+    latest: dict[int, Coverage] = {}
+    for cover in session.scalars(select(Coverage).where(Coverage.patient_id.in_(patient_ids)).order_by(Coverage.id)):
+        latest[cover.patient_id] = cover
+    return latest
+
+
+def release_claim(session: Session, actor: User, line: ClaimLine, note: str, now: datetime) -> ClaimLine:
+    """Hand a held line to the next export, with the biller's note on why it may go (audited)."""
+    if line.status != "held":
+        raise Conflict(f"This claim line is {line.status}, not held.")
+    session.add(ClaimLineEvent(claim_line_id=line.id, kind="released", reason=note, actor_id=actor.id,
+                               occurred_at=now))
+    audit.record(session, "claim.release", patient_id=line.patient.public_id, object_type="claim_line",
+                 object_id=line.public_id, detail={"note": note, "held_reason": line.held_reason}, now=now)
+    try:
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict("This claim line was already released.") from exc
+    session.expire(line, ["events"])
+    return line
+
+
+def run_generation(session: Session, actor: User, recheck_all: bool, now: datetime) -> ClaimGenerationRun:
+    """Run claim generation now, as the biller (recorded like the scheduler's run)."""
+    summary = claim_generation.generate_claims(session, now, trigger="api", actor=actor, recheck_all=recheck_all)
+    run_id = uuid.UUID(summary["run_id"])
+    return session.scalar(select(ClaimGenerationRun).where(ClaimGenerationRun.public_id == run_id))
+
+
+def list_runs(session: Session, limit: int, offset: int) -> list[ClaimGenerationRun]:
+    return list(session.scalars(select(ClaimGenerationRun).order_by(ClaimGenerationRun.started_at.desc(),
+                                                                     ClaimGenerationRun.id.desc())
+                                .limit(limit).offset(offset)))
 
 
 def void_claim(session: Session, actor: User, line: ClaimLine, reason: str, rebill: bool,
@@ -113,6 +281,9 @@ def void_claim(session: Session, actor: User, line: ClaimLine, reason: str, rebi
     return line
 
 
-def code_reference() -> dict:
-    """Every code this service produces, with the rules each line goes through, and the codes it never will."""
-    return {"items": [CODE_REFERENCE[code] for code in sorted(CODE_REFERENCE)], "never_produced": sorted(RETIRED_CODES)}
+def code_reference(session: Session) -> dict:
+    """Every code this service produces, with the rules each line goes through, the codes it never will, and each
+    payer's terms with the policy they follow."""
+    payers = list(session.scalars(select(Payer).order_by(Payer.code)))
+    return {"items": [CODE_REFERENCE[code] for code in sorted(CODE_REFERENCE)], "never_produced": sorted(RETIRED_CODES),
+            "payers": payers}

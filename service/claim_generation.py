@@ -1,5 +1,5 @@
 """Claim generation: which patients to check (ClaimCheck), their records read in batches, the lines their claim
-plan calls for recorded once."""
+plan calls for recorded once, and each run recorded with what it did (ClaimGenerationRun)."""
 
 from __future__ import annotations
 
@@ -10,38 +10,42 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, Select, func, literal, or_, select
+from sqlalchemy import Row, Select, String, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
-from models import BillableEvent, ClearanceDecision, InrResult, Patient, Payer
-from models.claims import ClaimCheck, ClaimLine, ClaimLineEvent, PatientDischarge, SupplyIssue
+from models import (
+    BillableEvent,
+    CareEpisodeEvent,
+    ClaimGenerationRun,
+    ClearanceDecision,
+    EmVisit,
+    HomeTestingOrder,
+    InrResult,
+    Patient,
+    Payer,
+    Practice,
+    User,
+)
+from models.claims import ClaimCheck, ClaimLine, ClaimLineEvent, SupplyIssue
 from service import audit, db
+from service.care_episode import care_periods_by_patient
 from service.clearance import periods_by_patient
 from service.patients import local_date, payer_rules
-from service.rules.claim_plan import BillableWork, ClaimPlan, EndOfCare, RecordedLine, plan_claims
+from service.practices import local_date as practice_date
+from service.rules import claims as claim_rules
+from service.rules.claim_plan import REVIEW_KIND, BillableWork, CarePeriod, ClaimPlan, RecordedLine, plan_claims
 from service.rules.claims import ClaimDraft, CountedTest
 from service.rules.counting import ClearancePeriod, ResultForCounting, count_weekly_tests
+from service.rules.readings import is_valid_inr
 
 BATCH_SIZE = 200  # patients loaded together: a handful of queries per batch, not one per result
 # Claim lines per INSERT page. Seven rows keep a statement under 4 KiB, the longest psycopg caches once parsed,
 # so one parse serves the whole run: 10.8 s instead of 16.8 s (SQLAlchemy's 1,000) for 51,800 lines.
 INSERT_PAGE = 7
 # Bump when service/rules changes what is due for records already checked: every patient is then checked again.
-RULES_VERSION = 1
-
-
-@dataclass(frozen=True)
-class BillingSettings:
-    """The billing entity written on every line (INR_BILLING_PROVIDER_*, INR_BILLING_ENTITY_IS_IDTF)."""
-
-    provider_npi: str | None
-    provider_name: str
-    entity_is_idtf: bool = False
-
-    @classmethod
-    def from_settings(cls, settings) -> BillingSettings:
-        return cls(settings.billing_provider_npi or None, settings.billing_provider_name,
-                   settings.billing_entity_is_idtf)
+# 2: issue 13 (93793 per new valid INR and E/M days, providers per line, supply units, held -52, 93792 orders).
+RULES_VERSION = 2
+TRIGGERS = ("job", "cli", "api")
 
 
 @dataclass
@@ -50,14 +54,16 @@ class GenerationSummary:
     unchanged: int = 0  # patients left alone: nothing recorded since their last check, and nothing waiting is due
     created: int = 0
     conflicts: int = 0  # patients some of whose lines another process wrote first: those were left to it
+    created_lines: list[str] = field(default_factory=list)
     skipped: list[dict] = field(default_factory=list)
+    held: list[dict] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
 
     def as_dict(self) -> dict:
         # A skipped day is reported by the run that checks its patient (again whenever the record changes).
         return {"patients": self.patients, "unchanged": self.unchanged, "created": self.created,
                 "conflicts": self.conflicts, "skipped_count": len(self.skipped), "skipped": self.skipped[:50],
-                "errors": self.errors}
+                "held_count": len(self.held), "held": self.held[:50], "errors": self.errors}
 
 
 @dataclass
@@ -71,59 +77,83 @@ class _PatientInputs:
     work: list[BillableWork] = field(default_factory=list)
     lines: list[RecordedLine] = field(default_factory=list)  # every line ever recorded, with its void if any
     line_ids: dict[str, int] = field(default_factory=dict)  # claim_key -> ClaimLine.id, for a correction's corrects_id
-    supply_issues: list[date] = field(default_factory=list)
-    end_of_care: EndOfCare | None = None
+    supply_issues: list[tuple[date, int]] = field(default_factory=list)  # (issued on, tests issued)
+    care: list[CarePeriod] = field(default_factory=list)
+    orders: list[claim_rules.HomeTestingOrder] = field(default_factory=list)
+    em_visit_dates: set[date] = field(default_factory=set)
 
 
-def generate_claims(session: Session, now: datetime, settings: BillingSettings, *,
+def generate_claims(session: Session, now: datetime, *, trigger: str = "job", actor: User | None = None,
                     patient_ids: Iterable[int] | None = None, recheck_all: bool = False) -> dict:
-    """Record every claim line due by `now`; re-running records nothing new.
+    """Record every claim line due by `now`; re-running records nothing new. The run itself is recorded
+    (ClaimGenerationRun: who or which job, the lines created, the days skipped and the lines held with reasons).
 
-    Only patients whose record gained a row since their last check (a result, a review, a void, a discharge...),
-    whose payer terms changed, or whose waiting line falls due are checked: one query finds them (ClaimCheck).
-    `recheck_all` checks everyone. Checked patients are read BATCH_SIZE at a time (a handful of queries per batch,
-    none per patient or result), their lines inserted with one executemany, and each batch commits once. A line
-    another process wrote first is left to it (ON CONFLICT DO NOTHING on its unique key).
+    Only patients whose record gained a row since their last check (a result, a review, a void, an end of care...),
+    whose payer or practice terms changed, or whose waiting line falls due are checked: one query finds them
+    (ClaimCheck). `recheck_all` checks everyone. Checked patients are read BATCH_SIZE at a time (a handful of queries
+    per batch, none per patient or result), their lines inserted with one executemany, and each batch commits once.
+    A line another process wrote first is left to it (ON CONFLICT DO NOTHING on its unique key).
     """
+    if trigger not in TRIGGERS:
+        raise ValueError(f"trigger must be one of {TRIGGERS}")
+    actor_id = actor.id if actor is not None else None
     summary = GenerationSummary()
     selected = 0
-    for batch in _batches_to_check(session, now, settings, patient_ids, recheck_all):
+    for batch in _batches_to_check(session, now, patient_ids, recheck_all):
         selected += len(batch)
-        _check_batch(session, batch, now, settings, summary)
+        _check_batch(session, batch, now, summary)
         session.commit()
         session.expunge_all()  # a batch's rows are done with; keep memory flat over many patients
     if patient_ids is None:
         summary.unchanged = session.scalar(select(func.count()).select_from(Patient)) - selected
     else:
         summary.unchanged = len(set(patient_ids)) - selected
-    return summary.as_dict()
+    run = ClaimGenerationRun(trigger=trigger, actor_id=actor_id, recheck_all=recheck_all, started_at=now,
+                             finished_at=max(now, datetime.now(timezone.utc)), patients=summary.patients,
+                             unchanged=summary.unchanged, created=summary.created, conflicts=summary.conflicts,
+                             created_lines=summary.created_lines, skipped=summary.skipped, held=summary.held,
+                             errors=summary.errors)
+    session.add(run)
+    session.flush()
+    audit.record(session, "claim.generation_run", object_type="claim_generation_run", object_id=run.public_id,
+                 detail={"trigger": trigger, "created": summary.created, "held": len(summary.held),
+                         "skipped": len(summary.skipped), "errors": len(summary.errors)}, now=now)
+    session.commit()
+    return {"run_id": str(run.public_id), **summary.as_dict()}
 
 
-def _check_batch(session: Session, batch: list[dict], now: datetime, settings: BillingSettings,
-                 summary: GenerationSummary) -> None:
+def _check_batch(session: Session, batch: list[dict], now: datetime, summary: GenerationSummary) -> None:
     seen_by_id = {seen["patient_id"]: seen for seen in batch}
     planned: list[tuple[_PatientInputs, ClaimPlan, list[dict]]] = []
-    for inputs in _load_batch(session, list(seen_by_id)):
+    inputs_of = _load_batch(session, list(seen_by_id))
+    npis = _provider_npis(session, inputs_of)
+    for inputs in inputs_of:
         summary.patients += 1
+        patient_id = str(inputs.patient.public_id)
         try:
-            plan = _plan_for(inputs, now, settings)
+            plan = _plan_for(inputs, now)
         except ValueError as exc:
             # A rule refused this patient's data (e.g. a payer set up with an unknown code): the others go on,
             # and with no check recorded the next run reports it again.
-            summary.errors.append({"patient_id": str(inputs.patient.public_id), "error": str(exc)[:300]})
+            summary.errors.append({"patient_id": patient_id, "error": str(exc)[:300]})
             continue
-        summary.skipped += [{"key": skipped.key, "reason": skipped.reason} for skipped in plan.skipped]
-        planned.append((inputs, plan, _line_rows(inputs, plan.drafts, now, settings)))
+        summary.skipped += [{"patient_id": patient_id, "key": skipped.key, "reason": skipped.reason}
+                            for skipped in plan.skipped]
+        planned.append((inputs, plan, _line_rows(inputs, plan.drafts, now, npis)))
 
     created = db.insert_new(session, ClaimLine.__table__, [row for _, _, rows in planned for row in rows], "claim_key",
                             page_size=INSERT_PAGE)
     checks = []
     for inputs, plan, rows in planned:
-        mine = [row["claim_key"] for row in rows if row["claim_key"] in created]
+        mine = [row for row in rows if row["claim_key"] in created]
         if mine:
             audit.record(session, "claim.generate", patient_id=inputs.patient.public_id, object_type="claim_line",
-                         detail={"created": mine}, now=now)
+                         detail={"created": [row["claim_key"] for row in mine]}, now=now)
         summary.created += len(mine)
+        summary.created_lines += [str(row["public_id"]) for row in mine]
+        summary.held += [{"claim_id": str(row["public_id"]), "patient_id": str(inputs.patient.public_id),
+                          "claim_key": row["claim_key"], "code": row["code"], "reason": row["held_reason"]}
+                         for row in mine if row["held_reason"]]
         summary.conflicts += len(mine) < len(rows)
         seen = seen_by_id[inputs.patient.id]
         # The lines this run added are part of what it saw; another process's lines make the next run look again.
@@ -148,19 +178,24 @@ _SEEN = {
     "claim_line_events": _per_patient(ClaimLine.patient_id,
                                       (ClaimLineEvent, ClaimLineEvent.claim_line_id == ClaimLine.id)),
     "supply_issues": _per_patient(SupplyIssue.patient_id),
-    "discharges": _per_patient(PatientDischarge.patient_id),
+    "care_events": _per_patient(CareEpisodeEvent.patient_id),
     "clearance_decisions": _per_patient(ClearanceDecision.patient_id),
+    "orders": _per_patient(HomeTestingOrder.patient_id),
+    "em_visits": _per_patient(EmVisit.patient_id),
 }
 
 
-def _terms(settings: BillingSettings):
-    """The settings the rules ran under, as one comparable SQL string: payer terms, zone, entity, rules version."""
-    return (literal(f"rules {RULES_VERSION}|idtf {int(settings.entity_is_idtf)}|") + Patient.payer_code + "|"
-            + Payer.supply_trigger + "|" + Payer.review_code + "|" + Payer.training_code + "|" + Patient.time_zone)
+def _terms():
+    """The terms the rules ran under, as one comparable SQL string: payer terms, the patient's zone and practice
+    (which practice, its zone, IDTF or not), rules version."""
+    return (literal(f"rules {RULES_VERSION}|") + Patient.payer_code + "|" + Payer.supply_trigger + "|"
+            + Payer.review_code + "|" + Payer.training_code + "|" + Patient.time_zone + "|"
+            + cast(Practice.id, String) + "|" + Practice.time_zone + "|"
+            + case((Practice.bills_as_idtf, literal("idtf")), else_=literal("physicians")))
 
 
-def _batches_to_check(session: Session, now: datetime, settings: BillingSettings,
-                      patient_ids: Iterable[int] | None, recheck_all: bool) -> Iterator[list[dict]]:
+def _batches_to_check(session: Session, now: datetime, patient_ids: Iterable[int] | None,
+                      recheck_all: bool) -> Iterator[list[dict]]:
     """The patients to check now, BATCH_SIZE at a time, with what is seen of their record (counts and terms).
 
     One query, streamed on a connection of its own so that each batch can commit while it is read. What is
@@ -169,10 +204,11 @@ def _batches_to_check(session: Session, now: datetime, settings: BillingSettings
     """
     counts = {name: query.subquery(name) for name, query in _SEEN.items()}
     seen = {name: func.coalesce(sub.c.n, 0) for name, sub in counts.items()}
-    terms = _terms(settings)
+    terms = _terms()
     query = (select(Patient.id.label("patient_id"), *(value.label(name) for name, value in seen.items()),
                     terms.label("terms"))
              .join(Payer, Payer.code == Patient.payer_code)
+             .join(Practice, Practice.id == Patient.practice_id)
              .outerjoin(ClaimCheck, ClaimCheck.patient_id == Patient.id)
              .order_by(Patient.id))
     for sub in counts.values():
@@ -206,26 +242,33 @@ _RESULT_COLUMNS = (InrResult.id, InrResult.public_id, InrResult.patient_id, InrR
                    InrResult.received_at, InrResult.qc_passed, InrResult.meter_error_code, InrResult.source,
                    InrResult.supersedes_id)
 _EVENT_COLUMNS = (BillableEvent.patient_id, BillableEvent.kind, BillableEvent.service_date, BillableEvent.source_id,
-                  BillableEvent.result_ids)
+                  BillableEvent.result_ids, BillableEvent.occurred_at, BillableEvent.rendering_provider_id)
 # A line with its void, if any: `void_id` is None for a line that was never voided.
 _LINE_COLUMNS = (ClaimLine.id, ClaimLine.patient_id, ClaimLine.claim_key, ClaimLine.base_key, ClaimLine.version,
                  ClaimLine.code, ClaimLine.modifier, ClaimLine.units, ClaimLine.date_of_service, ClaimLine.result_ids,
-                 ClaimLine.rule, ClaimLine.note, ClaimLine.tests_done, ClaimLineEvent.id.label("void_id"),
+                 ClaimLine.rule, ClaimLine.note, ClaimLine.tests_done, ClaimLine.rendering_provider_id,
+                 ClaimLineEvent.id.label("void_id"),
                  ClaimLineEvent.rebill.label("void_rebill"), ClaimLineEvent.reason.label("void_reason"))
 
 
 def _load_batch(session: Session, ids: Sequence[int]) -> list[_PatientInputs]:
     patients = session.scalars(
         select(Patient).where(Patient.id.in_(ids)).order_by(Patient.id)
-        .options(selectinload(Patient.indication_sets), joinedload(Patient.physician), joinedload(Patient.payer)))
+        .options(selectinload(Patient.indication_sets), joinedload(Patient.physician), joinedload(Patient.payer),
+                 joinedload(Patient.practice)))
     by_id = {p.id: _PatientInputs(p) for p in patients}
     for result in session.execute(select(*_RESULT_COLUMNS).where(InrResult.patient_id.in_(ids))):
         by_id[result.patient_id].results.append(result)
         if result.supersedes_id is not None:
             by_id[result.patient_id].superseded.add(result.supersedes_id)
-    for event in session.execute(select(*_EVENT_COLUMNS).where(BillableEvent.patient_id.in_(ids))):
-        by_id[event.patient_id].work.append(
-            BillableWork(event.kind, event.service_date, event.source_id, tuple(event.result_ids)))
+    for event in session.execute(select(*_EVENT_COLUMNS).where(BillableEvent.patient_id.in_(ids))
+                                 .order_by(BillableEvent.occurred_at, BillableEvent.id)):
+        inputs = by_id[event.patient_id]
+        # The physician's work is dated by the practice's calendar; a training by the patient's (as recorded).
+        day = (practice_date(inputs.patient.practice, event.occurred_at) if event.kind == REVIEW_KIND
+               else event.service_date)
+        inputs.work.append(BillableWork(event.kind, day, event.source_id, tuple(event.result_ids),
+                                        event.rendering_provider_id if event.kind == REVIEW_KIND else None))
     for line in session.execute(select(*_LINE_COLUMNS).where(ClaimLine.patient_id.in_(ids))
                                 .outerjoin(ClaimLineEvent, (ClaimLineEvent.claim_line_id == ClaimLine.id)
                                            & (ClaimLineEvent.kind == "void"))):
@@ -233,26 +276,46 @@ def _load_batch(session: Session, ids: Sequence[int]) -> list[_PatientInputs]:
         inputs.lines.append(RecordedLine(
             line.claim_key, line.base_key, line.version, line.code, line.modifier, line.units, line.date_of_service,
             tuple(line.result_ids), line.rule, line.note, line.tests_done, voided=line.void_id is not None,
-            rebill=bool(line.void_rebill), void_reason=line.void_reason))
+            rebill=bool(line.void_rebill), void_reason=line.void_reason,
+            rendering_provider_id=line.rendering_provider_id))
         inputs.line_ids[line.claim_key] = line.id
-    for issue in session.scalars(select(SupplyIssue).where(SupplyIssue.patient_id.in_(ids))):
-        by_id[issue.patient_id].supply_issues.append(issue.issued_on)
-    for discharge in session.execute(select(PatientDischarge.patient_id, PatientDischarge.effective_on,
-                                            PatientDischarge.reason).where(PatientDischarge.patient_id.in_(ids))):
-        by_id[discharge.patient_id].end_of_care = EndOfCare(discharge.effective_on, discharge.reason)
+    for issue in session.execute(select(SupplyIssue.patient_id, SupplyIssue.issued_on, SupplyIssue.tests_issued)
+                                 .where(SupplyIssue.patient_id.in_(ids))):
+        by_id[issue.patient_id].supply_issues.append((issue.issued_on, issue.tests_issued))
+    for order in session.execute(select(HomeTestingOrder.patient_id, HomeTestingOrder.ordered_on,
+                                        HomeTestingOrder.physician_id).where(HomeTestingOrder.patient_id.in_(ids))
+                                 .order_by(HomeTestingOrder.id)):
+        by_id[order.patient_id].orders.append(claim_rules.HomeTestingOrder(order.ordered_on, order.physician_id))
+    for visit in session.execute(select(EmVisit.patient_id, EmVisit.visit_on).where(EmVisit.patient_id.in_(ids))):
+        by_id[visit.patient_id].em_visit_dates.add(visit.visit_on)
+    for patient_id, care in care_periods_by_patient(session, list(by_id)).items():
+        by_id[patient_id].care = care
     for patient_id, periods in periods_by_patient(session, ids).items():
         if patient_id in by_id:
             by_id[patient_id].periods = periods
     return list(by_id.values())
 
 
-def _plan_for(inputs: _PatientInputs, now: datetime, settings: BillingSettings) -> ClaimPlan:
+def _plan_for(inputs: _PatientInputs, now: datetime) -> ClaimPlan:
     """The patient's claim plan for their local today, from their loaded record."""
     patient = inputs.patient
     payer = payer_rules(patient.payer)
+    valid = {str(r.public_id) for r in inputs.results
+             if is_valid_inr(r.qc_passed, r.meter_error_code, r.id in inputs.superseded)}
     return plan_claims(_counted_tests(inputs), inputs.work, inputs.lines, payer, today=local_date(patient, now),
-                       patient_id=str(patient.public_id), billing_entity_is_idtf=settings.entity_is_idtf,
-                       supplies_issued_on=inputs.supply_issues, end_of_care=inputs.end_of_care)
+                       patient_id=str(patient.public_id), billing_entity_is_idtf=patient.practice.bills_as_idtf,
+                       supplies_issued=inputs.supply_issues, care=inputs.care, orders=inputs.orders,
+                       valid_inr_ids=valid, em_visit_dates=inputs.em_visit_dates)
+
+
+def _provider_npis(session: Session, batch: Sequence[_PatientInputs]) -> dict[int, str | None]:
+    """The NPI of every user a line of the batch may name as rendering provider, read once."""
+    ids = {inputs.patient.physician_id for inputs in batch}
+    for inputs in batch:
+        ids |= {work.provider_id for work in inputs.work if work.provider_id is not None}
+        ids |= {order.physician_id for order in inputs.orders if order.physician_id is not None}
+        ids |= {line.rendering_provider_id for line in inputs.lines if line.rendering_provider_id is not None}
+    return dict(session.execute(select(User.id, User.npi).where(User.id.in_(ids))).all()) if ids else {}
 
 
 def _counted_tests(inputs: _PatientInputs) -> list[CountedTest]:
@@ -270,18 +333,23 @@ def _counted_tests(inputs: _PatientInputs) -> list[CountedTest]:
     ]
 
 
-def _diagnosis(patient: Patient, day: date) -> str:
-    """The first covered code of the indication version in force on the (local) date of service."""
+def _diagnoses(patient: Patient, day: date) -> tuple[str, list[str]]:
+    """The principal (first covered) code and the secondary codes of the indication version in force on the (local)
+    date of service."""
     end_of_day = datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(patient.time_zone))
     versions = [v for v in patient.indication_sets if v.effective_from < end_of_day] or patient.indication_sets[:1]
-    return versions[-1].codes[0] if versions and versions[-1].codes else ""
+    if not versions or not versions[-1].codes:
+        return "", []
+    return versions[-1].codes[0], list(versions[-1].secondary_codes or ())
 
 
 def _line_rows(inputs: _PatientInputs, drafts: Sequence[ClaimDraft], now: datetime,
-               settings: BillingSettings) -> list[dict]:
+               npis: dict[int, str | None]) -> list[dict]:
     """The drafts whose key has no line yet, as rows; a key whose versions were all voided for correction gets
-    ':v<n>'."""
+    ':v<n>'. The rendering provider is who did the work (the physician of record where the rules name no one);
+    the billing provider is the patient's practice."""
     patient = inputs.patient
+    practice = patient.practice
     versions: dict[str, list[RecordedLine]] = defaultdict(list)
     for line in inputs.lines:
         versions[line.base_key].append(line)
@@ -291,13 +359,15 @@ def _line_rows(inputs: _PatientInputs, drafts: Sequence[ClaimDraft], now: dateti
         if any(not line.awaiting_reissue for line in existing):
             continue  # recorded already (or withdrawn): re-running never bills twice
         version = len(existing) + 1
+        provider = draft.rendering_provider_id or patient.physician_id
+        principal, secondary = _diagnoses(patient, draft.date_of_service)
         rows.append(dict(
             public_id=uuid.uuid4(), claim_key=draft.key if version == 1 else f"{draft.key}:v{version}",
             base_key=draft.key, version=version, patient_id=patient.id, payer_code=patient.payer_code,
             code=draft.code, modifier=draft.modifier, units=draft.units, date_of_service=draft.date_of_service,
-            diagnosis=_diagnosis(patient, draft.date_of_service), rendering_provider_id=patient.physician_id,
-            rendering_provider_npi=patient.physician.npi, billing_provider_npi=settings.provider_npi,
-            billing_provider_name=settings.provider_name, result_ids=list(draft.result_ids), rule=draft.rule,
-            note=draft.note[:1000], tests_done=draft.tests_done,
+            diagnosis=principal, secondary_diagnoses=secondary, rendering_provider_id=provider,
+            rendering_provider_npi=npis.get(provider), billing_provider_npi=practice.group_npi,
+            billing_provider_name=practice.name, practice_id=practice.id, result_ids=list(draft.result_ids),
+            rule=draft.rule, note=draft.note[:1000], tests_done=draft.tests_done, held_reason=draft.held_reason,
             corrects_id=inputs.line_ids[existing[-1].claim_key] if existing else None, created_at=now))
     return rows

@@ -113,9 +113,13 @@ def generate_claims(recheck_all: bool) -> None:
     """Record the claim lines due now (what the scheduler's daily job does); prints the run's summary."""
     from service import claim_generation, db
 
-    settings = claim_generation.BillingSettings.from_settings(current_settings())
-    summary = claim_generation.generate_claims(db.session(), clock.now(), settings, recheck_all=recheck_all)
+    summary = claim_generation.generate_claims(db.session(), clock.now(), trigger="cli", recheck_all=recheck_all)
     click.echo(", ".join(f"{key} {summary[key] if key != 'errors' else len(summary[key])}"
-                         for key in ("patients", "unchanged", "created", "conflicts", "skipped_count", "errors")))
+                         for key in ("patients", "unchanged", "created", "conflicts", "skipped_count", "held_count",
+                                     "errors")) + f" (run {summary['run_id']})")
+    for skipped in summary["skipped"]:
+        click.echo(f"  skipped: patient {skipped['patient_id']}: {skipped['key']}: {skipped['reason']}")
+    for held in summary["held"]:
+        click.echo(f"  held: {held['claim_key']}: {held['reason']}")
     for error in summary["errors"]:
         click.echo(f"  error: patient {error['patient_id']}: {error['error']}")

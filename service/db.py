@@ -76,15 +76,18 @@ def insert(session: Session, table):
     return dialect_insert(table)
 
 
-def insert_new(session: Session, table, rows: list[dict], key: str, page_size: int = 1000) -> set:
+def insert_new(session: Session, table, rows: list[dict], key: str, page_size: int = 1000,
+               conflict_columns: list[str] | None = None) -> set:
     """Insert the rows whose unique `key` is not stored yet, in one executemany; returns the keys this call added.
 
     INSERT ... ON CONFLICT (key) DO NOTHING RETURNING key: a row that exists already, or that a concurrent
-    transaction is writing, is left to it. SQLAlchemy sends the rows `page_size` at a time.
+    transaction is writing, is left to it. `conflict_columns` names another unique constraint to judge by (the
+    rows' natural key) while `key` is what is returned. SQLAlchemy sends the rows `page_size` at a time.
     """
     if not rows:
         return set()
-    statement = insert(session, table).on_conflict_do_nothing(index_elements=[key]).returning(table.c[key])
+    statement = (insert(session, table).on_conflict_do_nothing(index_elements=conflict_columns or [key])
+                 .returning(table.c[key]))
     return set(session.scalars(statement.execution_options(insertmanyvalues_page_size=page_size), rows))
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import exists, select
 from sqlalchemy.orm import Session
 
 from models import ClearanceDecision, InrResult, Patient
-from models.claims import PatientDischarge
+from service.care_episode import care_periods_by_patient
 from service.clearance import periods_by_patient
 from service.patients import local_date
 from service.results import valid_inr_clause
@@ -25,17 +25,17 @@ def home_testing_batches(session: Session, now: datetime,
                          size: int = BATCH_SIZE) -> Iterator[list[tuple[Patient, list[ClearancePeriod]]]]:
     """Patients cleared on their own local date of `now` and not past their end of care, with their periods,
     `size` patients at a time (a handful of queries per batch, none per patient)."""
-    discharges = dict(session.execute(select(PatientDischarge.patient_id, PatientDischarge.effective_on)).all())
     ids = list(session.scalars(
         select(Patient.id).where(exists().where(ClearanceDecision.patient_id == Patient.id)).order_by(Patient.id)))
     for start in range(0, len(ids), size):
         chunk = ids[start:start + size]
         periods_of = periods_by_patient(session, chunk)
+        care_of = care_periods_by_patient(session, chunk)
         batch = []
         for patient in session.scalars(select(Patient).where(Patient.id.in_(chunk)).order_by(Patient.id)):
             today = local_date(patient, now)
-            if patient.id in discharges and discharges[patient.id] < today:
-                continue
+            if not any(period.covers(today) for period in care_of[patient.id]):
+                continue  # out of care: ended, and not resumed
             periods = periods_of[patient.id]
             if any(period.covers(today) for period in periods):
                 batch.append((patient, periods))

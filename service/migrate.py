@@ -36,11 +36,33 @@ def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate to `revision`; on PostgreSQL under an advisory lock, so several workers starting together
     migrate once and the others wait, then find nothing to do."""
     config = alembic_config(engine)
+    if engine.dialect.name == "sqlite":
+        _upgrade_sqlite(engine, config, revision)
+        return
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_MIGRATION_LOCK})
         config.attributes["connection"] = conn
         command.upgrade(config, revision)
+
+
+def _upgrade_sqlite(engine: Engine, config: Config, revision: str) -> None:
+    """SQLite rebuilds a table to alter it (batch mode): with foreign keys enforced, dropping the old copy of a
+    table that other rows refer to would fail. They are switched off for the migration (the pragma only works
+    outside a transaction), checked as a whole before the commit, and switched back on."""
+    with engine.connect() as conn:
+        conn.exec_driver_sql("PRAGMA foreign_keys=OFF")
+        conn.commit()
+        try:
+            with conn.begin():
+                config.attributes["connection"] = conn
+                command.upgrade(config, revision)
+                broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+                if broken:
+                    raise RuntimeError(f"the migration left rows whose foreign key has no target: {broken[:5]}")
+        finally:
+            conn.exec_driver_sql("PRAGMA foreign_keys=ON")
+            conn.commit()
 
 
 def is_current(engine: Engine) -> bool:

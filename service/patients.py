@@ -10,11 +10,16 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import CaregiverLink, IndicationSet, Patient, Payer, TargetRange, User
-from service import audit, policy
+from models import CaregiverLink, IndicationSet, Patient, Payer, Practice, TargetRange, User
+from service import audit, policy, practices
 from service.errors import Conflict, invalid
 from service.rules import flags
-from service.rules.indications import DEFAULT_COVERED_DIAGNOSES, IndicationError, check_indication
+from service.rules.indications import (
+    DEFAULT_COVERED_DIAGNOSES,
+    IndicationError,
+    check_diagnosis,
+    check_indication,
+)
 from service.rules.payer import PayerRules
 
 
@@ -45,6 +50,29 @@ def checked_indications(codes: list[str], field: str = "indications") -> list[st
     if not normalized:
         raise invalid({field: ["At least one covered diagnosis is required."]})
     return list(dict.fromkeys(normalized))
+
+
+def checked_secondary_diagnoses(codes: list[str], field: str = "secondary_diagnoses") -> list[str]:
+    """Normalize the codes recorded beside the indications (e.g. Z79.01): billable ICD-10-CM codes, covered or
+    not; they never establish eligibility."""
+    normalized, problems = [], {}
+    for position, code in enumerate(codes):
+        try:
+            normalized.append(check_diagnosis(code))
+        except IndicationError as exc:
+            problems[str(position)] = [str(exc)]
+    if problems:
+        raise invalid({field: problems}, "A secondary diagnosis is not a billable ICD-10-CM code.")
+    return list(dict.fromkeys(normalized))
+
+
+def _practice(session: Session, practice_id: uuid.UUID | None) -> Practice:
+    if practice_id is None:
+        return practices.first_practice(session)
+    practice = session.scalar(select(Practice).where(Practice.public_id == practice_id))
+    if practice is None:
+        raise invalid({"practice_id": ["No practice with this id."]})
+    return practice
 
 
 def _physician(session: Session, physician_id: uuid.UUID) -> User:
@@ -83,9 +111,12 @@ def create_patient(session: Session, actor: User, data: dict, now: datetime) -> 
         if actor.role == "physician" and physician.id != actor.id:
             raise invalid({"physician_id": ["A physician creates patients for their own panel."]})
     codes = checked_indications(data["indications"])
+    secondary = checked_secondary_diagnoses(data.get("secondary_diagnoses") or [])
     patient = Patient(
         full_name=data["full_name"], date_of_birth=data["date_of_birth"], time_zone=data["time_zone"],
         physician=physician, payer=_payer(session, data.get("payer", "medicare")),
+        # By id: a patient object handed around (and merged back) must not carry a stale copy of its practice.
+        practice_id=_practice(session, data.get("practice_id")).id,
         warfarin_start_date=data.get("warfarin_start_date"), created_at=now, updated_at=now,
     )
     if data.get("user_id"):
@@ -95,8 +126,9 @@ def create_patient(session: Session, actor: User, data: dict, now: datetime) -> 
     low, high = target["low"], target["high"]
     session.add(TargetRange(patient=patient, low=low, high=high, effective_from=now, set_by=actor,
                             reason="initial range", created_at=now))
-    session.add(IndicationSet(patient=patient, codes=codes, code_list_version=DEFAULT_COVERED_DIAGNOSES.version,
-                              effective_from=now, set_by=actor, reason="initial indications", created_at=now))
+    session.add(IndicationSet(patient=patient, codes=codes, secondary_codes=secondary,
+                              code_list_version=DEFAULT_COVERED_DIAGNOSES.version, effective_from=now, set_by=actor,
+                              reason="initial indications", created_at=now))
     session.flush()
     audit.record(session, "patient.create", patient_id=patient.public_id, object_type="patient",
                  object_id=patient.public_id, now=now)
@@ -138,14 +170,18 @@ def set_target_range(session: Session, patient: Patient, actor: User, low: Decim
 
 
 def set_indications(session: Session, patient: Patient, actor: User, codes: list[str], reason: str,
-                    now: datetime) -> IndicationSet:
+                    now: datetime, secondary: list[str] | None = None) -> IndicationSet:
+    """A new version of the indications (covered codes) and of the secondary diagnoses beside them; without
+    `secondary`, the secondary diagnoses in force are kept."""
+    kept = patient.current_secondary_diagnoses if secondary is None else secondary
     version = IndicationSet(patient=patient, codes=checked_indications(codes, "codes"),
+                            secondary_codes=checked_secondary_diagnoses(kept, "secondary"),
                             code_list_version=DEFAULT_COVERED_DIAGNOSES.version, effective_from=now, set_by=actor,
                             reason=reason, created_at=now)
     session.add(version)
     session.flush()
     audit.record(session, "patient.indications.set", patient_id=patient.public_id, object_type="indication_set",
-                 object_id=version.id, detail={"codes": version.codes}, now=now)
+                 object_id=version.id, detail={"codes": version.codes, "secondary": version.secondary_codes}, now=now)
     session.commit()
     return version
 

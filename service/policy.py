@@ -23,10 +23,13 @@ from sqlalchemy.orm import Session
 
 from models import (
     Alert,
+    CareEpisodeEvent,
     CaregiverLink,
+    ClaimGenerationRun,
     ClaimLine,
     CoveringPhysician,
     EligibilityFact,
+    ExportBatch,
     InrResult,
     Patient,
     Review,
@@ -43,15 +46,16 @@ from service.errors import NotFound, Problem
 # "acknowledge_alert": take ownership of an alert; "order": the home-testing order and eligibility facts
 # (a physician's statements); "propose_fact": an eligibility fact for the physician to confirm (a trainer
 # gathers them at intake); "clear": decide home-testing clearance; "end_care": record discharge, death
-# or loss of coverage; "issue_supplies": record test supplies handed out.
+# or loss of coverage; "issue_supplies": record test supplies handed out; "em_visit": record the E/M visits that
+# rule out a 93793 (staff and billers, from the practice management system).
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"read", "read_clinical", "edit", "link_caregiver", "train", "read_training", "bill",
-                        "report_result", "acknowledge_alert", "clear", "end_care", "issue_supplies"}),
+                        "report_result", "acknowledge_alert", "clear", "end_care", "issue_supplies", "em_visit"}),
     "physician": frozenset({"read", "read_clinical", "edit", "set_target", "link_caregiver", "train",
                             "read_training", "report_result", "review", "acknowledge_alert", "order", "propose_fact",
-                            "clear", "end_care", "issue_supplies"}),
+                            "clear", "end_care", "issue_supplies", "em_visit"}),
     "trainer": frozenset({"read", "link_caregiver", "train", "read_training", "issue_supplies", "propose_fact"}),
-    "biller": frozenset({"read", "bill"}),
+    "biller": frozenset({"read", "bill", "em_visit"}),
     "patient": frozenset({"read", "read_clinical", "report_result", "read_training"}),
     "caregiver": frozenset({"read", "read_clinical", "report_result", "read_training"}),
 }
@@ -230,6 +234,31 @@ def claim_line(claim_id: uuid.UUID, action: str = "bill") -> ClaimLine:
     return found
 
 
+def care_event(patient_id: uuid.UUID, event_id: uuid.UUID, action: str, *,
+               read: str | None = None) -> CareEpisodeEvent:
+    owner = patient(patient_id, action)
+    return _part_of(owner, CareEpisodeEvent, event_id, "care event", read)
+
+
+def _billing_record(model, what: str, public_id: uuid.UUID, action: str):
+    """A clinic-wide billing record (an export batch, a generation run): billers and admins reach them all (the
+    role check says who); the read is on record."""
+    session = db.session()
+    found = session.scalar(select(model).where(model.public_id == public_id))
+    if found is None or action not in PERMISSIONS.get(g.user.role, frozenset()):
+        _refused(f"{what.replace(' ', '_')}.{action}", object_type=what.replace(" ", "_"), object_id=public_id)
+        raise NotFound(what)
+    return found
+
+
+def export_batch(batch_id: uuid.UUID, action: str = "bill") -> ExportBatch:
+    return _billing_record(ExportBatch, "export batch", batch_id, action)
+
+
+def generation_run(run_id: uuid.UUID, action: str = "bill") -> ClaimGenerationRun:
+    return _billing_record(ClaimGenerationRun, "generation run", run_id, action)
+
+
 def physician(physician_id: uuid.UUID, action: str) -> User:
     """A physician's account: "read_panel" (their patients' figures) reaches only the physician themselves or
     an admin; "set_covering" is an admin's (the role check says so)."""
@@ -260,6 +289,9 @@ LOADERS = {
     "eligibility_fact": (eligibility_fact, ("patient_id", "fact_id")),
     "alert": (alert, ("alert_id",)),
     "claim_line": (claim_line, ("claim_id",)),
+    "care_event": (care_event, ("patient_id", "event_id")),
+    "export_batch": (export_batch, ("batch_id",)),
+    "generation_run": (generation_run, ("run_id",)),
     "physician": (physician, ("physician_id",)),
     "user": (account, ("user_id",)),
 }

@@ -185,12 +185,16 @@ class Settings:
     reminder_time: time = _setting("REMINDER_TIME", "09:00", _clock_time, "weekly test reminder time (local HH:MM)")
     claims_time_utc: time = _setting("CLAIMS_TIME_UTC", "06:00", _clock_time, "daily claim generation (UTC HH:MM)")
 
-    # Billing: the entity on every claim line. An IDTF (independent testing facility) may not bill G0250.
-    billing_provider_npi: str = _setting("BILLING_PROVIDER_NPI", "", _text, "billing provider NPI on claim lines")
+    # Billing: the first practice's details when migration 0012 creates it (every practice is a row of
+    # `practices` after that: the billing provider of its patients' claims). An IDTF may not bill G0250.
+    billing_provider_npi: str = _setting("BILLING_PROVIDER_NPI", "", _text,
+                                         "the first practice's group NPI, read once when migration 0012 creates it "
+                                         "(a value failing the NPI check is left out, to be completed)")
     billing_provider_name: str = _setting("BILLING_PROVIDER_NAME", "Anticoagulation Clinic", _text,
-                                          "billing provider name on claim lines")
+                                          "the first practice's name, read once by migration 0012")
     billing_entity_is_idtf: bool = _setting("BILLING_ENTITY_IS_IDTF", "0", _flag,
-                                            "`1`: the billing entity is an IDTF, which never bills G0250")
+                                            "`1`: the first practice bills as an IDTF (never G0250); read once by "
+                                            "migration 0012")
 
     # Outbox delivery: a signed POST per message; nothing is sent (messages wait) while the URL is unset.
     webhook_url: str = _setting("WEBHOOK_URL", "", _text, "where the outbox delivers notifications")

@@ -171,7 +171,7 @@ def clear_for_home_testing(app, patient, effective_on: date, decided_by, now: da
 
 
 def make_billable_event(app, patient, *, kind: str, code: str, service_date: date, event_key: str,
-                        result_ids=(), provider=None, source_id: str | None = None):
+                        result_ids=(), provider=None, source_id: str | None = None, occurred_at: datetime | None = None):
     """A BillableEvent as the training ("training") and review ("result_review") features write it."""
     import uuid
 
@@ -181,7 +181,8 @@ def make_billable_event(app, patient, *, kind: str, code: str, service_date: dat
         session = db.session()
         event = BillableEvent(
             event_key=event_key, patient_id=patient.id, kind=kind, code=code, service_date=service_date,
-            occurred_at=datetime(service_date.year, service_date.month, service_date.day, 18, tzinfo=timezone.utc),
+            occurred_at=occurred_at or datetime(service_date.year, service_date.month, service_date.day, 18,
+                                                tzinfo=timezone.utc),
             rendering_provider_id=(provider.id if provider else patient.physician_id),
             source_type="training_session" if kind == "training" else "review",
             source_id=source_id or uuid.uuid4().hex, result_ids=[str(r) for r in result_ids])
@@ -195,13 +196,14 @@ def make_training_event(app, patient, service_date: date, code: str = "93792"):
                                event_key=f"training:{patient.public_id}")
 
 
-def make_review_event(app, patient, service_date: date, results, review_id: str | None = None):
+def make_review_event(app, patient, service_date: date, results, review_id: str | None = None, provider=None,
+                      occurred_at: datetime | None = None):
     import uuid
 
     review_id = review_id or uuid.uuid4().hex
     return make_billable_event(app, patient, kind="result_review", code="93793", service_date=service_date,
                                event_key=f"review:{review_id}", source_id=review_id,
-                               result_ids=[r.public_id for r in results])
+                               result_ids=[r.public_id for r in results], provider=provider, occurred_at=occurred_at)
 
 
 def make_claim_line(app, patient, now: datetime):
@@ -211,12 +213,58 @@ def make_claim_line(app, patient, now: datetime):
     from models import ClaimLine
     from service import claim_generation
 
-    make_training_event(app, patient, (now - timedelta(days=3)).date())
+    training_day = (now - timedelta(days=3)).date()
+    make_order(app, patient, training_day)
+    make_training_event(app, patient, training_day)
     with app.app_context():
         session = db.session()
-        claim_generation.generate_claims(session, now, claim_generation.BillingSettings("1234567893", "Test Clinic"),
-                                         patient_ids=[patient.id])
+        claim_generation.generate_claims(session, now, patient_ids=[patient.id])
         return session.scalar(select(ClaimLine).where(ClaimLine.patient_id == patient.id))
+
+
+def make_order(app, patient, ordered_on: date, physician=None):
+    """A home-testing order as the clearance feature records it (by the physician of record unless named)."""
+    from models import HomeTestingOrder
+
+    with app.app_context():
+        session = db.session()
+        order = HomeTestingOrder(patient_id=patient.id, physician_id=(physician.id if physician else
+                                                                      patient.physician_id),
+                                 ordered_on=ordered_on, created_at=datetime.combine(ordered_on, datetime.min.time(),
+                                                                                    tzinfo=timezone.utc))
+        session.add(order)
+        session.commit()
+        return order
+
+
+GROUP_NPI = "1590000018"  # the practice's own (type 2) NPI, not a physician's
+PRACTICE = {"name": "Test Clinic", "group_npi": GROUP_NPI, "tax_id": "591234567", "address_line1": "100 Main St",
+            "city": "Orlando", "state": "FL", "postal_code": "328011234", "phone": "4075551234",
+            "x12_receiver_id": "CLEARINGHOUSE", "x12_receiver_name": "Test Clearinghouse",
+            "charges": {"93792": "60.00", "G0248": "60.00", "G0249": "160.00", "G0250": "45.00", "93793": "25.00"}}
+
+
+def complete_practice(app, **changes):
+    """Fill in the first practice's billing details (migration 0012 leaves placeholders), as a clinic sets up."""
+    from service import practices
+
+    with app.app_context():
+        session = db.session()
+        practice = practices.first_practice(session)
+        practices.set_up_practice(session, practice, {**PRACTICE, **changes}, now_of(app))
+        session.commit()
+        return practice
+
+
+def add_coverage(app, patient, actor, **fields):
+    from service import coverage
+
+    data = {"member_id": "1EG4TE5MK73", "payer_identifier": "09102", "last_name": "Example", "first_name": "Pat",
+            "sex": "F", "address_line1": "5 Oak Ave", "city": "Orlando", "state": "FL", "postal_code": "32801"}
+    data.update(fields)
+    with app.app_context():
+        session = db.session()
+        return coverage.record_coverage(session, session.merge(patient), session.merge(actor), data, now_of(app))
 
 
 def record_result(app, patient, actor, now: datetime, **fields):
@@ -324,3 +372,30 @@ def propose_fact(app, patient, trainer, now: datetime, name: str = "expected_lon
     with app.app_context():
         session = db.session()
         return clearance.record_fact(session, session.merge(patient), session.merge(trainer), name, value, None, now)
+
+
+MANAGEMENT_PAYER = "commercial-93793"
+
+
+def management_payer(app) -> str:
+    """A commercial payer that pays physician review as 93793 per day (G0248 for training, G0249 on the 4th
+    report); reference data, so made once and kept."""
+    from models import Payer
+
+    with app.app_context():
+        session = db.session()
+        if session.get(Payer, MANAGEMENT_PAYER) is None:
+            session.add(Payer(code=MANAGEMENT_PAYER, name="Commercial plan (93793)", supply_trigger="fourth_test",
+                              review_code="93793", training_code="93792", extra_criteria=[],
+                              minimum_anticoagulation_days=90, reassessment_months=12))
+            session.commit()
+    return MANAGEMENT_PAYER
+
+
+def record_em_visit(app, patient, physician, visit_on: date, code: str = "99213"):
+    from service import em_visits
+
+    with app.app_context():
+        session = db.session()
+        return em_visits.record_visit(session, session.merge(patient), session.merge(physician), visit_on, code,
+                                      physician.public_id, now_of(app))

@@ -54,6 +54,32 @@ def clinic_now(app):
     return factories.now_of(app)
 
 
+def _batch_id(app, clinic):
+    from service import billing
+
+    with app.app_context():
+        session = db.session()
+        batch, _ = billing.create_export(session, session.merge(clinic.users["biller"]), "authz-batch-key", "csv",
+                                         NOW.date(), NOW.date(), clinic_now(app))
+        return str(batch.public_id)
+
+
+def _run_id(app, clinic):
+    from service import claim_generation
+
+    with app.app_context():
+        return claim_generation.generate_claims(db.session(), clinic_now(app))["run_id"]
+
+
+def _care_event_id(app, clinic):
+    from service import care_episode
+
+    with app.app_context():
+        session = db.session()
+        return str(care_episode.discharge_patient(session, session.merge(clinic.patient), clinic.users["physician"],
+                                                  "discharged", NOW.date(), None, clinic_now(app)).public_id)
+
+
 OBJECT_MAKERS = {
     "patient_id": lambda app, clinic: clinic.patient_id,
     "link_id": _link_id,
@@ -66,6 +92,9 @@ OBJECT_MAKERS = {
     "user_id": lambda app, clinic: clinic.id("former_caregiver"),
     "fact_id": lambda app, clinic: str(factories.propose_fact(app, clinic.patient, clinic.users["trainer"],
                                                               factories.now_of(app)).public_id),
+    "batch_id": _batch_id,
+    "run_id": _run_id,
+    "event_id": _care_event_id,
 }
 
 

@@ -15,16 +15,16 @@ from sqlalchemy import select
 from models import ClaimCheck, ClaimLine
 from service import billing, care_episode, claim_generation, db, patients
 from tests import factories
-from tests.test_claim_generation import EXPECTED_YEAR, SETTINGS, as_rows, build_year, lines_of, local
+from tests.test_claim_generation import EXPECTED_YEAR, as_rows, build_year, lines_of, local
 
 NEW_YORK = ZoneInfo("America/New_York")
 START = datetime(2026, 11, 1, 17, tzinfo=timezone.utc)  # the first run; each later run is a day later
 TUESDAYS = [date(2026, 9, 8) + timedelta(weeks=i) for i in range(7)]  # Sep 8 .. Oct 20
 
 
-def generate(app, now, settings=SETTINGS, **kwargs) -> dict:
+def generate(app, now, **kwargs) -> dict:
     with app.app_context():
-        return claim_generation.generate_claims(db.session(), now, settings, **kwargs)
+        return claim_generation.generate_claims(db.session(), now, **kwargs)
 
 
 def check_of(app, patient) -> ClaimCheck | None:
@@ -39,6 +39,7 @@ def seven_weeks(app, clinic):
     """
     patient, physician = clinic.patient, clinic.users["physician"]
     factories.clear_for_home_testing(app, patient, date(2026, 9, 1), physician, START)
+    factories.make_order(app, patient, date(2026, 8, 20))
     factories.make_training_event(app, patient, date(2026, 9, 2))
     results = []
     for day in TUESDAYS:
@@ -63,7 +64,8 @@ def test_a_run_with_nothing_new_checks_no_one_and_records_nothing(app, clinic):
     second = generate(app, START + timedelta(days=1))
     assert (second["patients"], second["unchanged"], second["created"]) == (0, 2, 0)
     # A run checking everyone agrees that nothing was missed.
-    assert generate(app, START + timedelta(days=1), recheck_all=True) | {"patients": 0} == second | {"unchanged": 0}
+    again = generate(app, START + timedelta(days=1), recheck_all=True)
+    assert again | {"patients": 0, "run_id": ""} == second | {"unchanged": 0, "run_id": ""}
 
 
 def _late_result(app, clinic, now):
@@ -88,7 +90,24 @@ def _supply_issue(app, clinic, now):
     with app.app_context():
         session = db.session()
         care_episode.record_supply_issue(session, session.merge(clinic.patient), clinic.users["physician"],
-                                         date(2026, 10, 30), None, now)
+                                         date(2026, 10, 30), 4, None, now)
+
+
+def _em_visit(app, clinic, now):
+    factories.record_em_visit(app, clinic.patient, clinic.users["physician"], date(2026, 10, 29))
+
+
+def _order(app, clinic, now):
+    factories.make_order(app, clinic.patient, date(2026, 10, 30))
+
+
+def _resume(app, clinic, now):
+    _discharge(app, clinic, now)
+    generate(app, now)
+    with app.app_context():
+        session = db.session()
+        care_episode.record_care_event(session, session.merge(clinic.patient), clinic.users["physician"], "resume",
+                                       date(2026, 11, 2), None, None, now)
 
 
 def _discharge(app, clinic, now):
@@ -105,6 +124,7 @@ def _revoked(app, clinic, now):
 
 def _patient_change(**changes):
     def change(app, clinic, now):
+        factories.management_payer(app)
         with app.app_context():
             session = db.session()
             patients.update_patient(session, session.merge(clinic.patient), clinic.users["admin"], dict(changes), now)
@@ -119,9 +139,12 @@ def _patient_change(**changes):
         pytest.param(_void(True), 1, id="a_void_for_correction"),
         pytest.param(_void(False), 0, id="a_void_for_good"),
         pytest.param(_supply_issue, 0, id="a_supply_issue"),
+        pytest.param(_em_visit, 0, id="an_e_m_visit"),
+        pytest.param(_order, 0, id="a_home_testing_order"),
+        pytest.param(_resume, 0, id="care_resumed"),
         pytest.param(_discharge, 1, id="an_end_of_care_bills_the_partial_set"),
         pytest.param(_revoked, 0, id="a_clearance_decision"),
-        pytest.param(_patient_change(payer="bcbs-fl"), 7, id="a_new_payer_with_other_codes"),  # 93793 per review day
+        pytest.param(_patient_change(payer=factories.MANAGEMENT_PAYER), 7, id="a_new_payer_with_other_codes"),  # 93793 per review day
         pytest.param(_patient_change(time_zone="America/Los_Angeles"), 0, id="a_new_time_zone"),
     ],
 )
@@ -149,16 +172,17 @@ def test_the_late_result_is_billed_once_28_days_have_passed(app, clinic):
 
 
 @pytest.mark.parametrize(
-    "settings",
+    "changes",
     [
-        pytest.param(claim_generation.BillingSettings("1234567893", "Test Clinic", entity_is_idtf=True),
-                     id="billing_entity"),
+        pytest.param({"bills_as_idtf": True}, id="the_practice_bills_as_an_idtf"),
+        pytest.param({"time_zone": "America/Chicago"}, id="the_practice_moves_its_calendar"),
     ],
 )
-def test_new_billing_terms_get_everyone_checked(app, clinic, settings):
+def test_new_practice_terms_get_everyone_checked(app, clinic, changes):
     seven_weeks(app, clinic)
     generate(app, START)
-    assert generate(app, START + timedelta(days=1), settings)["patients"] == 2
+    factories.complete_practice(app, **changes)
+    assert generate(app, START + timedelta(days=1))["patients"] == 2
 
 
 def test_a_new_rules_version_gets_everyone_checked(app, clinic, monkeypatch):

@@ -11,13 +11,12 @@ from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import selectinload
 
-from models import AuditEvent, ClaimLine
+from models import AuditEvent, ClaimGenerationRun, ClaimLine
 from service import billing, care_episode, claim_generation, db
 from tests import factories
 from tests.conftest import NOW
 
 NEW_YORK = ZoneInfo("America/New_York")
-SETTINGS = claim_generation.BillingSettings("1234567893", "Test Clinic")
 W1 = date(2026, 1, 4)  # the first Sunday of 2026
 
 
@@ -29,9 +28,9 @@ def local(day: date, hour: int, minute: int = 0, tz=NEW_YORK) -> datetime:
     return datetime.combine(day, time(hour, minute), tzinfo=tz)
 
 
-def generate(app, now=NOW, settings=SETTINGS):
+def generate(app, now=NOW):
     with app.app_context():
-        return claim_generation.generate_claims(db.session(), now, settings)
+        return claim_generation.generate_claims(db.session(), now)
 
 
 def lines_of(app, patient) -> list[ClaimLine]:
@@ -55,7 +54,9 @@ def build_year(app, clinic):
     coverage ends Thursday 2026-11-12 (week 45) and a test after that day is never billed.
     """
     patient, physician = clinic.patient, clinic.users["physician"]
+    factories.complete_practice(app)
     factories.clear_for_home_testing(app, patient, W1, physician, NOW)
+    factories.make_order(app, patient, date(2025, 12, 15))
     factories.make_training_event(app, patient, date(2026, 1, 2))
     labels: dict[str, str] = {}
 
@@ -105,7 +106,8 @@ EXPECTED_YEAR = [
     ("G0249", "", date(2026, 9, 5), group(32, 33, 34, 35)),  # 4th Sep 1, waited
     ("G0249", "", date(2026, 10, 3), group(36, 37, 38, 39)),  # 4th Sep 29, waited
     ("G0249", "", date(2026, 10, 31), group(40, 41, 42, 43)),  # Saturday 23:30 EDT, the night DST ends
-    ("G0249", "52", date(2026, 11, 10), group(44, 45)),  # coverage ended Nov 12 with 2 of 4 tests done
+    # Coverage ended Nov 12 with 2 of 4 tests done: ten days after the G0249 of Oct 31, so held for the biller.
+    ("G0249", "52", date(2026, 11, 10), group(44, 45)),
     # G0250: the day the 4th was interpreted (reviewed the day after each test), at least 28 days apart.
     ("G0250", "", date(2026, 1, 28), group(1, 2, 3, 4)),
     ("G0250", "", date(2026, 3, 11), group(5, 8, 9, 10)),
@@ -128,11 +130,16 @@ def test_a_year_of_weekly_results_produces_exactly_the_lines_the_rules_call_for(
     assert summary["created"] == len(EXPECTED_YEAR)
     partial = next(line for line in lines if line.modifier == "52")
     assert partial.tests_done == 2 and partial.rule == "G0249.partial_52"
-    assert "left_coverage 2026-11-12" in partial.note and "payer may deny" in partial.note
+    assert "left_coverage 2026-11-12" in partial.note
+    # Issue 13, defect 5: the partial line within 28 days of the previous G0249 is held, visibly, with the reason.
+    assert partial.status == "held"
+    assert partial.held_reason == ("partial_within_28_days: dated 2026-11-10, within 28 days of G0249 of "
+                                   "2026-10-31")
+    assert [held["claim_key"] for held in summary["held"]] == [partial.claim_key]
     assert {line.diagnosis for line in lines} == {"I48.91"}
     assert {line.rendering_provider_npi for line in lines} == {"1234567893"}
-    assert {(line.billing_provider_npi, line.billing_provider_name) for line in lines} == {("1234567893", "Test Clinic")}
-    assert {line.status for line in lines} == {"pending"}
+    assert {(line.billing_provider_npi, line.billing_provider_name) for line in lines} == {(factories.GROUP_NPI, "Test Clinic")}
+    assert {line.status for line in lines if line is not partial} == {"pending"}
     waited = next(line for line in lines if line.code == "G0249" and line.date_of_service == date(2026, 8, 8))
     assert "waited to 2026-08-08" in waited.note
 
@@ -168,12 +175,13 @@ def test_lines_due_later_wait_and_appear_on_the_run_after_their_date(app, clinic
 
 def test_an_independent_testing_facility_never_bills_g0250(app, clinic):
     build_year(app, clinic)
-    generate(app, settings=claim_generation.BillingSettings("1234567893", "Home INR Lab", entity_is_idtf=True))
+    factories.complete_practice(app, name="Home INR Lab", bills_as_idtf=True)
+    generate(app)
     codes = {line.code for line in lines_of(app, clinic.patient)}
     assert codes == {"93792", "G0249"}
 
 
-def test_supply_issue_payer_bills_g0249_on_issue_date_and_93793_once_per_review_day(app, clinic):
+def test_bcbs_florida_bills_g0249_on_the_issue_that_backs_it_and_g0250_for_review(app, clinic):
     physician = clinic.users["physician"]
     patient = factories.make_patient(app, clinic.users["admin"], physician, NOW, payer="bcbs-fl",
                                      full_name="Bea Blue", time_zone="America/Chicago")
@@ -182,21 +190,88 @@ def test_supply_issue_payer_bills_g0249_on_issue_date_and_93793_once_per_review_
     with app.app_context():
         session = db.session()
         for issued in (date(2026, 9, 3), date(2026, 10, 5)):
-            care_episode.record_supply_issue(session, session.merge(patient), physician, issued, None, NOW)
+            care_episode.record_supply_issue(session, session.merge(patient), physician, issued, 4, None, NOW)
     tuesdays = [date(2026, 9, 8) + timedelta(weeks=i) for i in range(11)]  # Sep 8 .. Nov 17
     results = [factories.make_result(app, patient, local(day, 7, tz=chicago)) for day in tuesdays]
     for day, result in zip(tuesdays, results, strict=True):
         factories.make_review_event(app, patient, day + timedelta(days=1), [result])
-    factories.make_review_event(app, patient, date(2026, 9, 9), [results[0]])  # a second review that day
-    factories.make_review_event(app, patient, date(2026, 9, 10), [])  # a review naming no INR: not 93793
+
+    generate(app)
+    rows = sorted((line.code, line.date_of_service, line.rule) for line in lines_of(app, patient))
+    assert rows == [("G0249", date(2026, 9, 3), "G0249.supply_issue"), ("G0249", date(2026, 10, 5), "G0249.supply_issue"),
+                    ("G0250", date(2026, 9, 30), "G0250.per_4_tests"), ("G0250", date(2026, 10, 28), "G0250.per_4_tests")]
+
+
+def management_patient(app, clinic, **fields):
+    """A patient of a payer that pays review as 93793, cleared Sep 1, tested on Tuesdays from Sep 8."""
+    physician = clinic.users["physician"]
+    patient = factories.make_patient(app, clinic.users["admin"], physician, NOW, payer=factories.management_payer(app),
+                                     full_name="Cora Commercial", **fields)
+    factories.clear_for_home_testing(app, patient, date(2026, 9, 1), physician, NOW)
+    return patient
+
+
+def test_93793_is_billed_per_new_valid_inr_never_on_an_e_m_day_under_the_reviewer(app, clinic):
+    patient, physician, covering = management_patient(app, clinic), clinic.users["physician"], clinic.users[
+        "other_physician"]
+    first = factories.make_result(app, patient, local(date(2026, 9, 8), 7))
+    failed = factories.make_result(app, patient, local(date(2026, 9, 15), 7), qc_passed=False)
+    third = factories.make_result(app, patient, local(date(2026, 9, 22), 7))
+    fourth = factories.make_result(app, patient, local(date(2026, 9, 29), 7))
+    factories.make_review_event(app, patient, date(2026, 9, 9), [first])
+    factories.make_review_event(app, patient, date(2026, 9, 9), [first])  # a second review that day
+    factories.make_review_event(app, patient, date(2026, 9, 11), [first])  # the same INR again: nothing new
+    factories.make_review_event(app, patient, date(2026, 9, 16), [failed])  # a failed strip only
+    factories.make_review_event(app, patient, date(2026, 9, 18), [])  # no INR named
+    factories.make_review_event(app, patient, date(2026, 9, 23), [third])  # an office visit that day
+    factories.make_review_event(app, patient, date(2026, 9, 30), [fourth], provider=covering)  # the covering doctor
+    factories.record_em_visit(app, patient, physician, date(2026, 9, 23))
 
     summary = generate(app)
-    rows = sorted((line.code, line.date_of_service, len(line.result_ids)) for line in lines_of(app, patient))
-    assert rows == sorted(
-        [("G0249", date(2026, 9, 3), 4), ("G0249", date(2026, 10, 5), 4)]
-        + [("93793", day + timedelta(days=1), 1) for day in tuesdays]
-    )
-    assert {"key": f"93793:{patient.public_id}:2026-09-10", "reason": "no_inr_reviewed"} in summary["skipped"]
+    lines = [line for line in lines_of(app, patient) if line.code == "93793"]
+    assert [(line.date_of_service, len(line.result_ids), line.rendering_provider_npi) for line in lines] == [
+        (date(2026, 9, 9), 1, factories.NPI), (date(2026, 9, 30), 1, factories.OTHER_NPI)]
+    mine = {(s["key"].rsplit(":", 1)[1], s["reason"]) for s in summary["skipped"]
+            if s["patient_id"] == str(patient.public_id)}
+    assert mine == {("2026-09-11", "inr_already_managed"), ("2026-09-16", "no_valid_inr_reviewed"),
+                    ("2026-09-18", "no_inr_reviewed"), ("2026-09-23", "office_em_visit_same_day")}
+
+
+def test_the_physicians_work_is_dated_by_the_practices_local_date(app, clinic):
+    # The practice is in New York, the patient in Los Angeles: a review at 00:30 in New York on Sep 10 is still
+    # Sep 9 for the patient; the 93793 is dated Sep 10, the practice's day.
+    patient = management_patient(app, clinic, time_zone="America/Los_Angeles")
+    factories.complete_practice(app, time_zone="America/New_York")
+    result = factories.make_result(app, patient, datetime(2026, 9, 8, 15, tzinfo=timezone.utc))
+    factories.make_review_event(app, patient, date(2026, 9, 9), [result],
+                                occurred_at=datetime(2026, 9, 10, 4, 30, tzinfo=timezone.utc))
+    generate(app)
+    assert [line.date_of_service for line in lines_of(app, patient) if line.code == "93793"] == [date(2026, 9, 10)]
+
+
+def test_93792_waits_for_an_order_dated_by_the_training(app, clinic):
+    patient = clinic.patient
+    factories.make_training_event(app, patient, date(2026, 11, 2))
+    summary = generate(app)
+    assert [line.code for line in lines_of(app, patient)] == []
+    assert {"patient_id": str(patient.public_id), "key": f"training:{patient.public_id}",
+            "reason": "no_order_by_training"} in summary["skipped"]
+    factories.make_order(app, patient, date(2026, 11, 1), physician=clinic.users["other_physician"])
+    generate(app)
+    [line] = lines_of(app, patient)
+    assert (line.code, line.rendering_provider_npi) == ("93792", factories.OTHER_NPI)
+
+
+def test_a_generation_run_is_recorded_with_what_it_created_skipped_and_held(app, clinic):
+    build_year(app, clinic)
+    summary = generate(app)
+    with app.app_context():
+        run = db.session().scalar(select(ClaimGenerationRun))
+    assert str(run.public_id) == summary["run_id"]
+    assert (run.trigger, run.actor_id, run.created, len(run.created_lines)) == ("job", None, len(EXPECTED_YEAR),
+                                                                              len(EXPECTED_YEAR))
+    assert [held["code"] for held in run.held] == ["G0249"]
+    assert run.held[0]["reason"].startswith("partial_within_28_days")
 
 
 def test_extra_tests_and_failed_strips_are_kept_but_never_billed(app, clinic):
@@ -252,6 +327,7 @@ def test_a_patient_whose_payer_rules_are_broken_does_not_stop_the_others(app, cl
                         lambda payer: replace(real(payer), supply_trigger="on_tuesdays")
                         if payer.code == "bcbs-fl" else real(payer))
     broken = factories.make_patient(app, clinic.users["admin"], clinic.users["physician"], NOW, payer="bcbs-fl")
+    factories.make_order(app, clinic.patient, date(2026, 11, 1))
     factories.make_training_event(app, clinic.patient, date(2026, 11, 2))
     summary = generate(app)
     assert summary["created"] == 1

@@ -42,6 +42,7 @@ def test_generate_claims_checks_changed_patients_or_with_recheck_all_everyone(ap
 
     from tests import factories
 
+    factories.make_order(app, clinic.patient, date(2026, 11, 1))
     factories.make_training_event(app, clinic.patient, date(2026, 11, 2))
     runner = app.test_cli_runner()
     first = runner.invoke(args=["generate-claims"])

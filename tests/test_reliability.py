@@ -254,6 +254,7 @@ def due_work(app, now: datetime) -> dict:
             for name in ("billed", "silent", "critical")}
     for name in ("billed", "silent"):
         factories.clear_for_home_testing(app, made[name], (now - timedelta(days=60)).date(), physician, long_ago)
+    factories.make_order(app, made["billed"], (now - timedelta(days=59)).date())
     factories.make_training_event(app, made["billed"], (now - timedelta(days=58)).date())
     for weeks in (5, 4, 3, 2):
         factories.make_result(app, made["billed"], now - timedelta(weeks=weeks))

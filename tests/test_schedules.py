@@ -581,14 +581,14 @@ def test_two_schedulers_running_the_jobs_together_produce_every_effect_exactly_o
     for i in range(12):
         patient = factories.make_patient(app, clinic.users["admin"], physician, NOW, full_name=f"Patient {i}")
         factories.clear_for_home_testing(app, patient, date(2026, 10, 1), physician, NOW)
+        factories.make_order(app, patient, date(2026, 10, 1))
         factories.make_training_event(app, patient, date(2026, 10, 2))
         for k in range(4):
             factories.make_result(app, patient, NOW - timedelta(weeks=5 - k))
         patients.append(patient)
-    settings = claim_generation.BillingSettings("1234567893", "Test Clinic")
 
     # The job functions themselves, without the run claim: only the effects' own keys protect them here.
-    generated = at_once(app, lambda session: claim_generation.generate_claims(session, NOW, settings), count=3)
+    generated = at_once(app, lambda session: claim_generation.generate_claims(session, NOW), count=3)
     reminded = at_once(app, lambda session: send_weekly_reminders(session, NOW), count=3)
     missed = at_once(app, lambda session: detect_missed_tests(session, NOW), count=3)
     assert sum(o["created"] for o in generated) == 12 * 2

@@ -60,6 +60,14 @@ POLICY_ACTIONS = {
     "POST /patients/<uuid:patient_id>/training-sessions/<uuid:session_id>/amendments": "train",
     "GET /patients/<uuid:patient_id>/training-sessions/<uuid:session_id>/competency.pdf": "read_training",
     "POST /alerts/<uuid:alert_id>/acknowledge": "acknowledge_alert",
+    "GET /patients/<uuid:patient_id>/supply-issues": "read",
+    "GET /patients/<uuid:patient_id>/care-episode": "read",
+    "POST /patients/<uuid:patient_id>/care-episode/events": "end_care",
+    "POST /patients/<uuid:patient_id>/care-episode/events/<uuid:event_id>/correction": "end_care",
+    "GET /patients/<uuid:patient_id>/em-visits": "em_visit",
+    "POST /patients/<uuid:patient_id>/em-visits": "em_visit",
+    "GET /patients/<uuid:patient_id>/coverage": "read",
+    "POST /patients/<uuid:patient_id>/coverage": "bill",
 }
 
 

@@ -1,7 +1,7 @@
 """Account lifecycle: one-time password reset codes; a trainer's eligibility fact awaits the physician's confirmation
 
 Revision ID: 0013
-Revises: 0010
+Revises: 0012
 """
 
 import sqlalchemy as sa
@@ -11,7 +11,7 @@ from migrations.append_only import protect, unprotect
 from models.base import UTCDateTime
 
 revision = "0013"
-down_revision = "0010"
+down_revision = "0012"
 branch_labels = None
 depends_on = None
 

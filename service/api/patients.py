@@ -103,8 +103,10 @@ def list_indications(patient):
 @bp.response(201, IndicationsOut)
 @idempotent(IndicationSet)
 def set_indications(data, patient):
-    """Replace the indications from now on; each code must be a covered ICD-10-CM diagnosis."""
-    return patients.set_indications(db.session(), patient, g.user, data["codes"], data["reason"], clock.now())
+    """Replace the indications from now on; each code must be a covered ICD-10-CM diagnosis (a billable code of
+    the code set, on the covered list). `secondary`: other billable codes beside them (e.g. Z79.01)."""
+    return patients.set_indications(db.session(), patient, g.user, data["codes"], data["reason"], clock.now(),
+                                    secondary=data.get("secondary"))
 
 
 @bp.get("/patients/<uuid:patient_id>/caregivers")

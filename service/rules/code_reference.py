@@ -25,6 +25,11 @@ class CodeReference:
 _TRAINING_RULES = (
     AppliedRule("training.once_at_initiation", "Once per patient, when home testing starts; never billed again."),
     AppliedRule("training.requires_competency", "Only once the trainee's ability to test and report is documented."),
+    AppliedRule("training.requires_order",
+                "Only with a physician's order for home INR testing dated on or before the training; otherwise the "
+                "training is skipped (no_order_by_training)."),
+    AppliedRule("training.rendering_provider",
+                "Rendering provider: the physician whose order the training followed (the supervising physician)."),
 )
 
 # For the biller's reference route: every code service.rules.claims produces and the rules each line went through.
@@ -51,16 +56,25 @@ CODE_REFERENCE: Mapping[str, CodeReference] = MappingProxyType(
                 AppliedRule(
                     "G0249.trigger",
                     "Payer 'fourth_test' (default, Noridian A55756): date of service = the day the last of the "
-                    "four was reported. Payer 'supply_issue': the latest supply issue on or before that day.",
+                    "four was reported. Payer 'supply_issue': see G0249.supply_issue.",
                 ),
+                AppliedRule(
+                    "G0249.supply_issue",
+                    "Payer 'supply_issue': each set takes one unit of the oldest supply issue left on or before the "
+                    "day the set was complete (an issue of n tests backs n / 4 units and no more) and is dated by it; "
+                    "when the 28 days move it, it goes to the later of that day and the 4th report, never before its "
+                    "tests. A set no issue backs is billed on its 4th report.",
+                ),
+                AppliedRule("G0249.rendering_provider", "Rendering provider: the physician who ordered home testing."),
                 AppliedRule(
                     "G0249.28_days_apart",
                     "At least 28 days after the previous G0249; a line due earlier waits, it is never dropped.",
                 ),
                 AppliedRule(
                     "G0249.partial_52",
-                    "Period ended early (discharged, died, left coverage) with 1-3 tests: 1 unit, modifier 52, "
-                    "tests done recorded.",
+                    "Period of care ended (discharged, died, left coverage) with 1-3 tests: 1 unit, modifier 52, "
+                    "tests done recorded; within 28 days of the previous G0249 the line is held for the biller "
+                    "(partial_within_28_days), who releases or voids it.",
                 ),
             ),
         ),
@@ -76,6 +90,9 @@ CODE_REFERENCE: Mapping[str, CodeReference] = MappingProxyType(
                     "At least 28 days after the previous G0250; a line due earlier waits, it is never dropped.",
                 ),
                 AppliedRule("G0250.not_idtf", "Never billed by an IDTF: physicians only."),
+                AppliedRule("G0250.rendering_provider",
+                            "Rendering provider: the physician who interpreted the 4th test (a covering physician "
+                            "under their own NPI); dated by the practice's local date."),
             ),
         ),
         MANAGEMENT: CodeReference(
@@ -83,9 +100,14 @@ CODE_REFERENCE: Mapping[str, CodeReference] = MappingProxyType(
             "Anticoagulant management: review and interpretation of a new home, office or lab INR, patient "
             "instructions, dosage adjustment as needed, and scheduling of additional test(s)",
             (
-                AppliedRule("93793.once_per_day",
-                            "At most once per patient per local day, however many INRs reviewed."),
-                AppliedRule("93793.not_with_office_em", "Not on a day with an office E/M visit; the day is skipped."),
+                AppliedRule("93793.new_valid_inr",
+                            "At most once per patient per practice-local day, for reviews that interpret at least "
+                            "one new valid INR not covered by an earlier 93793; a review of invalid readings only "
+                            "(no_valid_inr_reviewed) or of INRs already managed (inr_already_managed) is skipped."),
+                AppliedRule("93793.not_with_office_em",
+                            "Not on a day with an office/outpatient, telephone or online E/M service with the practice "
+                            "(recorded E/M visits); the day is skipped (office_em_visit_same_day)."),
+                AppliedRule("93793.rendering_provider", "Rendering provider: the reviewing physician."),
             ),
         ),
     }

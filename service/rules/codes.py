@@ -15,3 +15,11 @@ PARTIAL_MODIFIER = "52"  # reduced service: fewer than four tests when the perio
 
 # Deleted in 2018 (replaced by 93792/93793); ClaimDraft refuses them so no code path can bring them back.
 RETIRED_CODES = frozenset({"99363", "99364"})
+
+# E/M services with the practice that rule out a 93793 the same day (domain.md, "93793"): office/outpatient visits
+# (new 99202-99205, established 99211-99215), telemedicine visits (98000-98015, since 2025), online digital E/M
+# (99421-99423) and the telephone E/M codes deleted in 2025 (99441-99443), which older visits still carry.
+EM_VISIT_CODES = frozenset({
+    *(str(code) for code in range(99202, 99206)), *(str(code) for code in range(99211, 99216)),
+    *(str(code) for code in range(98000, 98016)), "99421", "99422", "99423", "99441", "99442", "99443",
+})

@@ -39,6 +39,8 @@ class EligibilityFacts:
     """
 
     indications: tuple[str, ...] = ()
+    # Recorded beside the indications (e.g. Z79.01): they go on claims but never establish eligibility.
+    secondary_diagnoses: tuple[str, ...] = ()
     warfarin_start: date | None = None
     home_testing_start: date | None = None
     training: TrainingRecord | None = None
@@ -95,6 +97,7 @@ def add_months(day: date, months: int) -> date:
 
 def _covered_indication(facts: EligibilityFacts, covered: CoveredDiagnoses) -> CriterionResult:
     name = "covered_indication"
+    # Only the indications are read: a secondary diagnosis never makes a patient eligible, covered or not.
     if not facts.indications:
         return CriterionResult(name, UNKNOWN, "no diagnosis recorded")
     accepted, refused = [], []

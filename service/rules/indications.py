@@ -1,9 +1,13 @@
-"""Which ICD-10-CM diagnoses make a patient eligible for home INR monitoring (NCD 190.11)."""
+"""Which ICD-10-CM diagnoses make a patient eligible for home INR monitoring (NCD 190.11), and which may be recorded
+beside them: every code must be a billable code of the real code set (service.rules.icd10cm); the covered list
+alone decides coverage."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from service.rules.icd10cm import CODE_SET_VERSION, code_status
 
 # Letter, digit, letter-or-digit category; then up to four more characters (7th-character codes and the
 # placeholder X included). The dot is optional on input and always put back after the category.
@@ -13,8 +17,8 @@ _CODE_PATTERN = re.compile(r"^([A-Z][0-9][0-9A-Z])\.?([0-9A-Z]{0,4})$")
 class IndicationError(ValueError):
     """A diagnosis code that cannot clear a patient for home INR monitoring.
 
-    reason is one of "malformed", "retired", "header", "not_covered", so callers can choose a response
-    without parsing the message.
+    reason is one of "malformed", "retired", "unknown" (not in the ICD-10-CM code set), "header" (a category
+    with more specific codes), "not_covered", so callers can choose a response without parsing the message.
     """
 
     def __init__(self, code: str, message: str, *, reason: str) -> None:
@@ -95,9 +99,26 @@ DEFAULT_COVERED_DIAGNOSES = CoveredDiagnoses(
 
 
 def check_indication(code: str, covered: CoveredDiagnoses = DEFAULT_COVERED_DIAGNOSES) -> str:
-    """Return the normalized code ("i4891" -> "I48.91") if it is a covered diagnosis, else raise IndicationError."""
-    normalized = _normalize(code)
+    """Return the normalized code ("i4891" -> "I48.91") if it is a billable ICD-10-CM code on the covered list,
+    else raise IndicationError."""
+    normalized = check_diagnosis(code, covered)
+    key = _key(normalized)
+    for code_range in covered.ranges:
+        first, last = _key(code_range.first), _key(code_range.last)
+        if first <= key <= last or key.startswith(last):
+            return normalized
+    raise IndicationError(
+        code,
+        f"{normalized} is not a covered diagnosis for home INR monitoring (covered list {covered.version}); "
+        "it may be recorded as a secondary diagnosis",
+        reason="not_covered",
+    )
 
+
+def check_diagnosis(code: str, covered: CoveredDiagnoses = DEFAULT_COVERED_DIAGNOSES) -> str:
+    """Return the normalized code if it is a billable code of the ICD-10-CM code set, covered or not (a secondary
+    diagnosis such as Z79.01, long-term use of anticoagulants); else raise IndicationError."""
+    normalized = _normalize(code)
     for retired in covered.retired:
         if normalized == retired.code:
             raise IndicationError(
@@ -106,25 +127,15 @@ def check_indication(code: str, covered: CoveredDiagnoses = DEFAULT_COVERED_DIAG
                 f"use {' or '.join(retired.replaced_by)} instead",
                 reason="retired",
             )
-
-    key = _key(normalized)
-    for code_range in covered.ranges:
-        first, last = _key(code_range.first), _key(code_range.last)
-        if _is_header_of(key, first, last):
-            raise IndicationError(
-                code,
-                f"{normalized} is a category header, not a billable code; "
-                f"a more specific code is required (covered: {_describe(code_range)})",
-                reason="header",
-            )
-        if first <= key <= last or key.startswith(last):
-            return normalized
-
-    raise IndicationError(
-        code,
-        f"{normalized} is not a covered diagnosis for home INR monitoring (covered list {covered.version})",
-        reason="not_covered",
-    )
+    status = code_status(normalized)
+    if status == "unknown":
+        raise IndicationError(code, f"{normalized} is not an ICD-10-CM code (code set {CODE_SET_VERSION})",
+                              reason="unknown")
+    if status == "header":
+        raise IndicationError(
+            code, f"{normalized} is a category header, not a billable code; a more specific code is required",
+            reason="header")
+    return normalized
 
 
 def is_covered(code: str, covered: CoveredDiagnoses = DEFAULT_COVERED_DIAGNOSES) -> bool:
@@ -146,17 +157,3 @@ def _normalize(code: str) -> str:
         )
     category, rest = match.groups()
     return f"{category}.{rest}" if rest else category
-
-
-def _is_header_of(key: str, first: str, last: str) -> bool:
-    # We carry no full code set, so this is structural: a code that is the parent of a bound (D68.5 of D68.51)
-    # or lies inside a range whose bounds are both longer (I26.9 inside I26.01–I26.99) has children, and
-    # only the children are billable. A range with a shorter end (I80.00–I80.9) cannot tell I80.1 from I80.3.
-    is_parent_of_bound = any(bound.startswith(key) and len(key) < len(bound) for bound in (first, last))
-    return is_parent_of_bound or (len(key) < min(len(first), len(last)) and first < key < last)
-
-
-def _describe(code_range: CodeRange) -> str:
-    if code_range.first == code_range.last:
-        return code_range.first
-    return f"{code_range.first}–{code_range.last}"

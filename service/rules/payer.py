@@ -29,3 +29,10 @@ class PayerRules:
 
 
 MEDICARE = PayerRules()
+
+# What each extra criterion a payer row may name asks the physician to state (eligibility facts by these names).
+EXTRA_CRITERIA = {
+    "expected_long_term_anticoagulation": "Anticoagulation is expected to continue long term: more than one year "
+                                          "(Florida Blue MCG 01-99000-06).",
+    "weekly_self_testing": "The patient will self-test weekly (Florida Blue MCG 01-99000-06).",
+}

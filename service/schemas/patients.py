@@ -40,10 +40,14 @@ class TargetRangePage(OutSchema):
 class IndicationsChangeIn(StrictSchema):
     codes = fields.List(_ICD10, required=True, validate=validate.Length(min=1, max=20))
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    secondary = fields.List(_ICD10, validate=validate.Length(max=20), metadata={
+        "description": "Billable ICD-10-CM codes recorded beside the indications (e.g. Z79.01): they go on claims "
+                       "and never establish eligibility. Left out: the secondary diagnoses in force are kept."})
 
 
 class IndicationsOut(OutSchema):
     codes = fields.List(fields.String())
+    secondary = fields.List(fields.String(), attribute="secondary_codes")
     code_list_version = fields.String()
     effective_from = fields.AwareDateTime()
     set_by = fields.Nested(PersonRef)
@@ -62,8 +66,12 @@ class PatientIn(StrictSchema):
     payer = fields.String(validate=validate.Length(min=1, max=40))
     warfarin_start_date = PastDate(earliest_year=1950, allow_none=True)
     indications = fields.List(_ICD10, required=True, validate=validate.Length(min=1, max=20))
+    secondary_diagnoses = fields.List(_ICD10, validate=validate.Length(max=20), metadata={
+        "description": "Billable ICD-10-CM codes beside the indications (e.g. Z79.01); never a reason for coverage."})
     target_range = fields.Nested(TargetRangeIn)
     user_id = fields.UUID(allow_none=True, metadata={"description": "The patient's own login, if they have one."})
+    practice_id = fields.UUID(metadata={"description": "The patient's practice (their claims' billing provider); "
+                                                       "the first practice by default."})
 
 
 class PatientChangeIn(StrictSchema):
@@ -88,9 +96,14 @@ class PatientOut(OutSchema):
     warfarin_start_date = fields.Date(allow_none=True)
     target_range = fields.Nested(TargetRangeOut, attribute="current_target_range")
     indications = fields.List(fields.String(), attribute="current_indications")
+    secondary_diagnoses = fields.List(fields.String(), attribute="current_secondary_diagnoses")
+    practice_id = fields.Method("_practice_id", metadata={"type": "string", "format": "uuid"})
     user_id = fields.Method("_user_id", allow_none=True, metadata={"type": "string", "format": "uuid"})
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
+
+    def _practice_id(self, patient) -> str:
+        return str(patient.practice.public_id)
 
     def _user_id(self, patient) -> str | None:
         return str(patient.user.public_id) if patient.user else None

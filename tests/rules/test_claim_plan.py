@@ -10,12 +10,13 @@ from service.rules.claim_plan import (
     REVIEW_KIND,
     TRAINING_KIND,
     BillableWork,
+    CarePeriod,
     ClaimPlan,
     EndOfCare,
     RecordedLine,
     plan_claims,
 )
-from service.rules.claims import ClaimDraft, CountedTest, Skipped
+from service.rules.claims import ClaimDraft, CountedTest, HomeTestingOrder, Skipped
 from service.rules.payer import MEDICARE, PayerRules
 
 D = date
@@ -58,10 +59,16 @@ def as_recorded(draft: ClaimDraft) -> RecordedLine:
                         draft.result_ids, draft.rule, draft.note, draft.tests_done)
 
 
+ORDER = HomeTestingOrder(D(2025, 12, 1), physician_id=7)  # the physician who ordered home testing
+
+
 def plan(counted=(), work=(), lines=(), *, payer=MEDICARE, today=D(2026, 4, 1), idtf=False, issued=(),
-         end=None) -> ClaimPlan:
+         end=None, care=None, orders=(ORDER,), valid=None, em=()) -> ClaimPlan:
+    """`issued`: supply issue days (four tests each) or (day, tests issued) pairs."""
+    supplies = [item if isinstance(item, tuple) else (item, 4) for item in issued]
     return plan_claims(counted, work, lines, payer, today=today, patient_id=PATIENT, billing_entity_is_idtf=idtf,
-                       supplies_issued_on=issued, end_of_care=end)
+                       supplies_issued=supplies, end_of_care=end, care=care, orders=orders, valid_inr_ids=valid,
+                       em_visit_dates=em)
 
 
 def rows(result: ClaimPlan) -> list[tuple]:
@@ -87,9 +94,46 @@ def test_set_of_four_waits_out_28_days_after_previous_g0249(today, expected, nex
     assert all("waited to 2026-03-10" in d.note for d in result.drafts)
 
 
-def test_supply_issue_payer_dates_g0249_on_the_latest_issue_by_the_fourth_report():
-    result = plan(T[:4], payer=SUPPLY_ISSUE_PAYER, issued=[D(2026, 1, 2), D(2026, 2, 1), D(2026, 1, 20)])
-    assert rows(result) == [("G0249", "", D(2026, 1, 20), ids(T[:4]))]
+def test_supply_issue_payer_dates_g0249_on_the_oldest_issue_left_by_the_fourth_report():
+    # Jan 2 backs the first set; Jan 20 the second, whose 28 days move it to the day its 4th test was reported.
+    result = plan(T[:8], payer=SUPPLY_ISSUE_PAYER, issued=[D(2026, 1, 2), D(2026, 2, 1), D(2026, 1, 20)])
+    assert rows(result) == [("G0249", "", D(2026, 1, 2), ids(T[:4])), ("G0249", "", D(2026, 2, 23), ids(T[4:8]))]
+    assert {d.rule for d in result.drafts} == {"G0249.supply_issue"}
+
+
+@pytest.mark.parametrize(
+    ("issued", "expected"),
+    [
+        # Issue 13, defect 4: one issue on Jan 2 gave lines dated Jan 2, Jan 30 and Feb 27 (Jan 30 billed Feb tests).
+        pytest.param([(D(2026, 1, 2), 4)],
+                     [(D(2026, 1, 2), "G0249.supply_issue"), (D(2026, 2, 23), "G0249.per_4_tests"),
+                      (D(2026, 3, 23), "G0249.per_4_tests")],
+                     id="one_issue_of_four_tests_backs_one_unit_and_no_more"),
+        pytest.param([(D(2026, 1, 2), 8)],
+                     [(D(2026, 1, 2), "G0249.supply_issue"), (D(2026, 2, 23), "G0249.supply_issue"),
+                      (D(2026, 3, 23), "G0249.per_4_tests")],
+                     id="a_second_unit_of_the_same_issue_is_never_dated_before_its_tests"),
+        pytest.param([(D(2026, 1, 2), 6), (D(2026, 2, 10), 4)],
+                     [(D(2026, 1, 2), "G0249.supply_issue"), (D(2026, 2, 10), "G0249.supply_issue"),
+                      (D(2026, 3, 23), "G0249.per_4_tests")],
+                     id="six_tests_back_one_unit_the_next_issue_the_next"),
+    ],
+)
+def test_supply_issue_backs_only_the_units_it_supplies_and_never_predates_its_tests(issued, expected):
+    result = plan(T[:12], payer=SUPPLY_ISSUE_PAYER, issued=issued)
+    assert [(d.date_of_service, d.rule) for d in result.drafts] == expected
+    for draft in result.drafts:
+        first_test = min(t.measured_on for t in T if t.result_id in draft.result_ids)
+        assert draft.date_of_service >= first_test or draft.rule == "G0249.supply_issue"
+        if draft.rule == "G0249.supply_issue" and draft.date_of_service not in dict(issued):
+            assert draft.date_of_service >= max(t.reported_on for t in T if t.result_id in draft.result_ids)
+
+
+def test_issue_units_taken_by_recorded_lines_are_not_taken_again():
+    first = recorded("G0249", D(2026, 1, 2), T[:4])
+    first = replace(first, rule="G0249.supply_issue")
+    result = plan(T[:8], [], [first], payer=SUPPLY_ISSUE_PAYER, issued=[D(2026, 1, 2)])
+    assert [(d.date_of_service, d.rule) for d in result.drafts] == [(D(2026, 2, 23), "G0249.per_4_tests")]
 
 
 # --- void: withdrawn or for correction ----------------------------------------------------------------------------
@@ -239,19 +283,22 @@ def test_discharge_bills_partial_52_for_one_to_three_tests(tests, expected):
 
 
 @pytest.mark.parametrize(
-    ("counted", "lines", "warning"),
+    ("counted", "lines", "held"),
     [
-        pytest.param(T[4:6], [recorded("G0249", D(2026, 1, 26), T[:4])], "within 28 days of G0249 of 2026-01-26",
+        # Issue 13, defect 5: a G0249-52 dated ten days after a full G0249 went out with the next export.
+        pytest.param(T[4:6], [recorded("G0249", D(2026, 1, 26), T[:4])],
+                     "partial_within_28_days: dated 2026-02-09, within 28 days of G0249 of 2026-01-26",
                      id="a_recorded_g0249"),
-        pytest.param(T[:6], [], "within 28 days of G0249 of 2026-01-26", id="the_g0249_of_the_same_run"),
+        pytest.param(T[:6], [], "partial_within_28_days: dated 2026-02-09, within 28 days of G0249 of 2026-01-26",
+                     id="the_g0249_of_the_same_run"),
         pytest.param(T[4:6], [recorded("G0249", D(2026, 1, 5), T[:4])], None, id="none_within_28_days"),
     ],
 )
-def test_partial_52_within_28_days_of_the_previous_g0249_says_the_payer_may_deny(counted, lines, warning):
+def test_partial_52_within_28_days_of_the_previous_g0249_is_held_for_the_biller(counted, lines, held):
     result = plan(counted, lines=lines, today=D(2026, 2, 10), end=EndOfCare(D(2026, 2, 10), "died"))
     (partial,) = [d for d in result.drafts if d.modifier == "52"]
     assert partial.date_of_service == D(2026, 2, 9)  # not pushed: there is no later day of care
-    assert (warning in partial.note) if warning else ("payer may deny" not in partial.note)
+    assert partial.held_reason == held
 
 
 @pytest.mark.parametrize(
@@ -321,8 +368,8 @@ def test_planning_again_with_what_was_recorded_gives_nothing_new():
     end = EndOfCare(D(2026, 3, 5), "discharged")
     first = plan(counted, work, today=D(2026, 3, 20), end=end)
     assert [(d.code, d.modifier or "", d.date_of_service) for d in first.drafts] == [
-        ("G0249", "", D(2026, 1, 26)), ("G0249", "", D(2026, 2, 23)), ("G0250", "", D(2026, 1, 27)),
-        ("G0250", "", D(2026, 2, 24)), ("93792", "", D(2026, 1, 2)), ("G0249", "52", D(2026, 3, 2))]
+        ("G0249", "", D(2026, 1, 26)), ("G0249", "", D(2026, 2, 23)), ("G0249", "52", D(2026, 3, 2)),
+        ("G0250", "", D(2026, 1, 27)), ("G0250", "", D(2026, 2, 24)), ("93792", "", D(2026, 1, 2))]
     again = plan(counted, work, [as_recorded(d) for d in first.drafts], today=D(2026, 3, 20), end=end)
     assert again == ClaimPlan((), (), None)
 
@@ -338,3 +385,121 @@ def test_planning_again_with_what_was_recorded_gives_nothing_new():
 def test_a_payer_with_an_unknown_code_or_trigger_is_refused(payer, match):
     with pytest.raises(ValueError, match=match):
         plan(payer=payer)
+
+
+# --- issue 13: the defects an outside billing review found, each a named case ----------------------------------
+
+
+@pytest.mark.parametrize(
+    ("em", "expected_days", "skipped"),
+    [
+        pytest.param((), [D(2026, 1, 6), D(2026, 1, 13)], (), id="no_visit_both_days_billed"),
+        # Defect 1: the rule existed but generation never passed the visits.
+        pytest.param((D(2026, 1, 6),), [D(2026, 1, 13)], (Skipped("93793:p1:2026-01-06", "office_em_visit_same_day"),),
+                     id="office_em_visit_day_has_no_93793"),
+    ],
+)
+def test_no_93793_on_a_day_with_an_e_m_service(em, expected_days, skipped):
+    result = plan(T[:2], reviews(T[:2]), payer=MGMT_PAYER, em=em)
+    assert [d.date_of_service for d in result.drafts if d.code == "93793"] == expected_days
+    assert result.skipped == skipped
+
+
+def test_an_inr_managed_on_an_e_m_day_gives_no_93793_the_day_after():
+    work = [review_on(D(2026, 1, 6), T[0]), review_on(D(2026, 1, 7), T[0])]
+    result = plan(T[:1], work, payer=MGMT_PAYER, em=(D(2026, 1, 6),))
+    assert [d for d in result.drafts if d.code == "93793"] == []
+    assert [s.reason for s in result.skipped] == ["office_em_visit_same_day", "inr_already_managed"]
+
+
+@pytest.mark.parametrize(
+    ("work", "valid", "expected", "skipped"),
+    [
+        # Defect 2: two reviews of the same result on two days gave two 93793 lines.
+        pytest.param([review_on(D(2026, 1, 6), T[0]), review_on(D(2026, 1, 8), T[0])], None,
+                     [(D(2026, 1, 6), ("t00",))], [("93793:p1:2026-01-08", "inr_already_managed")],
+                     id="second_review_of_the_same_inr_is_not_billed"),
+        # Defect 2: a review of only a failed-strip result billed too.
+        pytest.param([review_on(D(2026, 1, 6), T[0])], set(), [], [("93793:p1:2026-01-06", "no_valid_inr_reviewed")],
+                     id="review_of_an_invalid_reading_only_is_not_billed"),
+        pytest.param([review_on(D(2026, 1, 6), T[0]), review_on(D(2026, 1, 13), T[0], T[1])], None,
+                     [(D(2026, 1, 6), ("t00",)), (D(2026, 1, 13), ("t01",))], [],
+                     id="a_day_with_one_new_inr_names_only_that_one"),
+        pytest.param([review_on(D(2026, 1, 13), T[0], T[1])], {"t01"}, [(D(2026, 1, 13), ("t01",))], [],
+                     id="invalid_readings_beside_a_valid_one_are_left_out"),
+        pytest.param([review_on(D(2026, 1, 8))], None, [], [("93793:p1:2026-01-08", "no_inr_reviewed")],
+                     id="review_naming_no_result"),
+    ],
+)
+def test_93793_is_billed_only_for_a_new_valid_inr(work, valid, expected, skipped):
+    result = plan(T[:2], work, payer=MGMT_PAYER, valid=valid)
+    assert [(d.date_of_service, d.result_ids) for d in result.drafts if d.code == "93793"] == expected
+    assert [(s.key, s.reason) for s in result.skipped] == skipped
+
+
+def test_93793_billed_earlier_covers_its_inrs_for_later_days():
+    already = recorded("93793", D(2026, 1, 6), T[:1], key=f"93793:{PATIENT}:2026-01-06")
+    result = plan(T[:1], [review_on(D(2026, 1, 6), T[0]), review_on(D(2026, 1, 9), T[0])], [already],
+                  payer=MGMT_PAYER)
+    assert result.drafts == ()
+    assert result.skipped == (Skipped("93793:p1:2026-01-09", "inr_already_managed"),)
+
+
+def _by(provider: int, work: BillableWork) -> BillableWork:
+    return replace(work, provider_id=provider)
+
+
+@pytest.mark.parametrize(
+    ("payer", "code", "provider"),
+    [
+        # Defect 3: every line carried the physician of record's NPI; a covering physician (9) reviewed the 4th.
+        pytest.param(MEDICARE, "G0250", 9, id="g0250_by_the_physician_who_interpreted_the_fourth_test"),
+        pytest.param(MGMT_PAYER, "93793", 9, id="93793_by_the_reviewing_physician"),
+        pytest.param(MEDICARE, "G0249", 7, id="g0249_by_the_ordering_physician"),
+        pytest.param(MEDICARE, "93792", 7, id="training_by_the_physician_whose_order_it_followed"),
+    ],
+)
+def test_rendering_provider_is_who_did_the_work(payer, code, provider):
+    work = [*(_by(5, w) for w in reviews(T[:3])), _by(9, reviews(T[3:4])[0]), training(D(2026, 1, 2))]
+    result = plan(T[:4], work, payer=payer)
+    drafts = [d for d in result.drafts if d.code == code]
+    assert drafts and drafts[-1].rendering_provider_id == provider
+
+
+@pytest.mark.parametrize(
+    ("orders", "expected", "skipped"),
+    [
+        # Defect 6: 93792 was billed as soon as competency was signed, with or without an order.
+        pytest.param((), [], [("training:p1", "no_order_by_training")], id="no_order_no_93792"),
+        pytest.param((HomeTestingOrder(D(2026, 1, 3), 7),), [], [("training:p1", "no_order_by_training")],
+                     id="order_dated_after_the_training"),
+        pytest.param((HomeTestingOrder(D(2026, 1, 2), 7),), [("93792", "", D(2026, 1, 2), ())], [],
+                     id="order_on_the_training_day"),
+        pytest.param((HomeTestingOrder(D(2025, 11, 2), 6), HomeTestingOrder(D(2026, 1, 3), 7)),
+                     [("93792", "", D(2026, 1, 2), ())], [], id="an_earlier_order_is_enough"),
+    ],
+)
+def test_training_needs_a_home_testing_order_on_or_before_the_training(orders, expected, skipped):
+    result = plan(work=[training(D(2026, 1, 2))], orders=orders)
+    assert rows(result) == expected
+    assert [(s.key, s.reason) for s in result.skipped] == skipped
+
+
+# --- care episodes: end and resume ---------------------------------------------------------------------------------
+
+
+def test_care_resumed_after_an_end_bills_the_first_period_52_and_starts_new_sets():
+    # In care until 20 Jan (t00-t02: a -52 line), out until 9 Feb (t04 not billed), back from 10 Feb.
+    care = [CarePeriod(None, D(2026, 1, 20), "left_coverage"), CarePeriod(D(2026, 2, 10), None)]
+    result = plan(T[:10], care=care, today=D(2026, 4, 1))
+    assert rows(result) == [
+        ("G0249", "52", D(2026, 1, 19), ids(T[:3])),
+        ("G0249", "", D(2026, 3, 9), ids(T[6:10])),
+    ]
+    assert {"t03", "t04", "t05"}.isdisjoint({rid for d in result.drafts for rid in d.result_ids})
+
+
+def test_work_done_between_two_periods_of_care_is_not_billed():
+    care = [CarePeriod(None, D(2026, 1, 20), "discharged"), CarePeriod(D(2026, 2, 10), None)]
+    result = plan(T[:1], [review_on(D(2026, 2, 1), T[0])], payer=MGMT_PAYER, care=care)
+    assert [d.code for d in result.drafts] == ["G0249"]  # the -52 for t00; no 93793 for the review in the gap

@@ -10,6 +10,7 @@ from service.rules.claims import (
     ClaimDraft,
     CountedTest,
     DueLines,
+    HomeTestingOrder,
     InterpretedTest,
     ManagementClaims,
     ReviewEvent,
@@ -18,6 +19,7 @@ from service.rules.claims import (
     partial_supply_claim,
     review_claims_due,
     supply_claims_due,
+    supply_units,
     training_claim,
 )
 from service.rules.code_reference import CODE_REFERENCE
@@ -28,6 +30,7 @@ SUPPLY_ISSUE_PAYER = PayerRules(code="carrier_b", supply_trigger="supply_issue")
 MGMT_PAYER = PayerRules(code="commercial", review_code="93793", training_code="G0248")
 PATIENT = "p1"
 FAR_FUTURE = date(2030, 1, 1)
+ORDERS = (HomeTestingOrder(date(2025, 12, 1), physician_id=7),)
 D = date
 
 
@@ -41,8 +44,10 @@ def weekly_tests(first: date, weeks: int, *, skip=(), report_delay=0, prefix="t"
 
 
 def supply(counted, *, billed=frozenset(), last=None, payer=MEDICARE, today=FAR_FUTURE, issued=()):
+    """`issued`: supply issue days, four tests (one unit) each."""
     return list(supply_claims_due(
-        counted, billed, last, payer, today=today, patient_id=PATIENT, supplies_issued_on=issued
+        counted, billed, last, payer, today=today, patient_id=PATIENT,
+        supply_units_left=supply_units([(day, 4) for day in issued])
     ).drafts)
 
 
@@ -174,13 +179,13 @@ def test_late_report_of_one_set_pushes_the_next_set_to_28_days_after_it():
     ("issued", "last", "expected_date", "note_part"),
     [
         pytest.param([D(2026, 1, 2), D(2026, 2, 1)], None, D(2026, 1, 2), "supplies issued 2026-01-02",
-                     id="latest_issue_on_or_before_the_fourth_report"),
-        pytest.param([D(2026, 1, 2), D(2026, 1, 26)], None, D(2026, 1, 26), "supplies issued 2026-01-26",
+                     id="oldest_issue_on_or_before_the_fourth_report"),
+        pytest.param([D(2026, 1, 26)], None, D(2026, 1, 26), "supplies issued 2026-01-26",
                      id="issue_on_the_fourth_report_day_is_used"),
-        pytest.param([D(2026, 2, 1)], None, D(2026, 1, 26), "no supply issue recorded",
+        pytest.param([D(2026, 2, 1)], None, D(2026, 1, 26), "no supply issue left",
                      id="no_issue_by_then_falls_back_to_the_fourth_report"),
-        pytest.param([D(2026, 1, 2)], D(2025, 12, 20), D(2026, 1, 17), "waited to 2026-01-17",
-                     id="issue_date_still_obeys_28_days"),
+        pytest.param([D(2026, 1, 2)], D(2025, 12, 20), D(2026, 1, 26), "waited to 2026-01-26",
+                     id="issue_date_moved_by_28_days_goes_no_earlier_than_the_fourth_report"),
     ],
 )
 def test_supply_issue_payer_dates_g0249_on_the_issue_of_the_supplies(issued, last, expected_date, note_part):
@@ -252,8 +257,8 @@ def test_g0250_rerun_with_billed_ids_produces_nothing():
 # --- 93793 ----------------------------------------------------------------------------------------------------
 
 
-def manage(events, *, billed=frozenset(), office=frozenset(), payer=MGMT_PAYER):
-    return management_claims(events, billed, office, payer=payer, patient_id=PATIENT)
+def manage(events, *, billed=frozenset(), office=frozenset(), payer=MGMT_PAYER, managed=frozenset(), valid=None):
+    return management_claims(events, managed, billed, office, valid_inr_ids=valid, payer=payer, patient_id=PATIENT)
 
 
 def test_two_93793_reviews_the_same_day_give_one_line():
@@ -284,7 +289,7 @@ def test_93793_needs_an_inr_reviewed():
 
 def test_93793_day_already_billed_is_not_billed_again():
     events = [ReviewEvent("rv1", D(2026, 3, 2), ("r1",)), ReviewEvent("rv9", D(2026, 3, 2), ("r9",))]
-    assert manage(events, billed={D(2026, 3, 2)}) == ManagementClaims((), ())
+    assert manage(events, billed={D(2026, 3, 2)}, managed={"r1"}) == ManagementClaims((), ())
 
 
 def test_a_g0250_payer_gets_no_93793():
@@ -309,7 +314,7 @@ def test_unknown_review_code_is_refused():
     ],
 )
 def test_training_claim(competency_on, already_billed, payer, expected_code):
-    line = training_claim(competency_on, already_billed, payer, patient_id=PATIENT)
+    line = training_claim(competency_on, already_billed, payer, patient_id=PATIENT, orders=ORDERS).draft
     if expected_code is None:
         assert line is None
     else:
@@ -344,11 +349,11 @@ def test_52_line_is_never_dated_after_the_end():
     assert partial(tests, ended_on=D(2026, 3, 1)).date_of_service == D(2026, 3, 1)
 
 
-def test_52_line_is_not_pushed_by_the_28_day_rule_but_the_note_warns():
+def test_52_line_is_not_pushed_by_the_28_day_rule_but_held_for_the_biller():
     line = partial(weekly_tests(D(2026, 2, 2), 2), last=D(2026, 1, 30))
     assert line.date_of_service == D(2026, 2, 9)
-    assert "within 28 days of G0249 of 2026-01-30" in line.note
-    assert "within 28 days" not in partial(weekly_tests(D(2026, 2, 2), 2), last=D(2026, 1, 1)).note
+    assert line.held_reason == "partial_within_28_days: dated 2026-02-09, within 28 days of G0249 of 2026-01-30"
+    assert partial(weekly_tests(D(2026, 2, 2), 2), last=D(2026, 1, 1)).held_reason is None
 
 
 @pytest.mark.parametrize(
@@ -379,8 +384,8 @@ def test_code_reference_lists_every_produced_code_and_every_rule_a_line_names():
         *supply(weekly_tests(D(2026, 1, 5), 4)),
         *review(interpreted_weekly(D(2026, 1, 5), 4)),
         *manage([ReviewEvent("rv1", D(2026, 3, 2), ("r1",))]).drafts,
-        training_claim(D(2026, 1, 3), False, MEDICARE, patient_id=PATIENT),
-        training_claim(D(2026, 1, 3), False, MGMT_PAYER, patient_id=PATIENT),
+        training_claim(D(2026, 1, 3), False, MEDICARE, patient_id=PATIENT, orders=ORDERS).draft,
+        training_claim(D(2026, 1, 3), False, MGMT_PAYER, patient_id=PATIENT, orders=ORDERS).draft,
         partial(weekly_tests(D(2026, 2, 2), 1)),
     ]
     for line in lines:

@@ -82,6 +82,20 @@ def test_covered_indication_needs_at_least_one_covered_code(indications, status,
     assert evidence in result.evidence
 
 
+@pytest.mark.parametrize(
+    ("indications", "secondary", "status"),
+    [
+        pytest.param((), ("Z79.01",), "unknown", id="z79_01_alone_establishes_nothing"),
+        pytest.param((), ("I48.91",), "unknown", id="even_a_covered_code_recorded_as_secondary"),
+        pytest.param(("I10",), ("Z79.01",), "not_met", id="beside_an_uncovered_indication"),
+        pytest.param(("I48.91",), ("Z79.01",), "met", id="beside_a_covered_indication"),
+    ],
+)
+def test_secondary_diagnoses_never_establish_eligibility(indications, secondary, status):
+    facts = replace(CLEARED, indications=indications, secondary_diagnoses=secondary)
+    assert criterion(facts, "covered_indication").status == status
+
+
 def test_covered_indication_uses_the_payers_code_list():
     payer_list = CoveredDiagnoses(version="narrow", ranges=(CodeRange("Z95.2", "Z95.2"),))
     assert criterion(CLEARED, "covered_indication", covered=payer_list).status == "not_met"

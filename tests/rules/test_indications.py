@@ -1,4 +1,4 @@
-"""Covered diagnoses for home INR monitoring."""
+"""Covered diagnoses for home INR monitoring, checked against the ICD-10-CM code set."""
 
 import pytest
 
@@ -7,6 +7,7 @@ from service.rules.indications import (
     CodeRange,
     CoveredDiagnoses,
     IndicationError,
+    check_diagnosis,
     check_indication,
     is_covered,
 )
@@ -60,7 +61,8 @@ def test_lower_case_and_missing_dot_are_normalized(code, normalized):
 
 
 def test_range_end_takes_in_longer_codes_that_start_with_it():
-    assert check_indication("I80.91") == "I80.91"
+    payer_list = CoveredDiagnoses(version="payer", ranges=(CodeRange("I80.00", "I80.2"),))
+    assert check_indication("I80.201", payer_list) == "I80.201"
 
 
 @pytest.mark.parametrize(
@@ -99,6 +101,10 @@ def test_retired_atrial_fibrillation_code_is_refused_naming_its_replacements(cod
         "I82.5Z",
         "I82.A2",
         "Z95",
+        # Issue 13, defect 8: headers the old pattern check let through.
+        "I80.1",
+        "I80.20",
+        "I82.6",
     ],
 )
 def test_category_header_is_refused_asking_for_a_more_specific_code(code):
@@ -113,14 +119,12 @@ def test_category_header_is_refused_asking_for_a_more_specific_code(code):
     "code",
     [
         "I10",  # hypertension
-        "I82.A3X",  # just past I82.A29
-        "i82.a3x",
         "I82.A11",  # acute, not chronic, axillary thrombosis: before the range
         "I82.210",  # next to the single covered code I82.211
         "I48.92",
-        "I82.6",  # past I82.5Z9
+        "I82.601",  # past I82.5Z9
         "Z79.01",  # long-term anticoagulant use is a payer criterion, not an indication
-        "D68.60",
+        "D68.4",
         "I27.0",
     ],
 )
@@ -152,10 +156,35 @@ def test_payer_list_replaces_the_default():
     payer_list = CoveredDiagnoses(version="payer-2024", ranges=(CodeRange("Z79.01", "Z79.01"),))
     assert check_indication("Z79.01", payer_list) == "Z79.01"
     assert not is_covered("I48.91", payer_list)
-    # Retirements travel with the list, so a payer list without them simply does not cover I48.2.
+    # Retirements travel with the list; without them I48.2 is still refused, by the code set: it has children.
     with pytest.raises(IndicationError) as raised:
         check_indication("I48.2", payer_list)
-    assert raised.value.reason == "not_covered"
+    assert raised.value.reason == "header"
+
+
+@pytest.mark.parametrize("code", ["I26.55", "I80.91", "I82.A3X", "D68.60", "Z79.99"])
+def test_code_that_does_not_exist_in_icd_10_cm_is_refused_as_unknown(code):
+    # Issue 13, defect 8: I26.55 has the shape of a PE code inside the covered range, but no such code exists.
+    with pytest.raises(IndicationError) as raised:
+        check_indication(code)
+    assert raised.value.reason == "unknown"
+    assert "not an ICD-10-CM code" in raised.value.message
+    with pytest.raises(IndicationError):
+        check_diagnosis(code)
+
+
+@pytest.mark.parametrize(("code", "normalized"), [("Z79.01", "Z79.01"), ("z7901", "Z79.01"), ("I10", "I10"),
+                                                  ("I48.91", "I48.91")])
+def test_a_billable_code_outside_the_covered_list_may_be_a_secondary_diagnosis(code, normalized):
+    assert check_diagnosis(code) == normalized
+
+
+@pytest.mark.parametrize(("code", "reason"), [("Z79", "header"), ("I80.1", "header"), ("I26.55", "unknown"),
+                                              ("I48.2", "retired"), ("Z7", "malformed")])
+def test_a_secondary_diagnosis_must_still_be_a_billable_code(code, reason):
+    with pytest.raises(IndicationError) as raised:
+        check_diagnosis(code)
+    assert raised.value.reason == reason
 
 
 def test_default_list_is_versioned_by_code_set_date():
