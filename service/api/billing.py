@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from flask import Response, g
 
-from models import SupplyIssue
+from models import CareEpisodeEvent, ClaimGenerationRun, Coverage, EmVisit, SupplyIssue
 from service import billing, care_episode, clock, coverage, db, em_visits, policy
 from service.api import Blueprint
 from service.idempotency import idempotent
@@ -134,6 +134,7 @@ def void_claim(data, claim_line):
 @roles(*BILLERS)
 @bp.arguments(GenerationRunIn)
 @bp.response(201, GenerationRunOut)
+@idempotent(ClaimGenerationRun)
 def run_generation(data):
     """Run claim generation now; the run is recorded with the lines it created, the days it skipped and the
     lines it held, each with the reason."""
@@ -182,6 +183,7 @@ def import_em_visits(data):
 @policy.loads("patient", "em_visit")
 @bp.arguments(EmVisitIn)
 @bp.response(201, EmVisitOut)
+@idempotent(EmVisit)
 def record_em_visit(data, patient):
     """An office/outpatient, telephone or online E/M service with the practice: no 93793 that day."""
     return em_visits.record_visit(db.session(), patient, g.user, data["visit_on"], data["code"], data["physician_id"],
@@ -202,6 +204,7 @@ def list_em_visits(patient):
 @policy.loads("patient", "bill")
 @bp.arguments(CoverageIn)
 @bp.response(201, CoverageOut)
+@idempotent(Coverage)
 def record_coverage(data, patient):
     """The patient's insurance as claims name it (member id, payer id, name and address as on the card); the new
     version is in force from now."""
@@ -231,6 +234,7 @@ def care_history(patient):
 @policy.loads("patient", "end_care")
 @bp.arguments(CareEventIn)
 @bp.response(201, CareEventOut)
+@idempotent(CareEpisodeEvent)
 def record_care_event(data, patient):
     """Start, end (discharged, died, left coverage) or resume home testing. After an end, the tests left unbilled
     go out as a -52 line; a resume opens a new period of care."""
@@ -243,6 +247,7 @@ def record_care_event(data, patient):
 @policy.loads("care_event", "end_care")
 @bp.arguments(CareEventCorrectionIn)
 @bp.response(201, CareEventOut)
+@idempotent(CareEpisodeEvent)
 def correct_care_event(data, care_event):
     """Correct an event (its date, reason or note) or withdraw it: a new event that replaces it; both stay in the
     history. Billed lines the correction changes are corrected by void and rebill."""
@@ -254,6 +259,7 @@ def correct_care_event(data, care_event):
 @policy.loads("patient", "end_care")
 @bp.arguments(DischargeIn)
 @bp.response(201, DischargeOut)
+@idempotent(CareEpisodeEvent)
 def discharge_patient(data, patient):
     """The end of home testing (discharged, died, left coverage): an end event of the care episode."""
     return care_episode.discharge_patient(db.session(), patient, g.user, data["reason"], data["effective_on"],
