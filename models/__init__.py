@@ -6,7 +6,7 @@ from models.base import AppendOnly, Base, UTCDateTime
 from models.billing import BillableEvent
 from models.claims import ClaimCheck, ClaimLine, ClaimLineEvent, PatientDischarge, SupplyIssue
 from models.clearance import ClearanceDecision
-from models.clinic import CaregiverLink, IndicationSet, Patient, Payer, TargetRange
+from models.clinic import CaregiverLink, IndicationSet, Patient, Payer, TargetRange, TimeZoneVersion
 from models.identity import ROLES, ApiToken, User
 from models.operations import DeliveryAttempt, JobRun, OutboxMessage
 from models.results import InrResult
@@ -26,6 +26,6 @@ __all__ = [
     "CoveringPhysician",
     "DeliveryAttempt", "EligibilityFact", "HomeTestingOrder", "IndicationSet", "InrResult",
     "InstructionAcknowledgement", "JobRun", "OutboxMessage", "Patient", "PatientDischarge", "Payer", "ROLES",
-    "Review", "SupplyIssue", "TargetRange", "TrainingAmendment", "TrainingItemOutcome",
+    "Review", "SupplyIssue", "TargetRange", "TimeZoneVersion", "TrainingAmendment", "TrainingItemOutcome",
     "TrainingSession", "UTCDateTime", "User", "review_results",
 ]
