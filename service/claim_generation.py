@@ -17,7 +17,7 @@ from models import BillableEvent, ClearanceDecision, InrResult, Patient, Payer
 from models.claims import ClaimCheck, ClaimLine, ClaimLineEvent, PatientDischarge, SupplyIssue
 from service import audit, db
 from service.clearance import periods_by_patient
-from service.patients import local_date, payer_rules
+from service.patients import local_date, payer_rules, zone_history
 from service.rules.claim_plan import BillableWork, ClaimPlan, EndOfCare, RecordedLine, plan_claims
 from service.rules.claims import ClaimDraft, CountedTest
 from service.rules.counting import ClearancePeriod, ResultForCounting, count_weekly_tests
@@ -226,13 +226,16 @@ def _load_batch(session: Session, ids: Sequence[int]) -> list[_PatientInputs]:
     for event in session.execute(select(*_EVENT_COLUMNS).where(BillableEvent.patient_id.in_(ids))):
         by_id[event.patient_id].work.append(
             BillableWork(event.kind, event.service_date, event.source_id, tuple(event.result_ids)))
+    heads = {patient_id: _correction_heads(inputs.results) for patient_id, inputs in by_id.items()}
     for line in session.execute(select(*_LINE_COLUMNS).where(ClaimLine.patient_id.in_(ids))
                                 .outerjoin(ClaimLineEvent, (ClaimLineEvent.claim_line_id == ClaimLine.id)
                                            & (ClaimLineEvent.kind == "void"))):
         inputs = by_id[line.patient_id]
+        # A billed result later corrected is billed as its correction: the week is never counted twice.
+        billed = tuple(heads[line.patient_id].get(rid, rid) for rid in line.result_ids)
         inputs.lines.append(RecordedLine(
             line.claim_key, line.base_key, line.version, line.code, line.modifier, line.units, line.date_of_service,
-            tuple(line.result_ids), line.rule, line.note, line.tests_done, voided=line.void_id is not None,
+            billed, line.rule, line.note, line.tests_done, voided=line.void_id is not None,
             rebill=bool(line.void_rebill), void_reason=line.void_reason))
         inputs.line_ids[line.claim_key] = line.id
     for issue in session.scalars(select(SupplyIssue).where(SupplyIssue.patient_id.in_(ids))):
@@ -246,6 +249,19 @@ def _load_batch(session: Session, ids: Sequence[int]) -> list[_PatientInputs]:
     return list(by_id.values())
 
 
+def _correction_heads(results: Sequence[Row]) -> dict[str, str]:
+    """For each corrected result (public id), the correction that now stands in its place (the last of a chain)."""
+    correction_of = {r.supersedes_id: r for r in results if r.supersedes_id is not None}
+    heads = {}
+    for result in results:
+        if result.id in correction_of:
+            head = correction_of[result.id]
+            while head.id in correction_of:
+                head = correction_of[head.id]
+            heads[str(result.public_id)] = str(head.public_id)
+    return heads
+
+
 def _plan_for(inputs: _PatientInputs, now: datetime, settings: BillingSettings) -> ClaimPlan:
     """The patient's claim plan for their local today, from their loaded record."""
     patient = inputs.patient
@@ -256,16 +272,17 @@ def _plan_for(inputs: _PatientInputs, now: datetime, settings: BillingSettings) 
 
 
 def _counted_tests(inputs: _PatientInputs) -> list[CountedTest]:
-    """The patient's results that count (one per billing week), with their local test and report days."""
-    tz = ZoneInfo(inputs.patient.time_zone)
+    """The patient's results that count (one per billing week), with their local test and report days, each judged
+    in the zone in force at it."""
+    zones = zone_history(inputs.patient)
     decisions = count_weekly_tests(
         [ResultForCounting(str(r.public_id), r.measured_at, r.qc_passed, r.meter_error_code, r.source == "phone",
                            r.id in inputs.superseded) for r in inputs.results],
-        inputs.periods, tz)
+        inputs.periods, zones)
     by_public_id = {str(r.public_id): r for r in inputs.results}
     return [
-        CountedTest(d.result_id, by_public_id[d.result_id].measured_at.astimezone(tz).date(),
-                    by_public_id[d.result_id].received_at.astimezone(tz).date())
+        CountedTest(d.result_id, zones.local_date(by_public_id[d.result_id].measured_at),
+                    zones.local_date(by_public_id[d.result_id].received_at))
         for d in decisions if d.counts
     ]
 
