@@ -41,17 +41,20 @@ from service.errors import NotFound, Problem
 # "read_training": training progress; "bill": claim lines; "review": review results and instruct;
 # "acknowledge_alert": take ownership of an alert; "order": the home-testing order and eligibility facts
 # (a physician's statements); "clear": decide home-testing clearance; "end_care": record discharge, death
-# or loss of coverage; "issue_supplies": record test supplies handed out.
+# or loss of coverage; "issue_supplies": record test supplies handed out; "correct_result": replace a result by a
+# correction (staff any result; a patient or caregiver only their own entry, within a window: the domain decides
+# that part, service.rules.entries).
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"read", "read_clinical", "edit", "link_caregiver", "train", "read_training", "bill",
-                        "report_result", "acknowledge_alert", "clear", "end_care", "issue_supplies"}),
+                        "report_result", "correct_result", "acknowledge_alert", "clear", "end_care",
+                        "issue_supplies"}),
     "physician": frozenset({"read", "read_clinical", "edit", "set_target", "link_caregiver", "train",
-                            "read_training", "report_result", "review", "acknowledge_alert", "order", "clear",
-                            "end_care", "issue_supplies"}),
+                            "read_training", "report_result", "correct_result", "review", "acknowledge_alert",
+                            "order", "clear", "end_care", "issue_supplies"}),
     "trainer": frozenset({"read", "link_caregiver", "train", "read_training", "issue_supplies"}),
     "biller": frozenset({"read", "bill"}),
-    "patient": frozenset({"read", "read_clinical", "report_result", "read_training"}),
-    "caregiver": frozenset({"read", "read_clinical", "report_result", "read_training"}),
+    "patient": frozenset({"read", "read_clinical", "report_result", "correct_result", "read_training"}),
+    "caregiver": frozenset({"read", "read_clinical", "report_result", "correct_result", "read_training"}),
 }
 
 # What a covering physician may do for a colleague's patients: see the results, take the alert, review.

@@ -19,7 +19,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select, update
 
-from models import AuditEvent, ClaimLine, DeliveryAttempt, JobRun, OutboxMessage
+from models import Alert, AuditEvent, ClaimLine, DeliveryAttempt, JobRun, OutboxMessage
 from schedules.delivery import PROBE_AFTER, deliver_outbox
 from schedules.jobs import Job, build_scheduler, day, job_table, minute, run_job
 from schedules.missed import detect_missed_tests
@@ -131,7 +131,13 @@ def test_two_missed_weeks_in_a_row_alert_the_physician(app, clinic):
     [alert] = messages(app, "alert.missed_tests")
     assert alert.dedupe_key == f"missed.two_weeks:{pid}:2026-10-18"
     assert alert.recipient_user_id == clinic.users["physician"].id
-    assert alert.payload == {"patient_id": pid, "weeks": ["2026-10-11", "2026-10-18"]}
+    with app.app_context():
+        [opened] = db.session().scalars(select(Alert).where(Alert.kind == "missed_tests"))
+        assert (opened.alert_key, opened.severity, opened.reason) == (f"missed_tests:{pid}:2026-10-11", "routine",
+                                                                      "two_missed_weeks")
+        assert opened.detail == {"weeks": ["2026-10-11", "2026-10-18"]}
+    assert alert.payload == {"patient_id": pid, "weeks": ["2026-10-11", "2026-10-18"],
+                             "alert_id": str(opened.public_id), "gap_since": "2026-10-11"}
     with app.app_context():
         notes = list(db.session().scalars(select(AuditEvent).where(
             AuditEvent.action == "patient.missed_tests.notify")))
@@ -286,13 +292,15 @@ def test_a_run_taken_over_while_running_leaves_the_outcome_to_the_taker(app):
 def test_every_job_has_an_explicit_id_a_grace_time_in_minutes_and_coalesces(app):
     scheduler = build_scheduler(app.extensions["db_sessionmaker"], job_table(app.extensions["settings"]))
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"reminders.weekly", "tests.missed", "claims.generate", "outbox.deliver", "alerts.escalate"}
+    assert set(jobs) == {"reminders.weekly", "tests.missed", "reassessments.check", "results.no_valid_result",
+                         "claims.generate", "outbox.deliver", "alerts.escalate"}
     for job in jobs.values():
         assert job.coalesce is True and job.misfire_grace_time >= 60 and job.max_instances == 1
     assert not scheduler.running
 
 
-JOBS = ["reminders.weekly", "tests.missed", "claims.generate", "outbox.deliver", "alerts.escalate"]
+JOBS = ["reminders.weekly", "tests.missed", "reassessments.check", "results.no_valid_result", "claims.generate",
+        "outbox.deliver", "alerts.escalate"]
 
 
 def test_python_m_schedules_once_says_once_per_job_what_it_did(database_url, app):
