@@ -3,6 +3,7 @@ them (flag, alert, billing count, next test, message)."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -199,7 +200,7 @@ def watch_validity(session: Session, patient: Patient, settings: Settings, now: 
         return None
     if episode.reason is None:
         return None
-    first = session.scalar(select(InrResult).where(InrResult.public_id == episode.first))
+    first = session.scalar(select(InrResult).where(InrResult.public_id == uuid.UUID(episode.first)))
     return alerts.open_no_valid_result(session, patient, episode, first, now)
 
 

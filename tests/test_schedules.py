@@ -19,10 +19,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select, update
 
-from models import Alert, AuditEvent, ClaimLine, DeliveryAttempt, JobRun, OutboxMessage
+from models import Alert, AuditEvent, ClaimLine, ClearanceDecision, DeliveryAttempt, JobRun, OutboxMessage
 from schedules.delivery import PROBE_AFTER, deliver_outbox
 from schedules.jobs import Job, build_scheduler, day, job_table, minute, run_job
 from schedules.missed import detect_missed_tests
+from schedules.no_valid_result import detect_no_valid_results
+from schedules.reassessments import check_reassessments
 from schedules.reminders import send_weekly_reminders
 from schedules.runs import DEFAULT_LEASE, OWNER, claim_run
 from service import care_episode, claim_generation, db
@@ -608,6 +610,29 @@ def test_two_schedulers_running_the_jobs_together_produce_every_effect_exactly_o
         outbox_keys = list(session.scalars(select(OutboxMessage.dedupe_key)))
         assert len(outbox_keys) == len(set(outbox_keys))
         assert len([k for k in outbox_keys if k.startswith("reminder.weekly:")]) == 12
+
+    # The clinical jobs: overdue reassessments (an alert, then a suspension) and "no valid result" episodes.
+    trainer = clinic.users["trainer"]
+    for i in range(6):
+        lapsed = factories.make_patient(app, clinic.users["admin"], physician, NOW - timedelta(days=500),
+                                        full_name=f"Lapsed {i}")
+        factories.competent_training(app, lapsed, trainer, NOW - timedelta(days=430), NOW - timedelta(days=430))
+        factories.clear_for_home_testing(app, lapsed, date(2025, 10, 1), physician, NOW - timedelta(days=400))
+        factories.record_result(app, lapsed, physician, NOW - timedelta(hours=30), value=Decimal("2.5"),
+                                qc_passed=False, client_id=f"strip-{i}")
+    settings = app.extensions["settings"]
+    reassessed = at_once(app, lambda session: check_reassessments(session, NOW, settings=settings), count=3)
+    watched = at_once(app, lambda session: detect_no_valid_results(session, NOW, settings=settings), count=3)
+    assert sum(o["suspended"] for o in reassessed) == 6 and sum(o["alerted"] for o in reassessed) == 6
+    assert sum(o["opened"] for o in watched) == 6
+    with app.app_context():
+        session = db.session()
+        kinds = list(session.scalars(select(Alert.kind).where(Alert.kind != "missed_tests")))
+        assert sorted(kinds) == ["no_valid_result"] * 6 + ["reassessment_overdue"] * 6
+        assert session.scalar(select(func.count()).select_from(ClearanceDecision).where(
+            ClearanceDecision.status == "suspended")) == 6
+        outbox_keys = list(session.scalars(select(OutboxMessage.dedupe_key)))
+        assert len(outbox_keys) == len(set(outbox_keys))
 
     receiver.start()
     deliver = {"url": receiver.url, "secret": SECRET, "timeout": 5}
