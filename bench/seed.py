@@ -95,9 +95,10 @@ def seed(conn: Connection, patients: int, now: datetime, weeks: int = 52, ingest
            FROM inr_results r
            WHERE CAST(substr(r.client_id, 6) AS int) > 4
            GROUP BY r.patient_id, (:weeks - CAST(substr(r.client_id, 6) AS int)) / 4""")
-    run("""INSERT INTO alerts (public_id, result_id, patient_id, physician_id, severity, level, opened_at, status,
-                               escalation_level)
-           SELECT gen_random_uuid(), r.id, r.patient_id, p.physician_id,
+    run("""INSERT INTO alerts (public_id, kind, alert_key, result_id, patient_id, physician_id, severity, level,
+                               opened_at, status, escalation_level)
+           SELECT gen_random_uuid(), 'result', 'result:' || CAST(r.public_id AS text), r.id, r.patient_id,
+                  p.physician_id,
                   CASE WHEN r.value < 1.5 THEN 'critical' ELSE 'out_of_range' END,
                   CASE WHEN r.value < 1.5 THEN 'critical_low' WHEN r.value < 2.0 THEN 'low' ELSE 'high' END,
                   r.received_at, 'open', 0

@@ -14,7 +14,7 @@ from models.claims import (
     SupplyIssue,
 )
 from models.clearance import ClearanceDecision
-from models.clinic import CaregiverLink, IndicationSet, Patient, Payer, TargetRange
+from models.clinic import CaregiverLink, IndicationSet, Patient, Payer, TargetRange, TimeZoneVersion
 from models.identity import ROLES, ApiToken, PasswordResetCode, User
 from models.operations import DeliveryAttempt, IdempotentRequest, JobRun, OutboxMessage
 from models.practices import Practice
@@ -34,7 +34,7 @@ __all__ = [
     "CaregiverLink", "ChecklistItem", "ChecklistTemplate", "ClaimCheck", "ClaimGenerationRun", "ClaimLine",
     "ClaimLineEvent", "ClearanceDecision", "Coverage", "CoveringPhysician", "DeliveryAttempt", "EligibilityFact",
     "EmVisit", "ExportBatch", "HomeTestingOrder", "IdempotentRequest", "IndicationSet", "InrResult",
-    "InstructionAcknowledgement", "JobRun", "OutboxMessage", "PasswordResetCode", "Patient",
-    "Payer", "Practice", "Review", "review_results", "ROLES", "SupplyIssue", "TargetRange", "TrainingAmendment",
+    "InstructionAcknowledgement", "JobRun", "OutboxMessage", "PasswordResetCode", "Patient", "Payer", "Practice",
+    "Review", "review_results", "ROLES", "SupplyIssue", "TargetRange", "TimeZoneVersion", "TrainingAmendment",
     "TrainingItemOutcome", "TrainingSession", "User", "UTCDateTime",
 ]

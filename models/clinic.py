@@ -26,10 +26,14 @@ class Payer(Base):
     review_code: Mapped[str] = mapped_column(String(10), default="G0250")
     training_code: Mapped[str] = mapped_column(String(10), default="93792")
     extra_criteria: Mapped[list[str]] = mapped_column(JSON, default=list)
-    minimum_anticoagulation_days: Mapped[int] = mapped_column(default=90)
+    # NCD 190.11: anticoagulated "at least 3 months" before home use, counted in calendar months.
+    minimum_anticoagulation_months: Mapped[int] = mapped_column(default=3)
     reassessment_months: Mapped[int] = mapped_column(default=12)
     # The written policy these terms follow (title, number, revision), shown in the biller's code reference.
     policy_reference: Mapped[str | None] = mapped_column(String(300))
+    # Whether a trained caregiver's demonstration of correct use satisfies the payer (Medicare: no, the NCD says
+    # "the patient ... demonstrated correct use").
+    caregiver_demonstration_counts: Mapped[bool] = mapped_column(default=False)
 
 
 class Patient(PublicIdMixin, Base):
@@ -37,7 +41,8 @@ class Patient(PublicIdMixin, Base):
 
     full_name: Mapped[str] = mapped_column(String(200))
     date_of_birth: Mapped[dt.date]
-    # IANA zone: weekly billing rules and reminders are evaluated in the patient's own local time.
+    # IANA zone in force now: weekly billing rules and reminders are evaluated in the patient's own local time.
+    # Its history is in TimeZoneVersion: a past week is judged in the zone in force then.
     time_zone: Mapped[str] = mapped_column(String(64))
     physician_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     # The practice the patient belongs to: the billing provider of their claims.
@@ -58,6 +63,10 @@ class Patient(PublicIdMixin, Base):
     )
     indication_sets: Mapped[list[IndicationSet]] = relationship(
         back_populates="patient", order_by="IndicationSet.effective_from, IndicationSet.id"
+    )
+    # Loaded with the patient (one query per batch of patients): every local date depends on it.
+    time_zone_versions: Mapped[list[TimeZoneVersion]] = relationship(
+        back_populates="patient", order_by="TimeZoneVersion.effective_from, TimeZoneVersion.id", lazy="selectin"
     )
 
     @property
@@ -90,6 +99,23 @@ class TargetRange(AppendOnly, Base):
 
     patient: Mapped[Patient] = relationship(back_populates="target_ranges")
     set_by: Mapped[User] = relationship()
+
+
+class TimeZoneVersion(AppendOnly, Base):
+    """One version of a patient's time zone: in force from `effective_from` until the next version."""
+
+    __tablename__ = "time_zone_versions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    time_zone: Mapped[str] = mapped_column(String(64))
+    effective_from: Mapped[dt.datetime]
+    set_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: recorded by a migration
+    reason: Mapped[str] = mapped_column(String(500))
+    created_at: Mapped[dt.datetime]
+
+    patient: Mapped[Patient] = relationship(back_populates="time_zone_versions")
+    set_by: Mapped[User | None] = relationship()
 
 
 class IndicationSet(AppendOnly, Base):

@@ -26,15 +26,22 @@ class InrResult(AppendOnly, PublicIdMixin, Base):
         UniqueConstraint("patient_id", "client_id", name="uq_inr_results_patient_client"),
         CheckConstraint("comparator IS NULL OR comparator IN ('<', '>')", name="comparator_known"),
         CheckConstraint("value >= 0.8 AND value <= 8.0", name="value_in_meter_range"),
+        # A meter error may come without a number (the meter shows none); anything else has one.
+        CheckConstraint("value IS NOT NULL OR meter_error_code IS NOT NULL", name="value_or_meter_error"),
+        CheckConstraint("comparator IS NULL OR value IS NOT NULL", name="comparator_needs_value"),
     )
 
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     client_id: Mapped[str] = mapped_column(String(64))
-    value: Mapped[Decimal] = mapped_column(INR)
+    value: Mapped[Decimal | None] = mapped_column(INR)  # None: a meter error that showed no number
     # "<" for a meter showing "<0.8" (value 0.8), ">" for ">8.0" (value 8.0); None for an exact reading.
     comparator: Mapped[str | None] = mapped_column(String(1))
+    # When the test was done: the time every week, order and interval is judged by. It is the device's own time,
+    # except from a meter whose clock ran ahead of the server's: then the receipt time (device_measured_at keeps
+    # what the device said).
     measured_at: Mapped[dt.datetime] = mapped_column(index=True)
     measured_utc_offset_minutes: Mapped[int]  # the offset the device reported, kept as evidence
+    device_measured_at: Mapped[dt.datetime | None]  # set only when the device's clock was ahead
     meter_serial: Mapped[str | None] = mapped_column(String(64))
     strip_lot: Mapped[str | None] = mapped_column(String(64))
     qc_passed: Mapped[bool]
@@ -47,9 +54,11 @@ class InrResult(AppendOnly, PublicIdMixin, Base):
     source: Mapped[str] = mapped_column(String(20))  # "app", or "phone" when staff entered a reported value
     entered_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     received_at: Mapped[dt.datetime]
-    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("inr_results.id"), index=True)
+    # Unique: a result is corrected once; a later correction corrects the correction.
+    supersedes_id: Mapped[int | None] = mapped_column(ForeignKey("inr_results.id"), index=True, unique=True)
     correction_reason: Mapped[str | None] = mapped_column(String(500))
 
     patient: Mapped[Patient] = relationship()
     entered_by: Mapped[User] = relationship(foreign_keys=[entered_by_id])
     tested_by_caregiver: Mapped[User | None] = relationship(foreign_keys=[tested_by_caregiver_id])
+    supersedes: Mapped[InrResult | None] = relationship(remote_side="InrResult.id")

@@ -14,6 +14,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from schedules.delivery import deliver_outbox
 from schedules.escalation import escalate_overdue_alerts
 from schedules.missed import detect_missed_tests
+from schedules.no_valid_result import detect_no_valid_results
+from schedules.reassessments import check_reassessments
 from schedules.reminders import send_weekly_reminders
 from schedules.runs import DEFAULT_LEASE, claim_run, clock_from, finish_run, lease_renewed
 from service.alerts import EscalationDelays
@@ -56,13 +58,20 @@ def day(now: datetime) -> str:
 def job_table(settings: Settings) -> list[Job]:
     """Every scheduled job, configured from `settings`."""
     claims_at = settings.claims_time_utc
+    reassess_at = settings.reassessments_time_utc
     return [
         # Reminders are due at a local time in each patient's zone: checking every 15 minutes serves every zone.
         Job("reminders.weekly", partial(send_weekly_reminders, weekday=settings.reminder_weekday,
-                                        at=settings.reminder_time),
+                                        at=settings.reminder_time, settings=settings),
             quarter_hour, "cron", {"minute": "*/15"}, misfire_grace_minutes=14),
         # Weeks end at local midnight, at different UTC hours per zone: hourly finds each soon after.
         Job("tests.missed", detect_missed_tests, hour, "cron", {"minute": 5}, misfire_grace_minutes=55),
+        # Continued correct use: an overdue reassessment alerts, then suspends; daily, before claims read clearance.
+        Job("reassessments.check", partial(check_reassessments, settings=settings), day, "cron",
+            {"hour": reassess_at.hour, "minute": reassess_at.minute}, misfire_grace_minutes=12 * 60),
+        # An invalid reading with no valid INR within its window opens the "no valid result" alert.
+        Job("results.no_valid_result", partial(detect_no_valid_results, settings=settings), quarter_hour, "cron",
+            {"minute": "*/15"}, misfire_grace_minutes=14),
         Job("claims.generate", partial(generate_claims, trigger="job"), day,
             "cron", {"hour": claims_at.hour, "minute": claims_at.minute}, misfire_grace_minutes=12 * 60),
         Job("outbox.deliver", partial(deliver_outbox, url=settings.webhook_url, secret=settings.webhook_secret,

@@ -1,42 +1,123 @@
-"""The alert aggregate: opening one alert per flagged result, acknowledging, resolving and escalating it."""
+"""The alert aggregate: alerts of a flagged result, of missed tests, of an episode with no valid INR and of an overdue
+reassessment; listing, acknowledging, resolving and escalating them.
+
+Every alert has a natural key (`Alert.alert_key`, unique): a retried result, a re-run job or a second scheduler
+finds the alert already there and opens nothing.
+"""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from sqlalchemy import case, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from models import Alert, AlertEvent, CoveringPhysician, InrResult, Patient, User
 from service import audit, outbox, policy
 from service.errors import Conflict, invalid
 from service.rules.flags import InrFlag
+from service.rules.no_valid_result import Episode
 
-_SEVERITY_ORDER = case((Alert.severity == "critical", 0), else_=1)
+_SEVERITY_ORDER = case((Alert.severity == "critical", 0), (Alert.severity == "out_of_range", 1), else_=2)
 PRACTICE_LEVEL = 2  # level 1: the covering physician (or the practice when none); level 2: the practice
+ROUTINE = "routine"
+
+
+def result_key(result: InrResult) -> str:
+    return f"result:{result.public_id}"
 
 
 def open_alert(session: Session, patient: Patient, result: InrResult, flag: InrFlag, now: datetime) -> Alert:
     """Open the alert of a flagged result and queue the physician's notification, in the caller's transaction."""
-    alert = Alert(result_id=result.id, patient_id=patient.id, physician_id=patient.physician_id,
-                  severity=flag.severity, level=flag.level, opened_at=now, status="open", escalation_level=0)
+    alert = Alert(kind="result", alert_key=result_key(result), result_id=result.id, patient_id=patient.id,
+                  physician_id=patient.physician_id, severity=flag.severity, level=flag.level, opened_at=now,
+                  status="open", escalation_level=0)
     session.add(alert)
     session.flush()
-    _event(session, alert, "opened", None, now, {"severity": alert.severity, "level": alert.level})
-    outbox.enqueue(session, key=f"alert.opened:{alert.public_id}", kind="alert.opened", now=now,
-                   recipient_user_id=patient.physician_id, patient_id=patient.id,
-                   payload=_payload(alert, patient, result))
-    audit.record(session, "alert.open", patient_id=patient.public_id, object_type="alert",
-                 object_id=alert.public_id, detail={"severity": alert.severity}, now=now)
+    _opened(session, alert, patient, result, now)
     return alert
 
 
-def _payload(alert: Alert, patient: Patient, result: InrResult) -> dict:
+def _opened(session: Session, alert: Alert, patient: Patient, result: InrResult | None, now: datetime,
+            notify: bool = True) -> None:
+    _event(session, alert, "opened", None, now, {"severity": alert.severity, "level": alert.level,
+                                                 "kind": alert.kind})
+    if notify:
+        outbox.enqueue(session, key=f"alert.opened:{alert.public_id}", kind="alert.opened", now=now,
+                       recipient_user_id=patient.physician_id, patient_id=patient.id,
+                       payload=_payload(alert, patient, result))
+    audit.record(session, "alert.open", patient_id=patient.public_id, object_type="alert",
+                 object_id=alert.public_id, detail={"severity": alert.severity, "kind": alert.kind}, now=now)
+
+
+def _open_once(session: Session, patient: Patient, *, kind: str, key: str, reason: str, detail: dict,
+               now: datetime, result: InrResult | None = None, notify: bool = True) -> Alert | None:
+    """Open a routine alert under its natural key unless it exists; None when it did (here, or written by another
+    process at the same moment: the savepoint takes ours back and the caller's transaction goes on)."""
+    if session.scalar(select(Alert.id).where(Alert.alert_key == key)) is not None:
+        return None
+    alert = Alert(kind=kind, alert_key=key, result_id=result.id if result else None, patient_id=patient.id,
+                  physician_id=patient.physician_id, severity=ROUTINE, level=None, reason=reason, detail=detail,
+                  opened_at=now, status="open", escalation_level=0)
+    try:
+        with session.begin_nested():
+            session.add(alert)
+    except IntegrityError:
+        return None
+    _opened(session, alert, patient, result, now, notify)
+    return alert
+
+
+def open_no_valid_result(session: Session, patient: Patient, episode: Episode, first: InrResult,
+                         now: datetime) -> Alert | None:
+    """The routine "no valid result" alert of an episode (keyed by its first reading), once."""
+    return _open_once(session, patient, kind="no_valid_result", key=f"no_valid_result:{first.public_id}",
+                      reason=episode.reason, result=first, now=now,
+                      detail={"result_ids": list(episode.result_ids), "since": episode.started_at.isoformat()})
+
+
+def open_missed_tests(session: Session, patient: Patient, weeks: Sequence[date], reason: str,
+                      now: datetime) -> Alert | None:
+    """The routine "missed tests" alert of a gap (keyed by its first week), once. Its notification is the
+    "alert.missed_tests" message the missed-test job queues (schedules.missed), not a second "alert.opened"."""
+    return _open_once(session, patient, kind="missed_tests", key=f"missed_tests:{patient.public_id}:{weeks[0]}",
+                      reason=reason, detail={"weeks": [week.isoformat() for week in weeks]}, now=now, notify=False)
+
+
+def open_reassessment_overdue(session: Session, patient: Patient, due_by: date, suspend_from: date,
+                              now: datetime) -> Alert | None:
+    """The routine alert that a reassessment of correct use is overdue (keyed by the day it was due), once."""
+    return _open_once(session, patient, kind="reassessment_overdue",
+                      key=f"reassessment_overdue:{patient.public_id}:{due_by}", reason="reassessment_overdue",
+                      detail={"due_by": due_by.isoformat(), "suspends_on": suspend_from.isoformat()}, now=now)
+
+
+def resolve(session: Session, found: Sequence[Alert], resolution: str, note: str | None, actor: User | None,
+            now: datetime, detail: dict | None = None) -> int:
+    """Close unresolved alerts with why, in the caller's transaction; returns how many."""
+    pending = [alert for alert in found if alert.status != "resolved"]
+    for alert in pending:
+        alert.status, alert.resolved_at, alert.resolution, alert.resolution_note = "resolved", now, resolution, note
+        _event(session, alert, "resolved", actor, now, {"resolution": resolution, "note": note, **(detail or {})})
+        audit.record(session, "alert.resolve", patient_id=alert.patient.public_id, object_type="alert",
+                     object_id=alert.public_id, detail={"resolution": resolution, **(detail or {})}, now=now)
+    return len(pending)
+
+
+def unresolved(session: Session, patient: Patient, kind: str) -> list[Alert]:
+    return list(session.scalars(select(Alert).where(Alert.patient_id == patient.id, Alert.kind == kind,
+                                                    Alert.status != "resolved").order_by(Alert.id)))
+
+
+def _payload(alert: Alert, patient: Patient, result: InrResult | None) -> dict:
     # Identifiers and severity only: the receiver fetches details through the authenticated API.
     return {"alert_id": str(alert.public_id), "patient_id": str(patient.public_id),
-            "result_id": str(result.public_id), "severity": alert.severity, "level": alert.level}
+            "result_id": str(result.public_id) if result else None, "kind": alert.kind, "severity": alert.severity,
+            "level": alert.level}
 
 
 def _event(session: Session, alert: Alert, kind: str, actor: User | None, now: datetime, detail=None) -> None:
@@ -58,6 +139,8 @@ def list_alerts(session: Session, user: User, filters: dict, now: datetime) -> A
         statement = statement.join(User, User.id == Patient.physician_id).where(
             User.public_id == filters["physician_id"])
     statement = statement.where(Alert.status == filters["status"])
+    if "kind" in filters:
+        statement = statement.where(Alert.kind == filters["kind"])
     counted = statement
     if "severity" in filters:
         statement = statement.where(Alert.severity == filters["severity"])
@@ -67,7 +150,7 @@ def list_alerts(session: Session, user: User, filters: dict, now: datetime) -> A
                                                     Alert.resolved_by_review)]
     found = list(session.scalars(statement.options(*eager).order_by(_SEVERITY_ORDER, Alert.opened_at, Alert.id)
                                  .limit(filters["limit"]).offset(filters["offset"])))
-    counts = {"critical": 0, "out_of_range": 0}
+    counts = {"critical": 0, "out_of_range": 0, ROUTINE: 0}
     visible = counted.with_only_columns(Alert.id, Alert.severity).subquery()
     counts.update(dict(session.execute(select(visible.c.severity, func.count()).group_by(visible.c.severity)).all()))
     # One event per patient shown, so each patient's trail says who saw their alerts.
@@ -94,15 +177,13 @@ def acknowledge(session: Session, alert: Alert, actor: User, now: datetime) -> A
 
 
 def resolve_for_review(session: Session, review, results: list[InrResult], actor: User, now: datetime) -> int:
-    """Resolve the unresolved alerts of reviewed results, in the review's transaction; returns how many."""
+    """Resolve the unresolved alerts of reviewed results (a "no valid result" alert by its first reading too), in
+    the review's transaction; returns how many."""
     pending = list(session.scalars(select(Alert).where(Alert.result_id.in_([r.id for r in results]),
                                                        Alert.status != "resolved")))
     for alert in pending:
-        alert.status, alert.resolved_by_review_id, alert.resolved_at = "resolved", review.id, now
-        _event(session, alert, "resolved", actor, now, {"review_id": str(review.public_id)})
-        audit.record(session, "alert.resolve", patient_id=review.patient.public_id, object_type="alert",
-                     object_id=alert.public_id, detail={"review_id": str(review.public_id)}, now=now)
-    return len(pending)
+        alert.resolved_by_review_id = review.id
+    return resolve(session, pending, "review", None, actor, now, {"review_id": str(review.public_id)})
 
 
 def covering_physician_of(session: Session, physician_id: int) -> User | None:
@@ -145,6 +226,7 @@ class EscalationDelays:
     out_of_range: timedelta
 
     def of(self, severity: str) -> timedelta:
+        # Routine alerts (missed tests, no valid result, an overdue reassessment) wait as long as an out-of-range one.
         return self.critical if severity == "critical" else self.out_of_range
 
 

@@ -21,11 +21,12 @@ from service import audit, claim_generation, practices
 from service.errors import Conflict, invalid
 from service.rules import x12_837p
 from service.rules.code_reference import CODE_REFERENCE
-from service.rules.codes import RETIRED_CODES
+from service.rules.codes import PHYSICIAN_REVIEW, RETIRED_CODES, SUPPLIES
 
 STATUSES = ("pending", "held", "exported", "void")
 EXPORT_FORMATS = {"x12": ("application/edi-x12", "837p"), "csv": ("text/csv", "csv"),
                   "json": ("application/json", "json")}
+PER_TEST_CODES = (SUPPLIES, PHYSICIAN_REVIEW)  # lines that bill counted tests (G0249 and its -52, G0250)
 
 
 def _has_event(kind: str):
@@ -279,6 +280,27 @@ def void_claim(session: Session, actor: User, line: ClaimLine, reason: str, rebi
         raise Conflict("This claim line is already void.") from exc
     session.expire(line, ["events"])
     return line
+
+
+def void_for_correction(session: Session, patient: Patient, result_ids: Sequence[str], actor: User, reason: str,
+                        now: datetime) -> list[ClaimLine]:
+    """Void, for rebilling, every standing G0249/G0250 line of `patient` that billed one of `result_ids` (a
+    corrected result and the entries it corrects), in the caller's transaction (service.results.correct_result).
+
+    The next generation run judges those weeks again: the line is reissued as it was if its tests all still
+    count, or its key is released and the tests that still count are billed afresh (service.rules.claim_plan).
+    """
+    corrected = set(result_ids)
+    lines = session.scalars(select(ClaimLine).options(selectinload(ClaimLine.events)).where(
+        ClaimLine.patient_id == patient.id, ClaimLine.code.in_(PER_TEST_CODES), ~_has_event("void")))
+    voided = [line for line in lines if corrected & set(line.result_ids)]
+    for line in voided:
+        session.add(ClaimLineEvent(claim_line_id=line.id, kind="void", reason=reason[:500], rebill=True,
+                                   actor_id=actor.id, occurred_at=now))
+        audit.record(session, "claim.void", patient_id=patient.public_id, object_type="claim_line",
+                     object_id=line.public_id, detail={"reason": reason[:500], "rebill": True,
+                                                       "by": "result correction"}, now=now)
+    return voided
 
 
 def code_reference(session: Session) -> dict:

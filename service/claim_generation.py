@@ -30,7 +30,7 @@ from models.claims import ClaimCheck, ClaimLine, ClaimLineEvent, SupplyIssue
 from service import audit, db
 from service.care_episode import care_periods_by_patient
 from service.clearance import periods_by_patient
-from service.patients import local_date, payer_rules
+from service.patients import local_date, payer_rules, zone_history
 from service.practices import local_date as practice_date
 from service.rules import claims as claim_rules
 from service.rules.claim_plan import REVIEW_KIND, BillableWork, CarePeriod, ClaimPlan, RecordedLine, plan_claims
@@ -44,7 +44,8 @@ BATCH_SIZE = 200  # patients loaded together: a handful of queries per batch, no
 INSERT_PAGE = 7
 # Bump when service/rules changes what is due for records already checked: every patient is then checked again.
 # 2: issue 13 (93793 per new valid INR and E/M days, providers per line, supply units, held -52, 93792 orders).
-RULES_VERSION = 2
+# 3: a line voided for a correction whose tests no longer all count is released (claim_plan).
+RULES_VERSION = 3
 TRIGGERS = ("job", "cli", "api")
 
 
@@ -254,8 +255,8 @@ _LINE_COLUMNS = (ClaimLine.id, ClaimLine.patient_id, ClaimLine.claim_key, ClaimL
 def _load_batch(session: Session, ids: Sequence[int]) -> list[_PatientInputs]:
     patients = session.scalars(
         select(Patient).where(Patient.id.in_(ids)).order_by(Patient.id)
-        .options(selectinload(Patient.indication_sets), joinedload(Patient.physician), joinedload(Patient.payer),
-                 joinedload(Patient.practice)))
+        .options(selectinload(Patient.indication_sets), selectinload(Patient.time_zone_versions),
+                 joinedload(Patient.physician), joinedload(Patient.payer), joinedload(Patient.practice)))
     by_id = {p.id: _PatientInputs(p) for p in patients}
     for result in session.execute(select(*_RESULT_COLUMNS).where(InrResult.patient_id.in_(ids))):
         by_id[result.patient_id].results.append(result)
@@ -269,13 +270,16 @@ def _load_batch(session: Session, ids: Sequence[int]) -> list[_PatientInputs]:
                else event.service_date)
         inputs.work.append(BillableWork(event.kind, day, event.source_id, tuple(event.result_ids),
                                         event.rendering_provider_id if event.kind == REVIEW_KIND else None))
+    heads = {patient_id: _correction_heads(inputs.results) for patient_id, inputs in by_id.items()}
     for line in session.execute(select(*_LINE_COLUMNS).where(ClaimLine.patient_id.in_(ids))
                                 .outerjoin(ClaimLineEvent, (ClaimLineEvent.claim_line_id == ClaimLine.id)
                                            & (ClaimLineEvent.kind == "void"))):
         inputs = by_id[line.patient_id]
+        # A billed result later corrected is billed as its correction: the week is never counted twice.
+        billed = tuple(heads[line.patient_id].get(rid, rid) for rid in line.result_ids)
         inputs.lines.append(RecordedLine(
             line.claim_key, line.base_key, line.version, line.code, line.modifier, line.units, line.date_of_service,
-            tuple(line.result_ids), line.rule, line.note, line.tests_done, voided=line.void_id is not None,
+            billed, line.rule, line.note, line.tests_done, voided=line.void_id is not None,
             rebill=bool(line.void_rebill), void_reason=line.void_reason,
             rendering_provider_id=line.rendering_provider_id))
         inputs.line_ids[line.claim_key] = line.id
@@ -294,6 +298,19 @@ def _load_batch(session: Session, ids: Sequence[int]) -> list[_PatientInputs]:
         if patient_id in by_id:
             by_id[patient_id].periods = periods
     return list(by_id.values())
+
+
+def _correction_heads(results: Sequence[Row]) -> dict[str, str]:
+    """For each corrected result (public id), the correction that now stands in its place (the last of a chain)."""
+    correction_of = {r.supersedes_id: r for r in results if r.supersedes_id is not None}
+    heads = {}
+    for result in results:
+        if result.id in correction_of:
+            head = correction_of[result.id]
+            while head.id in correction_of:
+                head = correction_of[head.id]
+            heads[str(result.public_id)] = str(head.public_id)
+    return heads
 
 
 def _plan_for(inputs: _PatientInputs, now: datetime) -> ClaimPlan:
@@ -319,16 +336,17 @@ def _provider_npis(session: Session, batch: Sequence[_PatientInputs]) -> dict[in
 
 
 def _counted_tests(inputs: _PatientInputs) -> list[CountedTest]:
-    """The patient's results that count (one per billing week), with their local test and report days."""
-    tz = ZoneInfo(inputs.patient.time_zone)
+    """The patient's results that count (one per billing week), with their local test and report days, each judged
+    in the zone in force at it."""
+    zones = zone_history(inputs.patient)
     decisions = count_weekly_tests(
         [ResultForCounting(str(r.public_id), r.measured_at, r.qc_passed, r.meter_error_code, r.source == "phone",
                            r.id in inputs.superseded) for r in inputs.results],
-        inputs.periods, tz)
+        inputs.periods, zones)
     by_public_id = {str(r.public_id): r for r in inputs.results}
     return [
-        CountedTest(d.result_id, by_public_id[d.result_id].measured_at.astimezone(tz).date(),
-                    by_public_id[d.result_id].received_at.astimezone(tz).date())
+        CountedTest(d.result_id, zones.local_date(by_public_id[d.result_id].measured_at),
+                    zones.local_date(by_public_id[d.result_id].received_at))
         for d in decisions if d.counts
     ]
 

@@ -1,22 +1,29 @@
 """Home-testing clearance: the physician's order and facts, eligibility per NCD criterion, and the decisions
-(with the local date periods a patient was cleared, as the billing rules need them)."""
+(with the local date periods a patient was cleared, as the billing rules need them), suspension included."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import ClearanceDecision, InrResult, Patient, User
 from models.training import EligibilityFact, HomeTestingOrder, TrainingSession
-from service import audit
+from service import audit, outbox
 from service.errors import Conflict, invalid
 from service.patients import local_date, payer_rules
 from service.rules.counting import ClearancePeriod
-from service.rules.eligibility import Clearance, EligibilityFacts, PhysicianOrder, TrainingRecord, evaluate_clearance
+from service.rules.eligibility import (
+    Clearance,
+    Demonstration,
+    EligibilityFacts,
+    PhysicianOrder,
+    evaluate_clearance,
+)
+from service.rules.payer import PayerRules
 
 _ONE_DAY = timedelta(days=1)
 
@@ -42,13 +49,13 @@ def periods_by_patient(session: Session, patient_ids: Sequence[int]) -> dict[int
 
 def fold_periods(decisions: Iterable) -> list[ClearancePeriod]:
     """Fold decisions (with `status` and `effective_on`, in the order they take effect) into periods: cleared
-    until the day before a revocation takes effect (the revocation day itself is not cleared)."""
+    until the day before a revocation or suspension takes effect (that day itself is not cleared)."""
     periods: list[ClearancePeriod] = []
     open_since = None
     for decision in decisions:
         if decision.status == "cleared" and open_since is None:
             open_since = decision.effective_on
-        elif decision.status == "revoked" and open_since is not None:
+        elif decision.status in ("revoked", "suspended") and open_since is not None:
             if decision.effective_on > open_since:
                 periods.append(ClearancePeriod(open_since, decision.effective_on - _ONE_DAY))
             open_since = None
@@ -128,31 +135,51 @@ def _trainee_label(ts: TrainingSession) -> str:
     return f"caregiver {ts.trainee_caregiver.full_name}" if ts.trainee_caregiver else "the patient"
 
 
+def demonstrations(session: Session, patient: Patient) -> tuple[Demonstration, ...]:
+    """Every signed session as the eligibility and reassessment rules read it, oldest first."""
+    return tuple(Demonstration(local_date(patient, ts.occurred_at), ts.kind, ts.outcome == "competent",
+                               _trainee_label(ts), ts.trainee_kind == "caregiver")
+                 for ts in session.scalars(select(TrainingSession).where(TrainingSession.patient_id == patient.id)
+                                           .order_by(TrainingSession.occurred_at, TrainingSession.id)))
+
+
+def home_testing_start(session: Session, patient: Patient) -> date | None:
+    """The patient-local day of the first home test on or after the patient was first cleared. Results before
+    clearance (a test before training, a value phoned in early) are kept and shown, and block nothing."""
+    first_cleared = session.scalar(select(func.min(ClearanceDecision.effective_on)).where(
+        ClearanceDecision.patient_id == patient.id, ClearanceDecision.status == "cleared"))
+    if first_cleared is None:
+        return None
+    # Local days start up to 14 hours before UTC midnight: read from the day before, keep the local day's.
+    candidates = session.scalars(select(InrResult.measured_at).where(
+        InrResult.patient_id == patient.id,
+        InrResult.measured_at >= datetime.combine(first_cleared - _ONE_DAY, datetime.min.time(), timezone.utc))
+        .order_by(InrResult.measured_at).limit(50))
+    days = [local_date(patient, at) for at in candidates]
+    return next((day for day in days if day >= first_cleared), None)
+
+
 def eligibility_facts(session: Session, patient: Patient) -> EligibilityFacts:
     """What is on file, in the form the pure eligibility rule reads."""
-    competent = [ts for ts in session.scalars(
-        select(TrainingSession).where(TrainingSession.patient_id == patient.id, TrainingSession.outcome == "competent")
-        .order_by(TrainingSession.occurred_at, TrainingSession.id))]
-    # Face-to-face training: the first competent training (it is what must precede home use); continued correct
-    # use: the latest competent session of any kind, reassessments included.
-    trainings = [ts for ts in competent if ts.kind in ("initial", "retraining")]
-    training = TrainingRecord(local_date(patient, trainings[0].occurred_at), _trainee_label(trainings[0])) \
-        if trainings else None
-    last = local_date(patient, competent[-1].occurred_at) if competent else None
     order_list = orders(session, patient)
     order = PhysicianOrder(order_list[-1].ordered_on, order_list[-1].physician.full_name) if order_list else None
-    first_test = session.scalar(select(func.min(InrResult.measured_at)).where(InrResult.patient_id == patient.id))
     return EligibilityFacts(
         indications=tuple(patient.current_indications), warfarin_start=patient.warfarin_start_date,
-        home_testing_start=local_date(patient, first_test) if first_test else None, training=training,
-        physician_order=order, last_competency_assessment=last,
+        home_testing_start=home_testing_start(session, patient), demonstrations=demonstrations(session, patient),
+        physician_order=order,
         # In order, the latest wins; a trainer's proposal counts once the physician confirms it.
         extra_facts={fact.name: fact.value for fact in facts(session, patient) if stated(fact)},
     )
 
 
-def evaluate(session: Session, patient: Patient, now: datetime) -> Clearance:
-    return evaluate_clearance(eligibility_facts(session, patient), payer_rules(patient.payer),
+def clinic_payer_rules(patient: Patient, reassessment_months: int) -> PayerRules:
+    """The payer's terms with the clinic's reassessment interval when it is the shorter."""
+    rules = payer_rules(patient.payer)
+    return replace(rules, reassessment_months=min(rules.reassessment_months, reassessment_months))
+
+
+def evaluate(session: Session, patient: Patient, now: datetime, reassessment_months: int) -> Clearance:
+    return evaluate_clearance(eligibility_facts(session, patient), clinic_payer_rules(patient, reassessment_months),
                               local_date(patient, now))
 
 
@@ -176,9 +203,9 @@ class Eligibility:
     criteria: tuple
 
 
-def eligibility(session: Session, patient: Patient, now: datetime) -> Eligibility:
+def eligibility(session: Session, patient: Patient, now: datetime, reassessment_months: int) -> Eligibility:
     """Each criterion of the patient's payer evaluated on what is recorded, and the clearance in force."""
-    result = evaluate(session, patient, now)
+    result = evaluate(session, patient, now, reassessment_months)
     return Eligibility(patient.payer_code, local_date(patient, now), result.cleared, status(session, patient),
                        result.criteria)
 
@@ -207,19 +234,20 @@ def _current(history: list[ClearanceDecision]) -> str:
     return history[-1].status if history else "not_cleared"
 
 
-def decide(session: Session, patient: Patient, actor: User, decision: str, reason: str,
-           now: datetime) -> ClearanceDecision:
-    """Clear a patient only when every criterion is met on recorded facts; revoke with a reason."""
+def decide(session: Session, patient: Patient, actor: User, decision: str, reason: str, now: datetime,
+           reassessment_months: int) -> ClearanceDecision:
+    """Clear a patient only when every criterion is met on recorded facts (also to end a suspension); revoke with
+    a reason (also a suspended clearance)."""
     history = decisions(session, patient)
     current = _current(history)
-    clearance = evaluate(session, patient, now)
+    clearance = evaluate(session, patient, now, reassessment_months)
     if decision == "cleared":
         if current == "cleared":
             raise Conflict("The patient is already cleared for home testing.")
         if not clearance.cleared:
             unmet = {c.name: [f"{c.status}: {c.evidence}"] for c in clearance.outstanding}
             raise Conflict("Not every eligibility criterion is met: " + ", ".join(unmet) + ".", errors=unmet)
-    elif current != "cleared":
+    elif current not in ("cleared", "suspended"):
         raise Conflict("The patient is not cleared for home testing; there is nothing to revoke.")
     row = ClearanceDecision(patient=patient, sequence=len(history) + 1, status=decision,
                             effective_on=local_date(patient, now),
@@ -230,4 +258,28 @@ def decide(session: Session, patient: Patient, actor: User, decision: str, reaso
     audit.record(session, f"clearance.{decision}", patient_id=patient.public_id, object_type="clearance_decision",
                  object_id=row.public_id, now=now)
     session.commit()
+    return row
+
+
+def suspend(session: Session, patient: Patient, decided_by: User | None, effective_on: date, reason: str,
+            evidence: dict, now: datetime) -> ClearanceDecision | None:
+    """Suspend a cleared patient's home testing from `effective_on` (NCD criterion 3), in the caller's transaction:
+    nothing is billed from that day, results are still recorded and alert, and the patient is told to contact the
+    clinic. None when the patient is not cleared. `decided_by` None: the scheduler."""
+    history = decisions(session, patient)
+    if _current(history) != "cleared":
+        return None
+    row = ClearanceDecision(patient=patient, sequence=len(history) + 1, status="suspended",
+                            effective_on=max(effective_on, history[-1].effective_on), decided_by=decided_by,
+                            reason=reason, evidence=evidence, created_at=now)
+    session.add(row)
+    session.flush()
+    outbox.enqueue(session, key=f"clearance.suspended:{row.public_id}", kind="reminder.home_testing_suspended",
+                   now=now, recipient_user_id=patient.user_id, patient_id=patient.id,
+                   payload={"patient_id": str(patient.public_id), "effective_on": row.effective_on.isoformat(),
+                            "message": "Your home testing is paused until your use of the meter is checked again: "
+                                       "please contact your clinic."})
+    audit.record(session, "clearance.suspended", patient_id=patient.public_id, object_type="clearance_decision",
+                 object_id=row.public_id, detail={"reason": reason, "by": "scheduler" if decided_by is None else
+                                                  decided_by.role}, now=now)
     return row

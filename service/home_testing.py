@@ -4,19 +4,22 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterator, Sequence
-from datetime import date, datetime
-from zoneinfo import ZoneInfo
+from datetime import date, datetime, timedelta, timezone
 
-from sqlalchemy import exists, select
+from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
-from models import ClearanceDecision, InrResult, Patient
+from models import ClearanceDecision, InrResult, Patient, Review
 from service.care_episode import care_periods_by_patient
 from service.clearance import periods_by_patient
-from service.patients import local_date
-from service.results import valid_inr_clause
-from service.rules.billing_week import billing_week
+from service.patients import local_date, zone_history
+from service.results import superseded_clause, valid_inr_clause
 from service.rules.counting import ClearancePeriod
+from service.rules.flags import CriticalThresholds
+from service.rules.missed_tests import cleared_all_week
+
+__all__ = ["cleared_all_week", "home_testing_batches", "last_tested_week", "patients_in_home_testing",
+           "recheck_candidates", "weeks_with_counted_test"]
 
 BATCH_SIZE = 2000  # patients per batch: a few queries each, whatever the size of the clinic
 
@@ -48,20 +51,16 @@ def patients_in_home_testing(session: Session, now: datetime) -> Iterator[tuple[
         yield from batch
 
 
-def cleared_all_week(periods: Sequence[ClearancePeriod], week: date) -> bool:
-    """Cleared from the week's Sunday through its Saturday: only then was a test due that week."""
-    return any(p.covers(week) and p.covers(date.fromordinal(week.toordinal() + 6)) for p in periods)
-
-
 def weeks_with_counted_test(session: Session, patients: Sequence[Patient], start: datetime,
                             end: datetime) -> dict[int, set[date]]:
-    """For each of `patients` (by id), the local billing weeks holding a valid result measured in [start, end).
+    """For each of `patients` (by id), the local billing weeks holding a valid result measured in [start, end),
+    each judged in the zone in force when it was measured.
 
     Valid: not superseded, QC passed, no meter error. In a week the patient was cleared all week, that is
     exactly "the week holds a result that counts" under the counting rule (service.rules.counting): the first
     valid result of a week counts, and clearance covers every day of it. One query for all of them.
     """
-    zones = {patient.id: ZoneInfo(patient.time_zone) for patient in patients}
+    zones = {patient.id: zone_history(patient) for patient in patients}
     if not zones:
         return {}
     rows = session.execute(
@@ -70,5 +69,31 @@ def weeks_with_counted_test(session: Session, patients: Sequence[Patient], start
                valid_inr_clause()))
     weeks: dict[int, set[date]] = defaultdict(set)
     for patient_id, measured_at in rows:
-        weeks[patient_id].add(billing_week(measured_at, zones[patient_id]))
+        weeks[patient_id].add(zones[patient_id].week_of(measured_at))
     return weeks
+
+
+def last_tested_week(session: Session, patient: Patient, before: datetime) -> date | None:
+    """The latest billing week (in the zone in force then) holding a valid result measured before `before`."""
+    measured_at = session.scalar(select(func.max(InrResult.measured_at)).where(
+        InrResult.patient_id == patient.id, InrResult.measured_at < before, valid_inr_clause()))
+    return zone_history(patient).week_of(measured_at) if measured_at else None
+
+
+def recheck_candidates(session: Session, patients: Sequence[Patient], now: datetime,
+                       thresholds: CriticalThresholds, lookback: timedelta) -> list[Patient]:
+    """Those of `patients` whose next test may be due earlier than the weekly routine: a reading in the last
+    `lookback` that is no valid INR or a value at a critical threshold, or a physician's next test date within a
+    day of now. Two queries; service.results.next_test then decides for each of these few."""
+    ids = [patient.id for patient in patients]
+    if not ids:
+        return []
+    flagged = select(InrResult.patient_id).where(
+        InrResult.patient_id.in_(ids), InrResult.measured_at >= now - lookback, ~superseded_clause(),
+        or_(InrResult.qc_passed.is_(False), InrResult.meter_error_code.is_not(None), InrResult.comparator.is_not(None),
+            InrResult.value <= thresholds.low, InrResult.value >= thresholds.high))
+    today = now.astimezone(timezone.utc).date()
+    instructed = select(Review.patient_id).where(
+        Review.patient_id.in_(ids), Review.next_test_date.between(today - timedelta(days=1), today + timedelta(days=1)))
+    chosen = set(session.scalars(flagged)) | set(session.scalars(instructed))
+    return [patient for patient in patients if patient.id in chosen]

@@ -35,18 +35,27 @@ def current_revision(engine: Engine) -> str | None:
 def upgrade(engine: Engine, revision: str = "head") -> None:
     """Migrate to `revision`; on PostgreSQL under an advisory lock, so several workers starting together
     migrate once and the others wait, then find nothing to do."""
+    _migrate(engine, command.upgrade, revision)
+
+
+def downgrade(engine: Engine, revision: str) -> None:
+    """Migrate back down to `revision` (what an operator does to undo a release)."""
+    _migrate(engine, command.downgrade, revision)
+
+
+def _migrate(engine: Engine, step, revision: str) -> None:
     config = alembic_config(engine)
     if engine.dialect.name == "sqlite":
-        _upgrade_sqlite(engine, config, revision)
+        _migrate_sqlite(engine, config, step, revision)
         return
     with engine.begin() as conn:
         if conn.dialect.name == "postgresql":
             conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": PG_MIGRATION_LOCK})
         config.attributes["connection"] = conn
-        command.upgrade(config, revision)
+        step(config, revision)
 
 
-def _upgrade_sqlite(engine: Engine, config: Config, revision: str) -> None:
+def _migrate_sqlite(engine: Engine, config: Config, step, revision: str) -> None:
     """SQLite rebuilds a table to alter it (batch mode): with foreign keys enforced, dropping the old copy of a
     table that other rows refer to would fail. They are switched off for the migration (the pragma only works
     outside a transaction), checked as a whole before the commit, and switched back on."""
@@ -56,7 +65,7 @@ def _upgrade_sqlite(engine: Engine, config: Config, revision: str) -> None:
         try:
             with conn.begin():
                 config.attributes["connection"] = conn
-                command.upgrade(config, revision)
+                step(config, revision)
                 broken = conn.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
                 if broken:
                     raise RuntimeError(f"the migration left rows whose foreign key has no target: {broken[:5]}")

@@ -1,4 +1,4 @@
-"""The patient aggregate: patients, their versioned target range and indications, and caregiver links."""
+"""The patient aggregate: patients, their versioned target range, indications and time zone, and caregiver links."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import CaregiverLink, IndicationSet, Patient, Payer, Practice, TargetRange, User
+from models import CaregiverLink, IndicationSet, Patient, Payer, Practice, TargetRange, TimeZoneVersion, User
 from service import audit, policy, practices
 from service.errors import Conflict, invalid
 from service.rules import flags
+from service.rules.billing_week import ZoneHistory
 from service.rules.indications import (
     DEFAULT_COVERED_DIAGNOSES,
     IndicationError,
@@ -23,17 +24,25 @@ from service.rules.indications import (
 from service.rules.payer import PayerRules
 
 
+def zone_history(patient: Patient) -> ZoneHistory:
+    """The patient's zones over time (a patient written before zones were versioned: their zone, fixed)."""
+    versions = [(v.effective_from, ZoneInfo(v.time_zone)) for v in patient.time_zone_versions]
+    return ZoneHistory.of(versions) if versions else ZoneHistory.fixed(ZoneInfo(patient.time_zone))
+
+
 def local_date(patient: Patient, when: datetime) -> date:
-    """The patient's own calendar date at `when`: weekly rules and dates of service are local."""
-    return when.astimezone(ZoneInfo(patient.time_zone)).date()
+    """The patient's own calendar date at `when`, in the zone in force then: weekly rules and dates of service are
+    local, and moving zones never changes the date a past instant had."""
+    return zone_history(patient).local_date(when)
 
 
 def payer_rules(payer: Payer) -> PayerRules:
     return PayerRules(
         code=payer.code, name=payer.name, supply_trigger=payer.supply_trigger, review_code=payer.review_code,
         training_code=payer.training_code, extra_criteria=tuple(payer.extra_criteria or ()),
-        minimum_anticoagulation_days=payer.minimum_anticoagulation_days,
+        minimum_anticoagulation_months=payer.minimum_anticoagulation_months,
         reassessment_months=payer.reassessment_months,
+        caregiver_demonstration_counts=payer.caregiver_demonstration_counts,
     )
 
 
@@ -126,6 +135,8 @@ def create_patient(session: Session, actor: User, data: dict, now: datetime) -> 
     low, high = target["low"], target["high"]
     session.add(TargetRange(patient=patient, low=low, high=high, effective_from=now, set_by=actor,
                             reason="initial range", created_at=now))
+    session.add(TimeZoneVersion(patient=patient, time_zone=data["time_zone"], effective_from=now, set_by=actor,
+                                reason="initial zone", created_at=now))
     session.add(IndicationSet(patient=patient, codes=codes, secondary_codes=secondary,
                               code_list_version=DEFAULT_COVERED_DIAGNOSES.version, effective_from=now, set_by=actor,
                               reason="initial indications", created_at=now))
@@ -137,8 +148,13 @@ def create_patient(session: Session, actor: User, data: dict, now: datetime) -> 
 
 
 def update_patient(session: Session, patient: Patient, actor: User, changes: dict, now: datetime) -> Patient:
-    """Change demographic and administrative fields; clinical fields go through their own versioned calls."""
+    """Change demographic and administrative fields; clinical fields go through their own versioned calls. A new
+    time zone is a new version from now on (as `set_time_zone`)."""
     changed = sorted(changes)
+    if "time_zone" in changes:
+        zone = changes.pop("time_zone")
+        if zone != patient.time_zone:
+            _new_zone_version(session, patient, actor, zone, "changed with the patient's details", now)
     if "physician_id" in changes:
         patient.physician = _physician(session, changes.pop("physician_id"))
     if "payer" in changes:
@@ -166,6 +182,31 @@ def set_target_range(session: Session, patient: Patient, actor: User, low: Decim
     audit.record(session, "patient.target_range.set", patient_id=patient.public_id, object_type="target_range",
                  object_id=version.id, detail={"low": str(low), "high": str(high)}, now=now)
     session.commit()
+    return version
+
+
+def set_time_zone(session: Session, patient: Patient, actor: User, zone: str, reason: str,
+                  now: datetime) -> TimeZoneVersion:
+    """The patient's zone from now on (they moved). Past weeks keep the zone they were judged in."""
+    if zone == patient.time_zone:
+        raise Conflict(f"The patient's zone is already {zone}.", errors={"time_zone": ["Already in force."]})
+    version = _new_zone_version(session, patient, actor, zone, reason, now)
+    patient.updated_at = now
+    session.commit()
+    return version
+
+
+def _new_zone_version(session: Session, patient: Patient, actor: User, zone: str, reason: str,
+                      now: datetime) -> TimeZoneVersion:
+    # The patient row keeps the zone in force now (claim generation reads it to notice a change); the versions
+    # keep every zone with the instant it took effect.
+    version = TimeZoneVersion(patient=patient, time_zone=zone, effective_from=now, set_by_id=actor.id, reason=reason,
+                              created_at=now)
+    session.add(version)
+    patient.time_zone = zone
+    session.flush()
+    audit.record(session, "patient.time_zone.set", patient_id=patient.public_id, object_type="time_zone_version",
+                 object_id=version.id, detail={"time_zone": zone}, now=now)
     return version
 
 

@@ -47,17 +47,20 @@ from service.errors import NotFound, Problem
 # (a physician's statements); "propose_fact": an eligibility fact for the physician to confirm (a trainer
 # gathers them at intake); "clear": decide home-testing clearance; "end_care": record discharge, death
 # or loss of coverage; "issue_supplies": record test supplies handed out; "em_visit": record the E/M visits that
-# rule out a 93793 (staff and billers, from the practice management system).
+# rule out a 93793 (staff and billers, from the practice management system); "correct_result": replace a result
+# by a correction (staff any result; a patient or caregiver only their own entry, within a window: the domain
+# decides that part, service.rules.entries).
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"read", "read_clinical", "edit", "link_caregiver", "train", "read_training", "bill",
-                        "report_result", "acknowledge_alert", "clear", "end_care", "issue_supplies", "em_visit"}),
+                        "report_result", "correct_result", "acknowledge_alert", "clear", "end_care",
+                        "issue_supplies", "em_visit"}),
     "physician": frozenset({"read", "read_clinical", "edit", "set_target", "link_caregiver", "train",
-                            "read_training", "report_result", "review", "acknowledge_alert", "order", "propose_fact",
-                            "clear", "end_care", "issue_supplies", "em_visit"}),
+                            "read_training", "report_result", "correct_result", "review", "acknowledge_alert",
+                            "order", "propose_fact", "clear", "end_care", "issue_supplies", "em_visit"}),
     "trainer": frozenset({"read", "link_caregiver", "train", "read_training", "issue_supplies", "propose_fact"}),
     "biller": frozenset({"read", "bill", "em_visit"}),
-    "patient": frozenset({"read", "read_clinical", "report_result", "read_training"}),
-    "caregiver": frozenset({"read", "read_clinical", "report_result", "read_training"}),
+    "patient": frozenset({"read", "read_clinical", "report_result", "correct_result", "read_training"}),
+    "caregiver": frozenset({"read", "read_clinical", "report_result", "correct_result", "read_training"}),
 }
 
 # What a covering physician may do for a colleague's patients: see the results, take the alert, review.

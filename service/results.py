@@ -1,29 +1,34 @@
-"""The result aggregate: recording home INR results once (idempotent by client id), and describing them."""
+"""The result aggregate: recording home INR results once (idempotent by client id), correcting them, and describing
+them (flag, alert, billing count, next test, message)."""
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, exists, select
+from sqlalchemy import and_, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from models import Alert, InrResult, Patient, Review, User
-from service import alerts, audit, fhir, policy
+from service import alerts, audit, billing, fhir, policy
 from service.clearance import clearance_periods
+from service.clearance import status as clearance_status
 from service.errors import Conflict, Problem, Refused, invalid
-from service.patients import local_date, target_range_at
-from service.rules import flags, readings
-from service.rules.billing_week import billing_week, week_bounds
+from service.patients import local_date, target_range_at, zone_history
+from service.rules import entries, flags, no_valid_result, readings
 from service.rules.counting import CountDecision, ResultForCounting, count_weekly_tests
+from service.rules.next_test import Instruction, NextTest, next_test_due
+from service.rules.next_test import Reading as TimelineReading
 from service.settings import Settings
 
-_CONTENT = ("value", "comparator", "measured_at", "measured_utc_offset_minutes", "meter_serial", "strip_lot",
-            "qc_passed", "meter_error_code", "tested_by", "tested_by_caregiver_id", "symptoms", "symptom_note",
-            "missed_doses")
+_CONTENT = ("value", "comparator", "measured_utc_offset_minutes", "meter_serial", "strip_lot", "qc_passed",
+            "meter_error_code", "tested_by", "tested_by_caregiver_id", "symptoms", "symptom_note", "missed_doses")
+# A week lasts 7 days in any zone, and two zones' midnights lie at most 26 hours apart: every instant of the weeks
+# of a set of results lies within this of one of them.
+_WEEK_REACH = timedelta(days=9)
 
 
 @dataclass(frozen=True)
@@ -34,15 +39,28 @@ class ResultView:
     flag: flags.InrFlag
     alert: Alert | None
     billing: CountDecision
-    next_test_due: date | None
+    next_test: NextTest | None
     message: str
+    corrected_by: InrResult | None = None
+
+    @property
+    def next_test_due(self) -> date | None:
+        return self.next_test.due_on if self.next_test else None
+
+    @property
+    def next_test_reason(self) -> str | None:
+        return self.next_test.reason if self.next_test else None
 
 
-def flag_of(patient: Patient, result: InrResult, settings: Settings) -> flags.InrFlag:
+def flag_of(patient: Patient, result: InrResult, settings: Settings, superseded: bool = False) -> flags.InrFlag:
+    """The flag of a stored reading against the patient's range then; a reading that is not a valid INR (failed
+    strip, meter error, corrected) gets none on its number."""
     in_force = target_range_at(patient, result.measured_at)
     target = flags.TherapeuticRange(Decimal(in_force.low), Decimal(in_force.high))
-    return flags.flag_inr(Decimal(result.value), result.comparator, target, settings.critical_thresholds,
-                          flagged_symptoms(result.symptoms or [], result.symptom_note))
+    value = None if result.value is None else Decimal(result.value)
+    return flags.flag_reading(value, result.comparator, target, settings.critical_thresholds,
+                              flagged_symptoms(result.symptoms or [], result.symptom_note),
+                              readings.why_not_valid(result.qc_passed, result.meter_error_code, superseded))
 
 
 def flagged_symptoms(symptoms: list[str], note: str | None) -> list[str]:
@@ -53,19 +71,29 @@ def flagged_symptoms(symptoms: list[str], note: str | None) -> list[str]:
 def _content(session: Session, patient: Patient, actor: User, data: dict, settings: Settings,
              now: datetime) -> dict:
     """The stored columns for `data`, or a 422 naming the field."""
-    if ("value" in data) == ("reading" in data):
+    if "value" in data and "reading" in data:
         raise invalid({"value": ["Send either value or reading (\"<0.8\" or \">8.0\"), not both."]})
     if "reading" in data:
         comparator, value = flags.READINGS[data["reading"]]
-    else:
+    elif "value" in data:
         comparator, value = None, data["value"]
-    measured_at = data["measured_at"]
-    if measured_at.astimezone(timezone.utc) > now + settings.clock_skew:
-        raise invalid({"measured_at": ["Must not be in the future."]})
+    elif data.get("meter_error_code"):
+        comparator, value = None, None  # the meter showed an error and no number
+    else:
+        raise invalid({"value": ["Send value, or reading (\"<0.8\" or \">8.0\"); only a meter error may come "
+                                 "without a number (send meter_error_code)."]})
+    stated = data["measured_at"]
+    # A meter whose clock runs ahead still reports a real value: never refused, placed at its receipt instead.
+    placed = entries.place_reading(stated, now, settings.clock_skew)
+    earliest = entries.earliest_result_day(patient.warfarin_start_date, local_date(patient, patient.created_at),
+                                           settings.result_days_before_enrolment)
+    if local_date(patient, placed.at) < earliest.day:
+        raise invalid({"measured_at": [f"Must not be before {earliest.day}: {earliest.why}."]})
     tested_by, caregiver = _tester(session, patient, actor, data, now)
     return {
-        "value": value, "comparator": comparator, "measured_at": measured_at.astimezone(timezone.utc),
-        "measured_utc_offset_minutes": int(measured_at.utcoffset().total_seconds() // 60),
+        "value": value, "comparator": comparator, "measured_at": placed.at,
+        "device_measured_at": stated.astimezone(timezone.utc) if placed.device_clock_ahead else None,
+        "measured_utc_offset_minutes": int(stated.utcoffset().total_seconds() // 60),
         "meter_serial": data.get("meter_serial"), "strip_lot": data.get("strip_lot"),
         "qc_passed": data["qc_passed"], "meter_error_code": data.get("meter_error_code"),
         "tested_by": tested_by, "tested_by_caregiver_id": caregiver.id if caregiver else None,
@@ -100,20 +128,27 @@ def _stored(session: Session, patient: Patient, client_id: str) -> InrResult | N
                                                   InrResult.client_id == client_id))
 
 
+def _stated_time(row) -> datetime:
+    """What the device said the time was (the timeline time, unless its clock ran ahead)."""
+    device = row["device_measured_at"] if isinstance(row, dict) else row.device_measured_at
+    placed = row["measured_at"] if isinstance(row, dict) else row.measured_at
+    return (device or placed).astimezone(timezone.utc)
+
+
 def _same(stored: InrResult, content: dict) -> bool:
     def normal(name, value):
-        if name == "value":
+        if name == "value" and value is not None:
             return Decimal(value).quantize(Decimal("0.1"))
-        if name == "measured_at":
-            return value.astimezone(timezone.utc)
         return value
 
-    return all(normal(name, getattr(stored, name)) == normal(name, content[name]) for name in _CONTENT)
+    # The device's stated time is the content: a retry after the receipt time moved on is still the same result.
+    return _stated_time(stored) == _stated_time(content) and all(
+        normal(name, getattr(stored, name)) == normal(name, content[name]) for name in _CONTENT)
 
 
 def record_result(session: Session, patient: Patient, actor: User, data: dict, settings: Settings,
                   now: datetime) -> tuple[InrResult, bool]:
-    """Store a result and open its alert, once per (patient, client id); returns (result, created).
+    """Store a result and open what it calls for, once per (patient, client id); returns (result, created).
 
     A retry with the same content returns the stored row; with different content it is a 409, never an
     overwrite. Two copies arriving together both try the insert; the loser's unique-constraint error is
@@ -123,25 +158,65 @@ def record_result(session: Session, patient: Patient, actor: User, data: dict, s
     client_id = data["client_id"]
     stored = _stored(session, patient, client_id)
     if stored is not None:
-        return _replay(session, patient, stored, content, now), False
+        return _replay(session, patient, stored, content, None, now), False
     try:
         result = InrResult(patient_id=patient.id, client_id=client_id, source=_source(actor), entered_by_id=actor.id,
                            received_at=now, **content)
         session.add(result)
         session.flush()
-        flag = flag_of(patient, result, settings)
-        if flag.needs_alert:
-            alerts.open_alert(session, patient, result, flag, now)
+        flag = _after_recording(session, patient, result, settings, now)
         audit.record(session, "result.create", patient_id=patient.public_id, object_type="inr_result",
-                     object_id=result.public_id, detail={"source": result.source, "level": flag.level}, now=now)
+                     object_id=result.public_id, detail={"source": result.source, "level": flag.level,
+                                                         "device_clock_ahead": result.device_measured_at is not None},
+                     now=now)
         session.commit()
     except IntegrityError:
         session.rollback()
         stored = _stored(session, patient, client_id)
         if stored is None:
             raise
-        return _replay(session, patient, stored, content, now), False
+        return _replay(session, patient, stored, content, None, now), False
     return result, True
+
+
+def _after_recording(session: Session, patient: Patient, result: InrResult, settings: Settings,
+                     now: datetime) -> flags.InrFlag:
+    """What a new reading calls for, in its transaction: its own alert if flagged; the "no valid result" alert
+    when it makes an episode alerting, or the end of that episode when it is a valid INR."""
+    flag = flag_of(patient, result, settings)
+    if flag.needs_alert:
+        alerts.open_alert(session, patient, result, flag, now)
+    watch_validity(session, patient, settings, now)
+    return flag
+
+
+def watch_validity(session: Session, patient: Patient, settings: Settings, now: datetime) -> Alert | None:
+    """Apply the "no valid result" rule (service.rules.no_valid_result) to the patient's readings now: open the
+    episode's alert when it is due, or close the alert of an episode a valid INR ended. The caller commits."""
+    episode = open_episode(session, patient, settings.no_valid_result_after, now)
+    if episode is None:
+        alerts.resolve(session, alerts.unresolved(session, patient, "no_valid_result"), "valid_result",
+                       "a valid INR was recorded", None, now)
+        return None
+    if episode.reason is None:
+        return None
+    first = session.scalar(select(InrResult).where(InrResult.public_id == uuid.UUID(episode.first)))
+    return alerts.open_no_valid_result(session, patient, episode, first, now)
+
+
+def open_episode(session: Session, patient: Patient, window: timedelta,
+                 now: datetime) -> no_valid_result.Episode | None:
+    """The patient's readings since their last valid INR, as the rule judges them (corrected entries left out)."""
+    last_valid = session.scalar(select(func.max(InrResult.measured_at)).where(InrResult.patient_id == patient.id,
+                                                                              valid_inr_clause()))
+    query = select(InrResult.public_id, InrResult.measured_at, InrResult.qc_passed, InrResult.meter_error_code).where(
+        InrResult.patient_id == patient.id, ~superseded_clause())
+    if last_valid is not None:
+        query = query.where(InrResult.measured_at >= last_valid)
+    rows = [no_valid_result.Reading(str(row.public_id), row.measured_at,
+                                    readings.is_valid_inr(row.qc_passed, row.meter_error_code))
+            for row in session.execute(query)]
+    return no_valid_result.open_episode(rows, now, window)
 
 
 def report_result(session: Session, patient: Patient, actor: User, data: dict, settings: Settings,
@@ -149,6 +224,74 @@ def report_result(session: Session, patient: Patient, actor: User, data: dict, s
     """Record one reported result (or replay it) and describe it as the app shows it; returns (view, created)."""
     result, created = record_result(session, patient, actor, data, settings, now)
     return describe(session, patient, [result], settings)[0], created
+
+
+def correct_result(session: Session, original: InrResult, actor: User, data: dict, settings: Settings,
+                   now: datetime) -> tuple[ResultView, bool]:
+    """Replace a mistyped or wrong result by a new one that supersedes it (who: the actor; when: now; why: the
+    reason). Returns (the correction's view, created); a retry with the same client id replays.
+
+    Staff correct any result; a patient or caregiver only their own entry, within the self-correction window. The
+    original leaves flags, TTR and counting, its open alerts close with the reason, the correction is flagged
+    afresh, and claim lines that billed the original are voided for rebilling (service.billing), so the week is
+    judged again and never counts twice.
+    """
+    patient = original.patient
+    content = _content(session, patient, actor, data, settings, now)
+    stored = _stored(session, patient, data["client_id"])
+    if stored is not None:
+        return describe(session, patient, [_replay(session, patient, stored, content, original, now)], settings)[0], \
+            False
+    refused = entries.why_not_correctable(actor.role, original.entered_by_id == actor.id, original.received_at, now,
+                                          settings.self_correction_window)
+    if refused is not None:
+        hours = int(settings.self_correction_window.total_seconds() // 3600)
+        raise Problem(403, "Forbidden", {
+            entries.NOT_THEIR_ENTRY: "A patient or caregiver corrects only an entry they made themselves; ask the "
+                                     "clinic to correct this one.",
+            entries.WINDOW_PASSED: f"Your own entry can be corrected within {hours} hours of sending it; ask the "
+                                   "clinic to correct it now.",
+        }.get(refused, "Your role does not allow correcting results."), kind="forbidden")
+    correction = session.scalar(select(InrResult).where(InrResult.supersedes_id == original.id))
+    if correction is not None:
+        raise Conflict(f"This result was already corrected by {correction.public_id}; correct that entry instead.",
+                       errors={"result_id": [f"Already corrected by {correction.public_id}."]})
+    try:
+        result = InrResult(patient_id=patient.id, client_id=data["client_id"], source=_source(actor),
+                           entered_by_id=actor.id, received_at=now, supersedes_id=original.id,
+                           correction_reason=data["reason"], **content)
+        session.add(result)
+        session.flush()
+        closed = alerts.resolve(
+            session, list(session.scalars(select(Alert).where(Alert.result_id == original.id, Alert.kind == "result",
+                                                              Alert.status != "resolved"))),
+            "corrected", data["reason"], actor, now, {"correction_id": str(result.public_id)})
+        voided = billing.void_for_correction(session, patient, _chain(session, original), actor,
+                                             f"result {original.public_id} corrected by {result.public_id}: "
+                                             f"{data['reason']}", now)
+        flag = _after_recording(session, patient, result, settings, now)
+        audit.record(session, "result.correct", patient_id=patient.public_id, object_type="inr_result",
+                     object_id=result.public_id,
+                     detail={"supersedes": str(original.public_id), "reason": data["reason"], "level": flag.level,
+                             "alerts_closed": closed, "claim_lines_voided": [str(line.public_id) for line in voided]},
+                     now=now)
+        session.commit()
+    except IntegrityError:
+        session.rollback()
+        stored = _stored(session, patient, data["client_id"])
+        if stored is None:
+            raise Conflict("This result was corrected at the same moment by another entry; reload it.") from None
+        return describe(session, patient, [_replay(session, patient, stored, content, original, now)], settings)[0], \
+            False
+    return describe(session, patient, [result], settings)[0], True
+
+
+def _chain(session: Session, result: InrResult) -> list[str]:
+    """The public ids of `result` and every entry it corrects, back to the first."""
+    chain = [result]
+    while chain[-1].supersedes_id is not None:
+        chain.append(session.get(InrResult, chain[-1].supersedes_id))
+    return [str(entry.public_id) for entry in chain]
 
 
 @dataclass(frozen=True)
@@ -187,7 +330,6 @@ def fhir_bundle(session: Session, patient: Patient, settings: Settings, now: dat
     """Every result of the patient as FHIR R4 Observations (LOINC 34714-6) in a searchset Bundle."""
     everything = patient_results(session, patient)
     by_id = {r.id: str(r.public_id) for r in everything}
-    correction_of = {r.supersedes_id: str(r.public_id) for r in everything if r.supersedes_id is not None}
     observations = []
     for view in describe(session, patient, everything, settings):
         result, caregiver = view.result, view.result.tested_by_caregiver
@@ -199,7 +341,8 @@ def fhir_bundle(session: Session, patient: Patient, settings: Settings, now: dat
             target_high=view.flag.target.high, meter_serial=result.meter_serial,
             caregiver_id=str(caregiver.public_id) if caregiver else None,
             caregiver_name=caregiver.full_name if caregiver else None, no_valid_inr=why_no_valid_inr(result),
-            corrected_by=correction_of.get(result.id), corrects=by_id.get(result.supersedes_id))))
+            corrected_by=str(view.corrected_by.public_id) if view.corrected_by else None,
+            corrects=by_id.get(result.supersedes_id), device_stated_at=result.device_measured_at)))
     return fhir.bundle(observations, now)
 
 
@@ -208,8 +351,9 @@ def _source(actor: User) -> str:
     return "app" if actor.role in ("patient", "caregiver") else "phone"
 
 
-def _replay(session: Session, patient: Patient, stored: InrResult, content: dict, now: datetime) -> InrResult:
-    if not _same(stored, content):
+def _replay(session: Session, patient: Patient, stored: InrResult, content: dict, corrects: InrResult | None,
+            now: datetime) -> InrResult:
+    if not _same(stored, content) or (corrects is not None and stored.supersedes_id != corrects.id):
         raise Conflict("A different result is already stored under this client_id.",
                        errors={"client_id": ["Already used for a result with different content."]})
     audit.record(session, "result.replay", patient_id=patient.public_id, object_type="inr_result",
@@ -240,35 +384,54 @@ def for_counting(result: InrResult, superseded: set[int]) -> ResultForCounting:
                              result.source == "phone", result.id in superseded)
 
 
-def billing_decisions(session: Session, patient: Patient, results: list[InrResult]) -> dict[str, CountDecision]:
-    """Whether each result counts for billing, by public id, judged against the patient's corrections."""
-    superseded = set(session.scalars(select(InrResult.supersedes_id).where(
+def _superseded_ids(session: Session, patient: Patient) -> set[int]:
+    return set(session.scalars(select(InrResult.supersedes_id).where(
         InrResult.patient_id == patient.id, InrResult.supersedes_id.is_not(None))))
+
+
+def billing_decisions(session: Session, patient: Patient, results: list[InrResult]) -> dict[str, CountDecision]:
+    """Whether each result counts for billing, by public id, judged against the patient's corrections and in the
+    zone in force when each was measured."""
+    superseded = _superseded_ids(session, patient)
     decisions = count_weekly_tests([for_counting(r, superseded) for r in results],
-                                   clearance_periods(session, patient), ZoneInfo(patient.time_zone))
+                                   clearance_periods(session, patient), zone_history(patient))
     return {d.result_id: d for d in decisions}
 
 
-def next_test_due(session: Session, patient: Patient, latest: InrResult | None) -> date | None:
-    """The latest review's next test date while it is still ahead of the last result, else a week after it."""
+def next_test(session: Session, patient: Patient, settings: Settings) -> NextTest | None:
+    """When the patient's next test is due (service.rules.next_test), from their latest instruction and readings."""
     review = session.scalar(select(Review).where(Review.patient_id == patient.id, Review.next_test_date.is_not(None))
                             .order_by(Review.reviewed_at.desc(), Review.id.desc()).limit(1))
-    last_day = local_date(patient, latest.measured_at) if latest else None
-    if review is not None and (last_day is None or review.next_test_date > last_day):
-        return review.next_test_date
-    return last_day + timedelta(days=7) if last_day else None
+    instruction = Instruction(review.reviewed_at, review.next_test_date) if review else None
+    current = select(InrResult).where(InrResult.patient_id == patient.id, ~superseded_clause())
+    latest = session.scalar(current.order_by(InrResult.measured_at.desc(), InrResult.id.desc()).limit(1))
+    chosen = {latest.id: latest} if latest else {}
+    if instruction is not None:
+        chosen.update((r.id, r) for r in session.scalars(current.where(InrResult.measured_at > review.reviewed_at)))
+    return next_test_due([timeline_reading(patient, r, settings) for r in chosen.values()], instruction,
+                         settings.next_test_cadence)
+
+
+def timeline_reading(patient: Patient, result: InrResult, settings: Settings) -> TimelineReading:
+    """A stored (not superseded) reading as the next-test rule sees it."""
+    flag = flag_of(patient, result, settings)
+    return TimelineReading(result.measured_at, local_date(patient, result.measured_at), flag.not_valid is None,
+                           flag.is_critical)
 
 
 def _same_weeks(session: Session, patient: Patient, chosen: list[InrResult]) -> list[InrResult]:
-    """The patient's results in the billing weeks of `chosen`: all that judging their count needs."""
+    """The patient's results in the billing weeks of `chosen` (each judged in the zone in force then): all that
+    judging their count needs."""
     if not chosen:
         return []
-    zone = ZoneInfo(patient.time_zone)
-    weeks = {billing_week(r.measured_at, zone) for r in chosen}
-    start, end = week_bounds(min(weeks), zone)[0], week_bounds(max(weeks), zone)[1]
-    return list(session.scalars(select(InrResult).where(
+    zones = zone_history(patient)
+    weeks = {zones.week_of(r.measured_at) for r in chosen}
+    start = min(r.measured_at for r in chosen) - _WEEK_REACH
+    end = max(r.measured_at for r in chosen) + _WEEK_REACH
+    around = session.scalars(select(InrResult).where(
         InrResult.patient_id == patient.id, InrResult.measured_at >= start, InrResult.measured_at < end)
-        .order_by(InrResult.measured_at, InrResult.id)))
+        .order_by(InrResult.measured_at, InrResult.id))
+    return [r for r in around if zones.week_of(r.measured_at) in weeks]
 
 
 def latest_result(session: Session, patient: Patient) -> InrResult | None:
@@ -279,14 +442,22 @@ def latest_result(session: Session, patient: Patient) -> InrResult | None:
 def describe(session: Session, patient: Patient, chosen: list[InrResult], settings: Settings) -> list[ResultView]:
     """Views of `chosen` results of one patient (billing is judged over every result of their weeks)."""
     decisions = billing_decisions(session, patient, _same_weeks(session, patient, chosen))
-    due = next_test_due(session, patient, latest_result(session, patient))
+    due = next_test(session, patient, settings)
+    suspended = clearance_status(session, patient) == "suspended"
+    ids = [r.id for r in chosen]
     by_result = {a.result_id: a for a in session.scalars(
-        select(Alert).where(Alert.result_id.in_([r.id for r in chosen])))} if chosen else {}
+        select(Alert).where(Alert.result_id.in_(ids), Alert.kind == "result"))} if chosen else {}
+    corrections = {r.supersedes_id: r for r in session.scalars(
+        select(InrResult).where(InrResult.supersedes_id.in_(ids)))} if chosen else {}
     views = []
     for result in chosen:
-        flag = flag_of(patient, result, settings)
+        flag = flag_of(patient, result, settings, superseded=result.id in corrections)
+        message = flags.patient_message(
+            flag, due.due_on if due else None, settings.emergency_instructions,
+            no_valid_inr_words=why_no_valid_inr(result), clock_ahead=result.device_measured_at is not None,
+            home_testing_suspended=suspended)
         views.append(ResultView(result, flag, by_result.get(result.id), decisions[str(result.public_id)], due,
-                                flags.patient_message(flag, due, settings.emergency_instructions)))
+                                message, corrections.get(result.id)))
     return views
 
 
@@ -295,4 +466,3 @@ def why_no_valid_inr(result: InrResult) -> str | None:
     matter: the record says what replaced it)."""
     reason = readings.why_not_valid(result.qc_passed, result.meter_error_code)
     return readings.in_words(reason, result.meter_error_code) if reason else None
-

@@ -14,7 +14,7 @@ from models import BillableEvent, InrResult, InstructionAcknowledgement, Patient
 from service import alerts, audit
 from service.errors import invalid
 from service.patients import local_date
-from service.rules import codes
+from service.rules import codes, entries
 from service.rules.claim_plan import REVIEW_KIND
 
 
@@ -27,8 +27,12 @@ def create_review(session: Session, patient: Patient, physician: User, data: dic
     if missing:
         raise invalid({"result_ids": [f"Not results of this patient: {', '.join(missing)}."]})
     local_today = local_date(patient, now)
-    if data.get("next_test_date") is not None and data["next_test_date"] < local_today:
+    next_on = data.get("next_test_date")
+    if next_on is not None and next_on < local_today:
         raise invalid({"next_test_date": ["Must not be in the past."]})
+    if next_on is not None and next_on > entries.latest_next_test_date(local_today):
+        raise invalid({"next_test_date": [f"Must be within a year (by {entries.latest_next_test_date(local_today)}): "
+                                          "a later date is no plan for weekly home monitoring."]})
     review = Review(patient=patient, physician=physician, reviewed_at=now, interpretation=data["interpretation"],
                     instruction_kind=data["instruction_kind"], dose_text=data.get("dose_text"),
                     weekly_doses={day: str(mg) for day, mg in data["weekly_doses"].items()}

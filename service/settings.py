@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from service.rules.flags import CriticalThresholds
+from service.rules.next_test import Cadence
 
 PREFIX = "INR_"
 WEEKDAYS = ("sunday", "monday", "tuesday", "wednesday", "thursday", "friday", "saturday")
@@ -47,6 +48,16 @@ def _minutes(low: int, high: int) -> Callable[[str], timedelta]:
 def _seconds(low: int, high: int) -> Callable[[str], timedelta]:
     whole = _integer(low, high)
     return lambda text: timedelta(seconds=whole(text))
+
+
+def _hours(low: int, high: int) -> Callable[[str], timedelta]:
+    whole = _integer(low, high)
+    return lambda text: timedelta(hours=whole(text))
+
+
+def _days(low: int, high: int) -> Callable[[str], timedelta]:
+    whole = _integer(low, high)
+    return lambda text: timedelta(days=whole(text))
 
 
 def _decimal(low: str, high: str) -> Callable[[str], Decimal]:
@@ -178,12 +189,39 @@ class Settings:
     escalate_out_of_range_after: timedelta = _setting(
         "ESCALATE_OUT_OF_RANGE_MINUTES", "1440", _minutes(1, 30 * 24 * 60),
         "an unacknowledged routine alert escalates after this")
+    no_valid_result_after: timedelta = _setting(
+        "NO_VALID_RESULT_HOURS", "24", _hours(1, 7 * 24),
+        "no valid INR this long after one that is not (failed strip, meter error) opens the routine \"no valid "
+        "result\" alert; so does a second invalid reading in a row")
+    next_test_weekly_days: int = _setting("NEXT_TEST_WEEKLY_DAYS", "7", _integer(1, 28),
+                                          "the next test is due this many days after a valid INR")
+    next_test_after_critical_days: int = _setting(
+        "NEXT_TEST_AFTER_CRITICAL_DAYS", "3", _integer(1, 28),
+        "the next test is due this many days after a critical INR (judged against the patient's own range); after "
+        "a reading with no valid INR it is due the same day; a physician's next test date overrides both")
+    self_correction_window: timedelta = _setting(
+        "SELF_CORRECTION_HOURS", "24", _hours(0, 30 * 24),
+        "how long after it was received a patient or caregiver may correct their own entry (staff: any time)")
+    result_days_before_enrolment: int = _setting(
+        "RESULT_DAYS_BEFORE_ENROLMENT", "90", _integer(0, 3650),
+        "a reported result may be dated at most this many days before the patient's enrolment (and never before "
+        "their warfarin start)")
+    reassessment_months: int = _setting(
+        "REASSESSMENT_MONTHS", "12", _integer(1, 60),
+        "correct use of the meter is reassessed within this many calendar months of the last competent sign-off "
+        "(a payer's shorter interval applies)")
+    reassessment_grace: timedelta = _setting(
+        "REASSESSMENT_GRACE_DAYS", "30", _days(0, 365),
+        "an overdue reassessment alerts at once and suspends home-testing clearance after these days")
 
     # Scheduler.
     reminder_weekday: str = _setting("REMINDER_WEEKDAY", "sunday", _weekday,
                                      "weekly test reminder day, in each patient's local time")
     reminder_time: time = _setting("REMINDER_TIME", "09:00", _clock_time, "weekly test reminder time (local HH:MM)")
     claims_time_utc: time = _setting("CLAIMS_TIME_UTC", "06:00", _clock_time, "daily claim generation (UTC HH:MM)")
+    reassessments_time_utc: time = _setting(
+        "REASSESSMENTS_TIME_UTC", "05:00", _clock_time,
+        "daily check for overdue reassessments (UTC HH:MM; before claims, so a suspension is seen by them)")
 
     # Billing: the first practice's details when migration 0012 creates it (every practice is a row of
     # `practices` after that: the billing provider of its patients' claims). An IDTF may not bill G0250.
@@ -208,6 +246,8 @@ class Settings:
             object.__setattr__(self, "database_url", f"sqlite:///{Path(self.data_dir).resolve() / 'inr.sqlite3'}")
         if self.critical_low >= self.critical_high:
             raise SettingsError("INR_CRITICAL_LOW must be below INR_CRITICAL_HIGH.")
+        if self.next_test_after_critical_days > self.next_test_weekly_days:
+            raise SettingsError("INR_NEXT_TEST_AFTER_CRITICAL_DAYS must not exceed INR_NEXT_TEST_WEEKLY_DAYS.")
 
     @classmethod
     def from_environment(cls, environ: Mapping[str, str] | None = None) -> Settings:
@@ -229,6 +269,10 @@ class Settings:
     @property
     def critical_thresholds(self) -> CriticalThresholds:
         return CriticalThresholds(self.critical_low, self.critical_high)
+
+    @property
+    def next_test_cadence(self) -> Cadence:
+        return Cadence(self.next_test_weekly_days, self.next_test_after_critical_days)
 
 
 def variables() -> list[dict]:

@@ -6,7 +6,6 @@ from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -15,8 +14,9 @@ from models import Alert, InrResult, Patient, User
 from service import audit
 from service import results as results_domain
 from service.clearance import clearance_periods
-from service.patients import local_date
+from service.patients import local_date, zone_history
 from service.rules.billing_week import billing_week, weeks_between
+from service.rules.next_test import NextTest
 from service.rules.readings import is_valid_inr, superseded_ids
 from service.rules.ttr import (
     RangePeriod,
@@ -48,8 +48,16 @@ class Summary:
     window_end: datetime
     ttr: Ttr
     adherence: Adherence
-    next_test_due: date | None
+    next_test: NextTest | None
     open_alerts: int
+
+    @property
+    def next_test_due(self) -> date | None:
+        return self.next_test.due_on if self.next_test else None
+
+    @property
+    def next_test_reason(self) -> str | None:
+        return self.next_test.reason if self.next_test else None
 
 
 def patient_ttr(patient: Patient, points: list[TtrPoint], start: datetime, end: datetime, max_gap_days: int) -> Ttr:
@@ -65,11 +73,13 @@ def ttr_points(results: list[InrResult]) -> list[TtrPoint]:
 
 
 def adherence(session: Session, patient: Patient, results: list[InrResult], now: datetime) -> Adherence:
-    """Weeks with a test out of weeks expected, from the week of clearance (or of the first result).
+    """Weeks with a valid INR out of weeks expected, from the week of clearance (or of the first result), each
+    week judged in the zone in force then. A week whose only readings are failed strips, meter errors or
+    corrected entries was not tested.
 
     The current week is expected only once it has a test: it is not missed while it is still running.
     """
-    zone = ZoneInfo(patient.time_zone)
+    zones = zone_history(patient)
     periods = clearance_periods(session, patient)
     if periods:
         since = periods[0].start
@@ -77,10 +87,12 @@ def adherence(session: Session, patient: Patient, results: list[InrResult], now:
         since = local_date(patient, results[0].measured_at)
     else:
         return Adherence(None, 0, 0)
-    first_week = billing_week(datetime.combine(since, time(12), tzinfo=zone), zone)
-    this_week = billing_week(now, zone)
+    first_week = billing_week(datetime.combine(since, time(12), tzinfo=zones.at(now)), zones.at(now))
+    this_week = zones.week_of(now)
     weeks = set(weeks_between(first_week, this_week))
-    tested = {billing_week(r.measured_at, zone) for r in results} & weeks
+    superseded = superseded_ids(results)
+    tested = {zones.week_of(r.measured_at) for r in results
+              if is_valid_inr(r.qc_passed, r.meter_error_code, r.id in superseded)} & weeks
     expected = len(weeks) - (0 if this_week in tested else 1)
     return Adherence(since, max(expected, 0), len(tested))
 
@@ -97,7 +109,7 @@ def patient_summary(session: Session, patient: Patient, settings: Settings, now:
         latest=views[-1] if views else None, trend=views, window_start=start, window_end=now,
         ttr=patient_ttr(patient, ttr_points(everything), start, now, settings.ttr_max_gap_days),
         adherence=adherence(session, patient, everything, now),
-        next_test_due=results_domain.next_test_due(session, patient, everything[-1] if everything else None),
+        next_test=views[-1].next_test if views else results_domain.next_test(session, patient, settings),
         open_alerts=open_alerts)
     return summary
 

@@ -13,10 +13,11 @@ from sqlalchemy.orm import Session
 
 from models import BillableEvent, CaregiverLink, Patient, User
 from models.training import ChecklistItem, ChecklistTemplate, TrainingAmendment, TrainingItemOutcome, TrainingSession
-from service import audit
+from service import alerts, audit, clearance
 from service.errors import Conflict, invalid
 from service.patients import local_date, payer_rules
 from service.rules.claim_plan import TRAINING_KIND
+from service.rules.reassessment import suspends_at_once
 from service.rules.training import ChecklistEntry, competency_gaps, readings_agree
 
 # The keys of the elements 93792 names: every checklist version must keep them, required.
@@ -216,8 +217,22 @@ def record_training(session: Session, patient: Patient, actor: User, data: dict,
                  object_id=ts.public_id, detail={"kind": ts.kind, "outcome": ts.outcome}, now=now)
     if ts.outcome == "competent" and ts.kind == "initial":
         _bill_initial_training(session, patient, ts, now)
+    _continued_use(session, patient, actor, ts, now)
     session.commit()
     return describe(ts)
+
+
+def _continued_use(session: Session, patient: Patient, actor: User, ts: TrainingSession, now: datetime) -> None:
+    """NCD criterion 3, in the session's transaction: a reassessment (or retraining) signed "not yet competent"
+    suspends a cleared patient's home testing at once; a competent sign-off closes an overdue-reassessment alert."""
+    if suspends_at_once(ts.kind, ts.outcome):
+        on = local_date(patient, ts.occurred_at)
+        clearance.suspend(session, patient, actor, on, f"{ts.kind} on {on} signed not yet competent",
+                          {"continued_correct_use": {"session_id": str(ts.public_id), "outcome": ts.outcome}}, now)
+    elif ts.outcome == "competent":
+        alerts.resolve(session, alerts.unresolved(session, patient, "reassessment_overdue"), "reassessed",
+                       f"{ts.kind} signed competent on {local_date(patient, ts.occurred_at)}", actor, now,
+                       {"session_id": str(ts.public_id)})
 
 
 def training_event_key(patient: Patient) -> str:

@@ -126,6 +126,19 @@ def training_session(app, patient, trainer, now: datetime, **fields):
                                        Decimal("0.5"), now).record
 
 
+CHECKLIST_V1 = {"meter_use_and_care": "demonstrated", "blood_sample": "demonstrated", "reporting_results": "demonstrated",
+                "demonstration": "demonstrated", "diet_and_drug_interactions": "explained",
+                "bleeding_and_clot_signs": "explained", "high_or_low_result": "explained"}
+
+
+def competent_training(app, patient, trainer, occurred_at: datetime, now: datetime, kind: str = "initial"):
+    """A signed competent session for `patient` (every checklist item covered, an agreeing supervised test)."""
+    return training_session(app, patient, trainer, now, kind=kind, occurred_at=occurred_at, outcome="competent",
+                            items=[{"key": key, "outcome": outcome, "note": None}
+                                   for key, outcome in CHECKLIST_V1.items()],
+                            supervised_test={"trainee_inr": Decimal("2.5"), "clinic_inr": Decimal("2.4")})
+
+
 # --- billing inputs (issue 5): results and billable events as the ingest, training and review features write them
 
 
@@ -387,7 +400,7 @@ def management_payer(app) -> str:
         if session.get(Payer, MANAGEMENT_PAYER) is None:
             session.add(Payer(code=MANAGEMENT_PAYER, name="Commercial plan (93793)", supply_trigger="fourth_test",
                               review_code="93793", training_code="93792", extra_criteria=[],
-                              minimum_anticoagulation_days=90, reassessment_months=12))
+                              minimum_anticoagulation_months=3, reassessment_months=12))
             session.commit()
     return MANAGEMENT_PAYER
 

@@ -30,7 +30,7 @@ def test_a_result_from_the_app_reaches_the_physician_once_and_comes_back_as_inst
     listing = alerts(client, clinic)
     assert [(a["result_id"], a["severity"], a["level"]) for a in listing["items"]] == \
         [(sent.json["id"], "critical", "critical_low")]
-    assert listing["counts"] == {"critical": 1, "out_of_range": 0}
+    assert listing["counts"] == {"critical": 1, "out_of_range": 0, "routine": 0}
     assert alerts(client, clinic, who="other_physician")["items"] == []
     alert_id = listing["items"][0]["id"]
     with app.app_context():
@@ -97,10 +97,10 @@ def test_alerts_are_listed_most_severe_then_oldest_first_with_filters(app, clien
                            measured_at="2026-11-23T04:00:00-05:00").json["alert"]["id"])
     listing = alerts(client, clinic)
     assert [a["id"] for a in listing["items"]] == [opened[1], opened[2], opened[0]]
-    assert listing["counts"] == {"critical": 2, "out_of_range": 1}
+    assert listing["counts"] == {"critical": 2, "out_of_range": 1, "routine": 0}
     critical = alerts(client, clinic, severity="critical")
     assert [a["id"] for a in critical["items"]] == [opened[1], opened[2]]
-    assert critical["counts"] == {"critical": 2, "out_of_range": 1}
+    assert critical["counts"] == {"critical": 2, "out_of_range": 1, "routine": 0}
     assert len(alerts(client, clinic, who="admin")["items"]) == 3
     assert alerts(client, clinic, who="admin", physician_id=clinic.id("other_physician"))["items"] == []
     assert len(alerts(client, clinic, who="admin", physician_id=clinic.id("physician"))["items"]) == 3

@@ -80,13 +80,15 @@ def test_a_result_without_a_valid_inr_carries_no_value_only_why():
     assert resource["status"] == "final"
 
 
-def test_a_corrected_result_is_entered_in_error_and_its_correction_points_back():
+def test_a_corrected_result_is_entered_in_error_and_its_correction_is_final_and_points_back():
     wrong = fhir.observation(facts(corrected_by="c0ffee00-0000-4000-8000-000000000001"))
     right = fhir.observation(facts(result_id="c0ffee00-0000-4000-8000-000000000001", corrects=facts().result_id))
     for resource in (wrong, right):
         Observation.model_validate(resource)
     assert wrong["status"] == "entered-in-error" and "replaced by Observation/c0ffee00" in wrong["note"][0]["text"]
-    assert right["status"] == "corrected" and f"Corrects Observation/{facts().result_id}" in right["note"][0]["text"]
+    assert right["status"] == "final" and f"Corrects Observation/{facts().result_id}" in right["note"][0]["text"]
+    assert right["derivedFrom"] == [{"reference": f"Observation/{facts().result_id}",
+                                     "display": "the entry in error this result corrects"}]
     assert fhir.observation(facts())["status"] == "final" and "note" not in fhir.observation(facts())
 
 
@@ -108,5 +110,7 @@ def test_the_export_marks_failed_strips_meter_errors_and_corrections(app, client
     assert by_id[str(error.public_id)]["dataAbsentReason"]["text"] == "meter error E-406"
     assert "valueQuantity" not in by_id[str(error.public_id)]
     assert by_id[str(wrong.public_id)]["status"] == "entered-in-error"
-    assert by_id[str(right.public_id)]["status"] == "corrected"
+    assert by_id[str(right.public_id)]["status"] == "final"
+    assert by_id[str(right.public_id)]["derivedFrom"][0]["reference"] == f"Observation/{wrong.public_id}"
+    assert "interpretation" not in by_id[str(wrong.public_id)]  # an entry in error is not interpreted
     assert by_id[str(right.public_id)]["valueQuantity"]["value"] == 2.6

@@ -91,12 +91,7 @@ def test_active_accounts_sharing_an_npi_stop_the_upgrade_with_what_to_fix(tmp_pa
 
 
 def migrate_down(engine, revision: str) -> None:
-    from alembic import command
-
-    config = migrate.alembic_config(engine)
-    with engine.begin() as conn:
-        config.attributes["connection"] = conn
-        command.downgrade(config, revision)
+    migrate.downgrade(engine, revision)
 
 
 def test_a_claim_made_after_the_upgrade_needs_a_lease(tmp_path):

@@ -17,7 +17,17 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import create_engine, event, func, select, text
 
-from models import Alert, AlertEvent, AuditEvent, ClaimLine, DeliveryAttempt, InrResult, JobRun, OutboxMessage
+from models import (
+    Alert,
+    AlertEvent,
+    AuditEvent,
+    ClaimLine,
+    ClearanceDecision,
+    DeliveryAttempt,
+    InrResult,
+    JobRun,
+    OutboxMessage,
+)
 from schedules.delivery import deliver_outbox
 from schedules.runs import OWNER
 from service import db
@@ -244,21 +254,31 @@ def due_work(app, now: datetime) -> dict:
 
     `billed` was cleared 60 days ago, trained and tested weekly until two weeks ago (claims, a missed week);
     `silent` was cleared 60 days ago and never tested (two missed weeks: the physician is alerted);
-    `critical` reported INR 1.2 two hours ago and nobody acknowledged the alert (it escalates).
-    Both cleared patients are due their weekly reminder; every message waits in the outbox for delivery.
+    `critical` reported INR 1.2 two hours ago and nobody acknowledged the alert (it escalates);
+    `lapsed` was cleared 400 days ago on a competent sign-off of 430 days ago: its reassessment is overdue past the
+    grace (a routine alert, and clearance suspended);
+    `unsure` reported a failed strip 30 hours ago and nothing since (the "no valid result" alert).
+    The cleared patients are due their weekly reminder; every message waits in the outbox for delivery.
     """
     long_ago = now - timedelta(days=120)
     admin = factories.make_user(app, "admin", "admin@clinic.test", now=long_ago)
     physician = factories.make_user(app, "physician", "physician@clinic.test", now=long_ago)
+    trainer = factories.make_user(app, "trainer", "trainer@clinic.test", now=long_ago)
     made = {name: factories.make_patient(app, admin, physician, long_ago, full_name=name.title())
-            for name in ("billed", "silent", "critical")}
+            for name in ("billed", "silent", "critical", "unsure")}
+    made["lapsed"] = factories.make_patient(app, admin, physician, now - timedelta(days=440), full_name="Lapsed")
     for name in ("billed", "silent"):
         factories.clear_for_home_testing(app, made[name], (now - timedelta(days=60)).date(), physician, long_ago)
     factories.make_order(app, made["billed"], (now - timedelta(days=59)).date())
+    factories.competent_training(app, made["lapsed"], trainer, now - timedelta(days=430), now - timedelta(days=430))
+    factories.clear_for_home_testing(app, made["lapsed"], (now - timedelta(days=400)).date(), physician,
+                                     now - timedelta(days=400))
     factories.make_training_event(app, made["billed"], (now - timedelta(days=58)).date())
     for weeks in (5, 4, 3, 2):
         factories.make_result(app, made["billed"], now - timedelta(weeks=weeks))
     factories.record_result(app, made["critical"], physician, now - timedelta(hours=2), value=Decimal("1.2"))
+    factories.record_result(app, made["unsure"], physician, now - timedelta(hours=30), value=Decimal("2.5"),
+                            qc_passed=False)
     return made
 
 
@@ -304,9 +324,21 @@ def test_two_scheduler_processes_started_together_do_every_jobs_work_exactly_onc
             assert keyed(f"reminder.weekly:{pid['critical']}:") == []
             assert len(keyed(f"missed.week:{pid['silent']}:")) == 1
             assert len(keyed(f"missed.two_weeks:{pid['silent']}:")) == 1
-            assert len(keyed("alert.opened:")) == 1
-            [alert] = session.scalars(select(Alert))
+            by_kind = {}
+            for kind, patient_id in session.execute(select(Alert.kind, Alert.patient_id)):
+                by_kind.setdefault(kind, []).append(patient_id)
+            assert sorted(by_kind["result"]) == [made["critical"].id]
+            assert sorted(by_kind["no_valid_result"]) == [made["unsure"].id]
+            assert sorted(by_kind["reassessment_overdue"]) == [made["lapsed"].id]
+            assert made["silent"].id in by_kind["missed_tests"] and len(set(by_kind["missed_tests"])) == len(
+                by_kind["missed_tests"])  # one per gap
+            # Opened once each: the result, the episode, the overdue reassessment (missed tests notify as before).
+            assert len(keyed("alert.opened:")) == 3
+            [alert] = session.scalars(select(Alert).where(Alert.kind == "result"))
             assert keyed("alert.escalated:") == [f"alert.escalated:{alert.public_id}:2"]
+            suspensions = list(session.scalars(select(ClearanceDecision.patient_id).where(
+                ClearanceDecision.status == "suspended")))
+            assert suspensions == [made["lapsed"].id]
             assert session.scalar(select(func.count()).select_from(AlertEvent).where(
                 AlertEvent.kind == "escalated")) == 1
 
@@ -314,7 +346,9 @@ def test_two_scheduler_processes_started_together_do_every_jobs_work_exactly_onc
             assert len(lines) == len({key for key, _, _ in lines}), "a claim line was written twice"
             billed = sorted(code for _, patient_id, code in lines if patient_id == made["billed"].id)
             assert billed == ["93792", "G0249"]
-            assert all(patient_id == made["billed"].id for _, patient_id, _ in lines)
+            lapsed = sorted(code for _, patient_id, code in lines if patient_id == made["lapsed"].id)
+            assert lapsed == ["93792"]  # its training, long ago; nothing while suspended
+            assert all(patient_id in (made["billed"].id, made["lapsed"].id) for _, patient_id, _ in lines)
 
             # What the run delivered arrived once each; a later delivery run sends the rest, again once each.
             delivered_first = session.scalar(select(func.count()).select_from(OutboxMessage).where(

@@ -17,8 +17,11 @@ def test_an_in_range_result_is_stored_with_its_local_time_and_no_alert(app, clie
     doc = response.json
     assert doc["value"] == 2.5 and doc["reading"] == "2.5" and doc["comparator"] is None
     assert doc["measured_at"] == "2026-11-23T09:30:00-05:00"
-    assert doc["flag"] == {"level": "in_range", "severity": "none", "interpretation": "N",
+    assert doc["flag"] == {"level": "in_range", "severity": "none", "interpretation": "N", "no_valid_inr": None,
                            "target_range": {"low": 2.0, "high": 3.0}}
+    assert (doc["device_clock_ahead"], doc["device_measured_at"]) == (False, None)
+    assert (doc["supersedes_id"], doc["corrected_by_id"], doc["correction_reason"]) == (None, None, None)
+    assert doc["next_test_reason"] == "weekly"
     assert doc["alert"] is None
     assert doc["source"] == "app" and doc["tested_by"] == "patient" and doc["caregiver"] is None
     assert doc["next_test_due"] == "2026-11-30"
@@ -93,12 +96,12 @@ def test_values_the_meter_cannot_produce_are_refused_by_field(client, clinic):
     assert both.status_code == 422 and "value" in both.json["errors"]
 
 
-def test_a_measured_at_in_the_future_beyond_the_clock_skew_is_refused(client, clinic):
-    skew_ok = (NOW + timedelta(seconds=200)).isoformat()
-    too_late = (NOW + timedelta(seconds=400)).isoformat()
-    assert post_result(client, clinic, client_id="a", measured_at=skew_ok).status_code == 201
-    response = post_result(client, clinic, client_id="b", measured_at=too_late)
-    assert response.status_code == 422 and "measured_at" in response.json["errors"]
+def test_a_measured_at_within_the_clock_skew_keeps_its_time_and_a_naive_or_ancient_one_is_refused(client, clinic):
+    skew_ok = (NOW + timedelta(seconds=300)).isoformat()  # exactly the allowed skew: the device's time stands
+    stored = post_result(client, clinic, client_id="a", measured_at=skew_ok)
+    assert stored.status_code == 201
+    assert (stored.json["device_clock_ahead"], stored.json["device_measured_at"]) == (False, None)
+    assert datetime.fromisoformat(stored.json["measured_at"]) == NOW + timedelta(seconds=300)
     naive = post_result(client, clinic, client_id="c", measured_at="2026-11-23T09:30:00")
     assert naive.status_code == 422 and "measured_at" in naive.json["errors"]
     ancient = post_result(client, clinic, client_id="d", measured_at="0001-01-01T00:00:00+01:00")

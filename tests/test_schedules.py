@@ -19,10 +19,12 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import func, select, update
 
-from models import AuditEvent, ClaimLine, DeliveryAttempt, JobRun, OutboxMessage
+from models import Alert, AuditEvent, ClaimLine, ClearanceDecision, DeliveryAttempt, JobRun, OutboxMessage
 from schedules.delivery import PROBE_AFTER, deliver_outbox
 from schedules.jobs import Job, build_scheduler, day, job_table, minute, run_job
 from schedules.missed import detect_missed_tests
+from schedules.no_valid_result import detect_no_valid_results
+from schedules.reassessments import check_reassessments
 from schedules.reminders import send_weekly_reminders
 from schedules.runs import DEFAULT_LEASE, OWNER, claim_run
 from service import care_episode, claim_generation, db
@@ -131,7 +133,13 @@ def test_two_missed_weeks_in_a_row_alert_the_physician(app, clinic):
     [alert] = messages(app, "alert.missed_tests")
     assert alert.dedupe_key == f"missed.two_weeks:{pid}:2026-10-18"
     assert alert.recipient_user_id == clinic.users["physician"].id
-    assert alert.payload == {"patient_id": pid, "weeks": ["2026-10-11", "2026-10-18"]}
+    with app.app_context():
+        [opened] = db.session().scalars(select(Alert).where(Alert.kind == "missed_tests"))
+        assert (opened.alert_key, opened.severity, opened.reason) == (f"missed_tests:{pid}:2026-10-11", "routine",
+                                                                      "two_missed_weeks")
+        assert opened.detail == {"weeks": ["2026-10-11", "2026-10-18"]}
+    assert alert.payload == {"patient_id": pid, "weeks": ["2026-10-11", "2026-10-18"],
+                             "alert_id": str(opened.public_id), "gap_since": "2026-10-11"}
     with app.app_context():
         notes = list(db.session().scalars(select(AuditEvent).where(
             AuditEvent.action == "patient.missed_tests.notify")))
@@ -286,13 +294,15 @@ def test_a_run_taken_over_while_running_leaves_the_outcome_to_the_taker(app):
 def test_every_job_has_an_explicit_id_a_grace_time_in_minutes_and_coalesces(app):
     scheduler = build_scheduler(app.extensions["db_sessionmaker"], job_table(app.extensions["settings"]))
     jobs = {job.id: job for job in scheduler.get_jobs()}
-    assert set(jobs) == {"reminders.weekly", "tests.missed", "claims.generate", "outbox.deliver", "alerts.escalate"}
+    assert set(jobs) == {"reminders.weekly", "tests.missed", "reassessments.check", "results.no_valid_result",
+                         "claims.generate", "outbox.deliver", "alerts.escalate"}
     for job in jobs.values():
         assert job.coalesce is True and job.misfire_grace_time >= 60 and job.max_instances == 1
     assert not scheduler.running
 
 
-JOBS = ["reminders.weekly", "tests.missed", "claims.generate", "outbox.deliver", "alerts.escalate"]
+JOBS = ["reminders.weekly", "tests.missed", "reassessments.check", "results.no_valid_result", "claims.generate",
+        "outbox.deliver", "alerts.escalate"]
 
 
 def test_python_m_schedules_once_says_once_per_job_what_it_did(database_url, app):
@@ -600,6 +610,29 @@ def test_two_schedulers_running_the_jobs_together_produce_every_effect_exactly_o
         outbox_keys = list(session.scalars(select(OutboxMessage.dedupe_key)))
         assert len(outbox_keys) == len(set(outbox_keys))
         assert len([k for k in outbox_keys if k.startswith("reminder.weekly:")]) == 12
+
+    # The clinical jobs: overdue reassessments (an alert, then a suspension) and "no valid result" episodes.
+    trainer = clinic.users["trainer"]
+    for i in range(6):
+        lapsed = factories.make_patient(app, clinic.users["admin"], physician, NOW - timedelta(days=500),
+                                        full_name=f"Lapsed {i}")
+        factories.competent_training(app, lapsed, trainer, NOW - timedelta(days=430), NOW - timedelta(days=430))
+        factories.clear_for_home_testing(app, lapsed, date(2025, 10, 1), physician, NOW - timedelta(days=400))
+        factories.record_result(app, lapsed, physician, NOW - timedelta(hours=30), value=Decimal("2.5"),
+                                qc_passed=False, client_id=f"strip-{i}")
+    settings = app.extensions["settings"]
+    reassessed = at_once(app, lambda session: check_reassessments(session, NOW, settings=settings), count=3)
+    watched = at_once(app, lambda session: detect_no_valid_results(session, NOW, settings=settings), count=3)
+    assert sum(o["suspended"] for o in reassessed) == 6 and sum(o["alerted"] for o in reassessed) == 6
+    assert sum(o["opened"] for o in watched) == 6
+    with app.app_context():
+        session = db.session()
+        kinds = list(session.scalars(select(Alert.kind).where(Alert.kind != "missed_tests")))
+        assert sorted(kinds) == ["no_valid_result"] * 6 + ["reassessment_overdue"] * 6
+        assert session.scalar(select(func.count()).select_from(ClearanceDecision).where(
+            ClearanceDecision.status == "suspended")) == 6
+        outbox_keys = list(session.scalars(select(OutboxMessage.dedupe_key)))
+        assert len(outbox_keys) == len(set(outbox_keys))
 
     receiver.start()
     deliver = {"url": receiver.url, "secret": SECRET, "timeout": 5}

@@ -298,7 +298,7 @@ def test_the_training_code_comes_from_the_payer(client, clinic, app):
         if session.get(Payer, "g0248-carrier") is None:
             session.add(Payer(code="g0248-carrier", name="A carrier still on G0248", supply_trigger="fourth_test",
                               review_code="G0250", training_code="G0248", extra_criteria=[],
-                              minimum_anticoagulation_days=90, reassessment_months=12))
+                              minimum_anticoagulation_months=3, reassessment_months=12))
             session.commit()
     patient = make_patient(app, clinic.users["admin"], clinic.users["physician"], NOW, payer="g0248-carrier")
     assert sign(client, clinic, patient_id=str(patient.public_id)).status_code == 201
@@ -335,8 +335,13 @@ def test_eligibility_explains_itself_criterion_by_criterion_until_clearance(clie
     order = client.post(f"{base}/home-testing-orders", json={"ordered_on": "2026-11-20", "note": "weekly"},
                         headers=clinic.headers["physician"])
     assert order.status_code == 201 and order.json["physician"]["full_name"] == "Physician"
+    # Medicare: the patient's own demonstration of correct use; a trained caregiver's does not count (and says so).
+    caregiver_only = criteria(client, clinic)
+    assert caregiver_only["face_to_face_training"][0] == "not_met"
+    assert "requires the patient's own demonstration" in caregiver_only["face_to_face_training"][1]
+    sign(client, clinic)
     after = criteria(client, clinic)
-    assert after["face_to_face_training"] == ("met", "trained caregiver Caregiver on 2026-11-23")
+    assert after["face_to_face_training"] == ("met", "trained the patient on 2026-11-23")
     assert after["physician_order"] == ("met", "ordered by Physician on 2026-11-20")
     assert after["continued_correct_use"][0] == "met"
 
@@ -367,7 +372,7 @@ def test_anticoagulation_not_yet_three_months_says_when_home_testing_can_start(c
     patient = make_patient(app, clinic.users["admin"], clinic.users["physician"], NOW,
                            warfarin_start_date=datetime(2026, 10, 1).date())
     status, evidence = criteria(client, clinic, patient_id=str(patient.public_id))["anticoagulated_3_months"]
-    assert status == "not_met" and "home testing can start on 2026-12-30" in evidence
+    assert status == "not_met" and "home testing can start on 2027-01-01" in evidence  # 3 calendar months
 
 
 def test_payer_extra_criteria_are_answered_by_the_physicians_facts(client, clinic, app):

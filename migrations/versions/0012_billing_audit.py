@@ -3,7 +3,7 @@ one-time discharge, E/M visits, coverage for 837P claims, export batches, genera
 diagnoses, supply quantities, and payer terms that cite their policy
 
 Revision ID: 0012
-Revises: 0010
+Revises: 0011
 """
 
 import uuid
@@ -16,7 +16,7 @@ from migrations.append_only import protect, unprotect
 from models.base import UTCDateTime
 
 revision = "0012"
-down_revision = "0010"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

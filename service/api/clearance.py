@@ -21,6 +21,7 @@ from service.schemas.clearance import (
     OrderOut,
     OrderPage,
 )
+from service.settings import current_settings
 
 bp = Blueprint("clearance", __name__, description="Orders, eligibility (NCD 190.11) and clearance decisions.")
 
@@ -79,7 +80,7 @@ def list_facts(patient):
 @bp.response(200, EligibilityOut)
 def eligibility(patient):
     """Each coverage criterion of the patient's payer, met or not, with its evidence."""
-    return clearance.eligibility(db.session(), patient, clock.now())
+    return clearance.eligibility(db.session(), patient, clock.now(), current_settings().reassessment_months)
 
 
 @bp.post("/patients/<uuid:patient_id>/clearance")
@@ -88,8 +89,10 @@ def eligibility(patient):
 @bp.arguments(DecisionIn)
 @bp.response(201, DecisionOut)
 def decide(data, patient):
-    """Clear the patient for home testing (every criterion met on recorded facts), or revoke it."""
-    return clearance.decide(db.session(), patient, g.user, data["status"], data["reason"], clock.now())
+    """Clear the patient for home testing (every criterion met on recorded facts; also ends a suspension), or
+    revoke it."""
+    return clearance.decide(db.session(), patient, g.user, data["status"], data["reason"], clock.now(),
+                            current_settings().reassessment_months)
 
 
 @bp.get("/patients/<uuid:patient_id>/clearance")

@@ -25,6 +25,9 @@ from service.schemas.patients import (
     TargetRangeChangeIn,
     TargetRangeOut,
     TargetRangePage,
+    TimeZoneChangeIn,
+    TimeZoneOut,
+    TimeZonePage,
 )
 
 bp = Blueprint("patients", __name__, description="Patients, target ranges, indications and caregivers.")
@@ -86,6 +89,24 @@ def set_target_range(data, patient):
     """Set a new target range from now on (a physician's order); earlier results keep the range then in force."""
     return patients.set_target_range(db.session(), patient, g.user, data["low"], data["high"], data["reason"],
                                      clock.now())
+
+
+@bp.get("/patients/<uuid:patient_id>/time-zones")
+@policy.loads("patient", "read", read="patient.time_zone.list")
+@bp.response(200, TimeZonePage)
+def list_time_zones(patient):
+    """Every version of the patient's time zone, oldest first: each week is judged in the zone in force then."""
+    return {"items": patient.time_zone_versions}
+
+
+@bp.post("/patients/<uuid:patient_id>/time-zones")
+@roles("admin", "physician")
+@policy.loads("patient", "edit")
+@bp.arguments(TimeZoneChangeIn)
+@bp.response(201, TimeZoneOut)
+def set_time_zone(data, patient):
+    """The patient's zone from now on (they moved); weeks already past keep the zone they were judged in."""
+    return patients.set_time_zone(db.session(), patient, g.user, data["time_zone"], data["reason"], clock.now())
 
 
 @bp.get("/patients/<uuid:patient_id>/indications")

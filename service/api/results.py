@@ -6,9 +6,11 @@ from flask import Response, g, json
 
 from service import clock, db, policy, results, summary
 from service.api import Blueprint
+from service.policy import roles
 from service.schemas.results import (
     BatchIn,
     BatchOut,
+    CorrectionIn,
     ResultIn,
     ResultOut,
     ResultPage,
@@ -62,6 +64,26 @@ def list_results(query, patient):
 @bp.response(200, ResultOut)
 def get_result(result):
     return results.describe(db.session(), result.patient, [result], current_settings())[0]
+
+
+@bp.post("/patients/<uuid:patient_id>/results/<uuid:result_id>/corrections")
+@roles("physician", "admin", "patient", "caregiver")
+@policy.loads("result", "correct_result")
+@bp.arguments(CorrectionIn, example={
+    "client_id": "app-2026-11-23-0930-fix", "value": 2.4, "measured_at": "2026-11-23T09:30:00-05:00",
+    "qc_passed": True, "meter_serial": "UP12345678", "reason": "Typed 4.2 instead of 2.4."})
+@bp.response(201, ResultOut, description="The correction, stored")
+@bp.alt_response(200, schema=ResultOut, description="A retry of a stored correction (same client_id and content)")
+def correct_result(data, result):
+    """Replace a mistyped or wrong result by a correction that supersedes it (the full corrected result, and why).
+
+    Staff (the physician of record, an admin) correct any result; a patient or caregiver only an entry they made,
+    within INR_SELF_CORRECTION_HOURS of sending it (403 otherwise). A result is corrected once (409): correct the
+    correction instead. The original leaves flags, TTR and counting and its open alert closes with the reason;
+    the correction is flagged afresh; claim lines that billed the original are voided for rebilling.
+    """
+    view, created = results.correct_result(db.session(), result, g.user, data, current_settings(), clock.now())
+    return view, 201 if created else 200
 
 
 @bp.get("/patients/<uuid:patient_id>/results/fhir")

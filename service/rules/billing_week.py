@@ -1,7 +1,10 @@
-"""The billing week: Sunday 00:00 to Saturday 24:00 in the patient's own time zone (Noridian's calendar week)."""
+"""The billing week: Sunday 00:00 to Saturday 24:00 in the patient's own time zone (Noridian's calendar week), and
+the patient's zones over time: a week is judged in the zone in force then."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
@@ -43,3 +46,56 @@ def _require_sunday(day: date) -> None:
     # A week named by any other day would silently shift every bound by that many days.
     if day.weekday() != _SUNDAY:
         raise ValueError(f"{day.isoformat()} is not a Sunday; billing weeks start on Sunday")
+
+
+@dataclass(frozen=True)
+class ZoneHistory:
+    """A patient's time zones: each in force from its instant until the next one's. The first is also in force
+    before its own start (a result the patient brought from before enrolment is judged in it).
+
+    Moving zones never re-judges the past: an instant keeps the local date, and so the billing week, it had in the
+    zone in force at it.
+    """
+
+    versions: tuple[tuple[datetime, ZoneInfo], ...]
+
+    def __post_init__(self) -> None:
+        if not self.versions:
+            raise ValueError("a zone history needs at least one zone")
+        starts = [start for start, _ in self.versions]
+        if any(start.tzinfo is None or start.utcoffset() is None for start in starts):
+            raise ValueError("zone versions start at timezone-aware instants")
+        if any(later < earlier for earlier, later in zip(starts, starts[1:], strict=False)):
+            raise ValueError("zone versions must be in the order they took effect")
+
+    @classmethod
+    def fixed(cls, zone: ZoneInfo) -> ZoneHistory:
+        return cls(((datetime(2000, 1, 1, tzinfo=timezone.utc), zone),))
+
+    @classmethod
+    def of(cls, versions: Iterable[tuple[datetime, ZoneInfo]]) -> ZoneHistory:
+        return cls(tuple(sorted(versions, key=lambda version: version[0])))
+
+    def at(self, instant: datetime) -> ZoneInfo:
+        """The zone in force at `instant`."""
+        if instant.tzinfo is None or instant.utcoffset() is None:
+            raise ValueError("instant must be timezone-aware")
+        zone = self.versions[0][1]
+        for start, candidate in self.versions:
+            if start <= instant:
+                zone = candidate
+            else:
+                break
+        return zone
+
+    def local_date(self, instant: datetime) -> date:
+        return instant.astimezone(self.at(instant)).date()
+
+    def week_of(self, instant: datetime) -> date:
+        """The billing week of `instant`, judged in the zone in force at it."""
+        return billing_week(instant, self.at(instant))
+
+
+def as_history(zones: ZoneInfo | ZoneHistory) -> ZoneHistory:
+    """A single zone is a history that never changed."""
+    return zones if isinstance(zones, ZoneHistory) else ZoneHistory.fixed(zones)

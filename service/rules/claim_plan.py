@@ -149,7 +149,15 @@ def plan_claims(
 
     # Every line ever written has consumed its work, voided or not: the rules never bill it again. A line voided
     # for correction is reissued as it was (below); a withdrawn one only stops counting as the previous claim
-    # of the 28-day rule.
+    # of the 28-day rule. A line voided for correction whose tests do not all count any more (a result on it was
+    # corrected into no valid INR, or into a week that already had one) is released instead: its key is ended
+    # and its tests that still count are billed afresh by the per-four rules, as the key's next version when
+    # the set starts with the same test.
+    still_billable = {SUPPLIES: {t.result_id for t in counted},
+                      PHYSICIAN_REVIEW: {t.result_id for t in _interpreted(counted, [w for w in work
+                                                                                     if w.kind == REVIEW_KIND])}}
+    released = _released_keys(recorded, still_billable)
+    recorded = [line for line in recorded if line.base_key not in released]
     standing = [line for line in recorded if not line.withdrawn]
 
     def billed_ids(code: str) -> set[str]:
@@ -239,6 +247,18 @@ def _interpreted(counted: Sequence[CountedTest], reviews: Sequence[BillableWork]
                 interpreted_on[rid], interpreted_by[rid] = review.service_date, review.provider_id
     return [InterpretedTest(t.result_id, t.measured_on, interpreted_on[t.result_id], interpreted_by.get(t.result_id))
             for t in counted if t.result_id in interpreted_on]
+
+
+def _released_keys(recorded: Sequence[RecordedLine], still_billable: dict[str, set[str]]) -> set[str]:
+    """The per-four keys (G0249, its -52: counted tests; G0250: counted tests a review interpreted) whose latest
+    version was voided for correction and names a test that is no longer billable. 93793 and training lines are
+    reissued as they were: they bill a review or a training, not tests."""
+    latest: dict[str, RecordedLine] = {}
+    for line in sorted(recorded, key=lambda line: line.version):
+        latest[line.base_key] = line
+    return {key for key, line in latest.items()
+            if line.awaiting_reissue and line.code in still_billable
+            and not set(line.result_ids) <= still_billable[line.code]}
 
 
 def _reissues(recorded: Sequence[RecordedLine]) -> list[ClaimDraft]:

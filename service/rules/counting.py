@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from service.rules.billing_week import billing_week
+from service.rules.billing_week import ZoneHistory, as_history
 from service.rules.readings import METER_ERROR, QC_FAILED, SUPERSEDED, why_not_valid
 
 # Why a result does not count. A small fixed vocabulary: the API and the biller's screens show these as is.
@@ -55,16 +55,21 @@ class CountDecision:
 
 
 def count_weekly_tests(
-    results: Sequence[ResultForCounting], clearance: Sequence[ClearancePeriod], tz: ZoneInfo
+    results: Sequence[ResultForCounting], clearance: Sequence[ClearancePeriod], tz: ZoneInfo | ZoneHistory
 ) -> list[CountDecision]:
-    """One decision per result, in input order: the first valid result of each week counts, the rest say why not."""
+    """One decision per result, in input order: the first valid result of each week counts, the rest say why not.
+
+    `tz` is the patient's zone, or their zone history: each result's week and local day are judged in the zone in
+    force when it was measured.
+    """
     ids = [r.result_id for r in results]
     if len(set(ids)) != len(ids):
         raise ValueError("result ids must be unique")
+    zones = as_history(tz)
 
     by_week: dict[date, list[ResultForCounting]] = defaultdict(list)
     for result in results:
-        by_week[billing_week(result.measured_at, tz)].append(result)
+        by_week[zones.week_of(result.measured_at)].append(result)
 
     decisions: dict[str, CountDecision] = {}
     for week, in_week in by_week.items():
@@ -73,7 +78,7 @@ def count_weekly_tests(
         week_taken = False
         for result in sorted(in_week, key=lambda r: (r.measured_at.astimezone(timezone.utc), r.result_id)):
             # An invalid result never takes the week: a later valid retest that week still counts.
-            reason = _invalid_reason(result, clearance, tz)
+            reason = _invalid_reason(result, clearance, zones)
             if reason is None and week_taken:
                 reason = SECOND_IN_WEEK
             week_taken = week_taken or reason is None
@@ -81,11 +86,12 @@ def count_weekly_tests(
     return [decisions[r.result_id] for r in results]
 
 
-def _invalid_reason(result: ResultForCounting, clearance: Sequence[ClearancePeriod], tz: ZoneInfo) -> str | None:
+def _invalid_reason(result: ResultForCounting, clearance: Sequence[ClearancePeriod],
+                    zones: ZoneHistory) -> str | None:
     invalid = why_not_valid(result.qc_passed, result.meter_error, result.superseded)
     if invalid is not None:
         return invalid
-    local_day = result.measured_at.astimezone(tz).date()
+    local_day = zones.local_date(result.measured_at)
     if not any(period.covers(local_day) for period in clearance):
         return NOT_CLEARED
     return None

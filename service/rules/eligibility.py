@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from service.rules.indications import DEFAULT_COVERED_DIAGNOSES, CoveredDiagnoses, IndicationError, check_indication
 from service.rules.payer import PayerRules
@@ -16,11 +16,18 @@ UNKNOWN = "unknown"
 
 
 @dataclass(frozen=True)
-class TrainingRecord:
-    """The latest face-to-face training (93792/G0248) in which the trainee demonstrated competency."""
+class Demonstration:
+    """A signed face-to-face session: initial training, retraining or reassessment, and whether the trainee
+    demonstrated correct use ("competent") or not yet."""
 
-    completed_on: date
-    trainee: str
+    on: date
+    kind: str  # "initial", "retraining" or "reassessment"
+    competent: bool
+    trainee: str  # as the evidence names them: "the patient", "caregiver Ana Lima"
+    by_caregiver: bool = False
+
+
+TRAINING_KINDS = ("initial", "retraining")  # face-to-face training (93792 / G0248)
 
 
 @dataclass(frozen=True)
@@ -33,8 +40,9 @@ class PhysicianOrder:
 class EligibilityFacts:
     """What is on file for one patient.
 
-    home_testing_start: the planned or actual first home test; None means "evaluate as of today".
-    last_competency_assessment: the latest training or reassessment at which competency was demonstrated.
+    home_testing_start: the first home test on or after the patient was first cleared (results before clearance
+                        are kept and shown, and block nothing); None means "evaluate as of today".
+    demonstrations: every signed session, in any order.
     extra_facts: answers to the payer's extra criteria by name; None (or absent) means not yet recorded.
     """
 
@@ -43,9 +51,8 @@ class EligibilityFacts:
     secondary_diagnoses: tuple[str, ...] = ()
     warfarin_start: date | None = None
     home_testing_start: date | None = None
-    training: TrainingRecord | None = None
+    demonstrations: tuple[Demonstration, ...] = ()
     physician_order: PhysicianOrder | None = None
-    last_competency_assessment: date | None = None
     extra_facts: Mapping[str, bool | None] = field(default_factory=dict)
 
 
@@ -80,7 +87,7 @@ def evaluate_clearance(
     criteria = [
         _covered_indication(facts, covered),
         _anticoagulated_long_enough(facts, payer, today),
-        _face_to_face_training(facts, today),
+        _face_to_face_training(facts, payer, today),
         _physician_order(facts, today),
         _continued_correct_use(facts, payer, today),
     ]
@@ -112,30 +119,50 @@ def _covered_indication(facts: EligibilityFacts, covered: CoveredDiagnoses) -> C
 
 
 def _anticoagulated_long_enough(facts: EligibilityFacts, payer: PayerRules, today: date) -> CriterionResult:
+    # "At least 3 months" is calendar months: started 30 Nov, 3 months are reached on 28 (or 29) Feb.
     name = "anticoagulated_3_months"
     if facts.warfarin_start is None:
         return CriterionResult(name, UNKNOWN, "warfarin start date not recorded")
     reference, label = _home_start_or_today(facts, today)
-    days = (reference - facts.warfarin_start).days
-    required = payer.minimum_anticoagulation_days
-    evidence = f"warfarin since {facts.warfarin_start}: {days} days before {label}; {required} required"
-    if days >= required:
+    months = payer.minimum_anticoagulation_months
+    reached = add_months(facts.warfarin_start, months)
+    evidence = f"warfarin since {facts.warfarin_start}: {months} calendar months reached on {reached}; {label}"
+    if reference >= reached:
         return CriterionResult(name, MET, evidence)
-    earliest = facts.warfarin_start + timedelta(days=required)
-    return CriterionResult(name, NOT_MET, f"{evidence}; home testing can start on {earliest}")
+    return CriterionResult(name, NOT_MET, f"{evidence}; home testing can start on {reached}")
 
 
-def _face_to_face_training(facts: EligibilityFacts, today: date) -> CriterionResult:
+def _qualifies(demonstration: Demonstration, payer: PayerRules) -> bool:
+    return not demonstration.by_caregiver or payer.caregiver_demonstration_counts
+
+
+def _whose(payer: PayerRules) -> str:
+    if payer.caregiver_demonstration_counts:
+        return f"{payer.name} accepts a trained caregiver's demonstration"
+    return (f"{payer.name} requires the patient's own demonstration (NCD 190.11: the patient demonstrated correct "
+            "use); a caregiver's does not count")
+
+
+def _face_to_face_training(facts: EligibilityFacts, payer: PayerRules, today: date) -> CriterionResult:
     # This service records training itself, so no record means it has not happened: not_met, not unknown.
     name = "face_to_face_training"
-    if facts.training is None:
+    trainings = sorted((d for d in facts.demonstrations if d.competent and d.kind in TRAINING_KINDS),
+                       key=lambda d: d.on)
+    qualifying = [d for d in trainings if _qualifies(d, payer)]
+    if not qualifying:
+        if trainings:
+            first = trainings[0]
+            return CriterionResult(name, NOT_MET, f"trained {first.trainee} on {first.on}; {_whose(payer)}")
         return CriterionResult(name, NOT_MET, "no face-to-face training with demonstrated competency recorded")
-    trained = f"trained {facts.training.trainee} on {facts.training.completed_on}"
-    if facts.training.completed_on > today:
+    first = qualifying[0]
+    trained = f"trained {first.trainee} on {first.on}"
+    if first.by_caregiver:
+        trained += f" ({_whose(payer)})"
+    if first.on > today:
         return CriterionResult(name, NOT_MET, f"{trained}, which is in the future")
     reference, label = _home_start_or_today(facts, today)
     # NCD 190.11: training must come before the device is used at home.
-    if facts.training.completed_on > reference:
+    if first.on > reference:
         return CriterionResult(name, NOT_MET, f"{trained}, which is after {label}")
     return CriterionResult(name, MET, trained)
 
@@ -153,17 +180,21 @@ def _physician_order(facts: EligibilityFacts, today: date) -> CriterionResult:
 
 def _continued_correct_use(facts: EligibilityFacts, payer: PayerRules, today: date) -> CriterionResult:
     # Before home testing starts, the initial training is the demonstration of correct use; afterwards a
-    # reassessment is due every payer.reassessment_months. Either way the latest demonstration counts.
+    # reassessment is due every payer.reassessment_months. Either way the latest demonstration counts, and a
+    # reassessment or retraining signed "not yet competent" after it means correct use is not shown now.
     name = "continued_correct_use"
-    candidates = [facts.last_competency_assessment]
-    if facts.training is not None:
-        candidates.append(facts.training.completed_on)
-    demonstrations = [day for day in candidates if day is not None and day <= today]
-    if not demonstrations:
+    signed = [d for d in facts.demonstrations if d.on <= today and _qualifies(d, payer)]
+    competent = [d.on for d in signed if d.competent]
+    if not competent:
         return CriterionResult(name, NOT_MET, "no demonstration of correct device use recorded")
-    latest = max(demonstrations)
-    due = add_months(latest, payer.reassessment_months)
+    latest = max(competent)
+    failed = [d for d in signed if not d.competent and d.kind != "initial" and d.on > latest]
     evidence = f"correct use last demonstrated on {latest}"
+    if failed:
+        last_failed = max(failed, key=lambda d: d.on)
+        return CriterionResult(name, NOT_MET, f"{evidence}; the {last_failed.kind} on {last_failed.on} was signed "
+                                              "not yet competent")
+    due = add_months(latest, payer.reassessment_months)
     if today <= due:
         return CriterionResult(name, MET, f"{evidence}; reassessment due by {due}")
     return CriterionResult(name, NOT_MET, f"{evidence}; reassessment overdue since {due}")
@@ -182,4 +213,4 @@ def _extra_criterion(name: str, answer: bool | None) -> CriterionResult:
 def _home_start_or_today(facts: EligibilityFacts, today: date) -> tuple[date, str]:
     if facts.home_testing_start is None:
         return today, f"today ({today})"
-    return facts.home_testing_start, f"the first home test ({facts.home_testing_start})"
+    return facts.home_testing_start, f"the first home test after clearance ({facts.home_testing_start})"

@@ -1,4 +1,9 @@
-"""How an INR result is flagged, escalated, rechecked and explained to the patient."""
+"""How a reading is flagged, escalated and explained to the patient.
+
+A reading that is not a valid INR (service.rules.readings: a failed strip, a meter error, a corrected entry) is
+never flagged on its number: it gets the level "no_valid_inr", no interpretation and no alert of its own, and the
+patient is told to retest now. Symptoms escalate urgently whatever the reading.
+"""
 
 from __future__ import annotations
 
@@ -33,7 +38,8 @@ SYMPTOMS = (
     "other",
 )
 
-LEVELS = ("in_range", "low", "high", "critical_low", "critical_high")
+NO_VALID_INR = "no_valid_inr"  # the level of a reading that is not a valid INR: no L/H/LL/HH on its number
+LEVELS = ("in_range", "low", "high", "critical_low", "critical_high", NO_VALID_INR)
 
 # FHIR R4 Observation.interpretation codes (v3 ObservationInterpretation).
 _INTERPRETATION = {
@@ -90,11 +96,12 @@ DEFAULT_THRESHOLDS = CriticalThresholds()
 
 @dataclass(frozen=True)
 class InrFlag:
-    value: Decimal
+    value: Decimal | None  # None: a meter error that showed no number
     comparator: str | None
     target: TherapeuticRange
     level: str
     symptoms: tuple[str, ...] = ()
+    not_valid: str | None = None  # why the reading is not a valid INR (service.rules.readings); None: it is one
 
     @property
     def is_critical(self) -> bool:
@@ -113,6 +120,8 @@ class InrFlag:
     def severity(self) -> str:
         if self.urgent:
             return "critical"
+        if self.level == NO_VALID_INR:
+            return "none"  # its number means nothing: the "no valid result" rule watches what follows instead
         if not self.in_range:
             return "out_of_range"
         return "none"
@@ -122,17 +131,17 @@ class InrFlag:
         return self.severity != "none"
 
     @property
-    def interpretation(self) -> str:
-        return _INTERPRETATION[self.level]
+    def interpretation(self) -> str | None:
+        return _INTERPRETATION.get(self.level)
 
     @property
-    def reading(self) -> str:
+    def reading(self) -> str | None:
         return displayed_reading(self.value, self.comparator)
 
 
-def displayed_reading(value: Decimal, comparator: str | None) -> str:
-    """The result as the meter showed it: "<0.8", ">8.0" or "2.4"."""
-    return f"{comparator or ''}{value}"
+def displayed_reading(value: Decimal | None, comparator: str | None) -> str | None:
+    """The result as the meter showed it: "<0.8", ">8.0" or "2.4"; None when it showed no number."""
+    return None if value is None else f"{comparator or ''}{value}"
 
 
 def flag_inr(
@@ -153,6 +162,31 @@ def flag_inr(
     return InrFlag(value, comparator, target, _level(value, comparator, target, thresholds), tuple(symptoms))
 
 
+def flag_reading(
+    value: Decimal | None,
+    comparator: str | None,
+    target: TherapeuticRange,
+    thresholds: CriticalThresholds = DEFAULT_THRESHOLDS,
+    symptoms: Sequence[str] = (),
+    not_valid: str | None = None,
+) -> InrFlag:
+    """Classify any stored reading: a valid INR as `flag_inr` does; one that is not (`not_valid` names why, as
+    service.rules.readings.why_not_valid does) gets the level "no_valid_inr" whatever its number, and only its
+    symptoms can make it urgent."""
+    if not_valid is None:
+        if value is None:
+            raise ValueError("a valid INR has a value")
+        return flag_inr(value, comparator, target, thresholds, symptoms)
+    if value is not None:
+        _require_decimal(value, "value")
+    if comparator not in COMPARATORS or (comparator is not None and value is None):
+        raise ValueError(f"comparator must be '<', '>' or None (and only with a value), not {comparator!r}")
+    unknown = [symptom for symptom in symptoms if symptom not in SYMPTOMS]
+    if unknown:
+        raise ValueError(f"unknown symptoms: {', '.join(unknown)}")
+    return InrFlag(value, comparator, target, NO_VALID_INR, tuple(symptoms), not_valid)
+
+
 def _level(value: Decimal, comparator: str | None, target: TherapeuticRange, thresholds: CriticalThresholds) -> str:
     # Beyond the meter's measuring range the true value is unknown, so it is always treated as critical.
     if comparator == "<":
@@ -168,30 +202,36 @@ def _level(value: Decimal, comparator: str | None, target: TherapeuticRange, thr
     return "critical_high" if value >= thresholds.high else "high"
 
 
-def recheck_within_days(value: Decimal, comparator: str | None) -> int | None:
-    """Suggested days until the next test (VA practice, built for a 2.0–3.0 range); the physician overrides.
+def patient_message(flag: InrFlag, next_test_due: date | None, emergency_instructions: str, *,
+                    no_valid_inr_words: str | None = None, clock_ahead: bool = False,
+                    home_testing_suspended: bool = False) -> str:
+    """Plain words for the patient after a result is recorded.
 
-    The VA table leaves gaps (exactly 4.0, 5.0, 1.5; 3.0–3.1; 1.9–2.0). Each gap takes the shorter recheck
-    of its neighbours, because retesting early is the safe error: 5.0 -> 3 days (matching the critical
-    threshold), 4.0 and 1.5 -> 7 days, anything else outside 2.0–3.0 -> 14 days.
+    `no_valid_inr_words` says why a reading is not a valid INR as the patient reads it ("strip quality check
+    failed"); `clock_ahead`: the meter's clock runs ahead of the clinic's; `home_testing_suspended`: clearance is
+    suspended until correct use is reassessed (the patient is told to contact the clinic).
     """
-    _require_decimal(value, "value")
-    if comparator == ">" or value >= Decimal("5.0"):
-        return 3
-    if comparator == "<" or value >= Decimal("4.0") or value <= Decimal("1.5"):
-        return 7
-    if value > Decimal("3.0") or value < Decimal("2.0"):
-        return 14
-    return None
-
-
-def patient_message(flag: InrFlag, next_test_due: date | None, emergency_instructions: str) -> str:
-    """Plain words for the patient after a result is recorded."""
     # Checked on every call, not only urgent ones, so missing clinic configuration shows up at once.
     if not emergency_instructions.strip():
         raise ValueError("emergency_instructions must not be empty")
 
+    notes = []
+    if clock_ahead:
+        notes.append("Your meter's clock is ahead of the time: please set its date and time.")
+    if home_testing_suspended:
+        notes.append("Your home testing is paused until your use of the meter is checked again: please contact "
+                     "your clinic.")
     target = f"{flag.target.low}–{flag.target.high}"
+    if flag.level == NO_VALID_INR:
+        why = no_valid_inr_words or "no valid result"
+        if flag.not_valid == "superseded":
+            return " ".join(["This entry was corrected by a later one; the correction is what counts.", *notes])
+        first = f"Your meter gave no valid INR ({why}), so this reading cannot guide your dose."
+        if flag.urgent:
+            return " ".join([first, "You reported symptoms that can be a sign of bleeding or a clot.",
+                             "Contact your clinic now.", *notes, emergency_instructions.strip()])
+        return " ".join([first, "Retest now with a new test strip; if that fails too, call your clinic or get a "
+                         "lab INR.", _next_test_sentence(next_test_due), *notes])
     if flag.urgent:
         parts = [f"Your INR is {flag.reading}."]
         if flag.is_critical:
@@ -201,17 +241,17 @@ def patient_message(flag: InrFlag, next_test_due: date | None, emergency_instruc
         if flag.symptoms:
             parts.append("You reported symptoms that can be a sign of bleeding or a clot.")
         parts.append("Contact your clinic now.")
+        parts.extend(notes)
         parts.append(emergency_instructions.strip())
         return " ".join(parts)
 
     next_test = _next_test_sentence(next_test_due)
     if not flag.in_range:
         direction = "below" if flag.level == "low" else "above"
-        return (
+        return " ".join([
             f"Your INR is {flag.reading}, {direction} your target range of {target}. "
-            f"Your physician has been notified and will tell you if your dose needs to change. {next_test}"
-        )
-    return f"Your INR is {flag.reading}, within your target range of {target}. {next_test}"
+            f"Your physician has been notified and will tell you if your dose needs to change. {next_test}", *notes])
+    return " ".join([f"Your INR is {flag.reading}, within your target range of {target}. {next_test}", *notes])
 
 
 def _next_test_sentence(next_test_due: date | None) -> str:

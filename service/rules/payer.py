@@ -16,6 +16,11 @@ class PayerRules:
     review_code:    "G0250" (physician review of 4 tests) or "93793" (per-INR management).
     training_code:  "93792", or "G0248" for payers that still take the older code.
     extra_criteria: names of eligibility criteria beyond NCD 190.11, e.g. "expected_long_term_anticoagulation".
+    minimum_anticoagulation_months: calendar months on warfarin before home use (NCD 190.11: at least 3).
+    reassessment_months: the payer's longest interval between demonstrations of correct use (the clinic's own
+                    setting applies when it is shorter).
+    caregiver_demonstration_counts: whether a trained caregiver's demonstration satisfies "the patient ...
+                    demonstrated correct use" (Medicare: no, the patient's own).
     """
 
     code: str = "medicare"
@@ -24,8 +29,9 @@ class PayerRules:
     review_code: str = PHYSICIAN_REVIEW
     training_code: str = TRAINING
     extra_criteria: tuple[str, ...] = field(default_factory=tuple)
-    minimum_anticoagulation_days: int = 90
+    minimum_anticoagulation_months: int = 3
     reassessment_months: int = 12
+    caregiver_demonstration_counts: bool = False
 
 
 MEDICARE = PayerRules()

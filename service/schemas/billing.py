@@ -209,8 +209,11 @@ class PayerTermsOut(OutSchema):
     criteria_text = fields.Method("_criteria_text", metadata={
         "type": "object", "additionalProperties": {"type": "string"},
         "description": "What each extra criterion asks the physician to state."})
-    minimum_anticoagulation_days = fields.Integer()
+    minimum_anticoagulation_months = fields.Integer(metadata={"description": "Calendar months on warfarin "
+                                                                             "before home testing."})
     reassessment_months = fields.Integer()
+    caregiver_demonstration_counts = fields.Boolean(metadata={"description": "Whether a trained caregiver's "
+                                                                             "demonstration satisfies the payer."})
     policy_reference = fields.String(allow_none=True, metadata={"description": "The written policy these terms "
                                                                               "follow."})
 

@@ -7,7 +7,10 @@ from marshmallow import fields, validate
 from service.schemas.common import PersonRef
 from service.schemas.fields import Day, OutSchema, StrictBoolean, StrictSchema
 
-CLEARANCE_STATUSES = ("cleared", "revoked")
+CLEARANCE_STATUSES = ("cleared", "revoked")  # what a physician or admin decides
+# Also what a decision may record: "suspended" (NCD criterion 3) by a "not yet competent" reassessment or an overdue
+# one; ended by a new "cleared".
+RECORDED_STATUSES = (*CLEARANCE_STATUSES, "suspended")
 
 
 class OrderIn(StrictSchema):
@@ -72,7 +75,7 @@ class EligibilityOut(OutSchema):
     payer = fields.String()
     evaluated_on = fields.Date()
     eligible = fields.Boolean()
-    clearance_status = fields.String(validate=validate.OneOf(("not_cleared", *CLEARANCE_STATUSES)))
+    clearance_status = fields.String(validate=validate.OneOf(("not_cleared", *RECORDED_STATUSES)))
     criteria = fields.List(fields.Nested(CriterionOut))
 
 
@@ -83,14 +86,15 @@ class DecisionIn(StrictSchema):
 
 class DecisionOut(OutSchema):
     id = fields.UUID(attribute="public_id")
-    status = fields.String(validate=validate.OneOf(CLEARANCE_STATUSES))
+    status = fields.String(validate=validate.OneOf(RECORDED_STATUSES))
     effective_on = fields.Date()
-    decided_by = fields.Nested(PersonRef)
+    decided_by = fields.Nested(PersonRef, allow_none=True, metadata={"description": "null: the scheduler (an "
+                                                                                    "overdue reassessment)."})
     reason = fields.String()
     evidence = fields.Dict()
     created_at = fields.AwareDateTime()
 
 
 class ClearanceHistoryOut(OutSchema):
-    status = fields.String(validate=validate.OneOf(("not_cleared", *CLEARANCE_STATUSES)))
+    status = fields.String(validate=validate.OneOf(("not_cleared", *RECORDED_STATUSES)))
     decisions = fields.List(fields.Nested(DecisionOut))

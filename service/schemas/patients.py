@@ -37,6 +37,22 @@ class TargetRangePage(OutSchema):
     items = fields.List(fields.Nested(TargetRangeOut))
 
 
+class TimeZoneChangeIn(StrictSchema):
+    time_zone = TimeZoneName(required=True)
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+
+
+class TimeZoneOut(OutSchema):
+    time_zone = fields.String()
+    effective_from = fields.AwareDateTime()
+    set_by = fields.Nested(PersonRef, allow_none=True, metadata={"description": "null: recorded by a migration."})
+    reason = fields.String()
+
+
+class TimeZonePage(OutSchema):
+    items = fields.List(fields.Nested(TimeZoneOut))
+
+
 class IndicationsChangeIn(StrictSchema):
     codes = fields.List(_ICD10, required=True, validate=validate.Length(min=1, max=20))
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
@@ -79,7 +95,8 @@ class PatientChangeIn(StrictSchema):
 
     full_name = fields.String(validate=validate.Length(min=1, max=200))
     date_of_birth = PastDate()
-    time_zone = TimeZoneName()
+    time_zone = TimeZoneName(metadata={"description": "A new zone from now on (a new version, as POST "
+                                                      "/patients/{id}/time-zones); past weeks keep theirs."})
     physician_id = fields.UUID()
     payer = fields.String(validate=validate.Length(min=1, max=40))
     warfarin_start_date = PastDate(earliest_year=1950, allow_none=True)

@@ -6,8 +6,10 @@ from datetime import timedelta, timezone
 
 from marshmallow import ValidationError, fields, validate, validates_schema
 
-from models.alerts import ALERT_SEVERITIES, ALERT_STATUSES
+from models.alerts import ALERT_KINDS, ALERT_SEVERITIES, ALERT_STATUSES
 from service.rules.flags import LEVELS, READINGS, SYMPTOMS
+from service.rules.next_test import REASONS as NEXT_TEST_REASONS
+from service.rules.readings import METER_ERROR, QC_FAILED, SUPERSEDED
 from service.schemas.common import Paging, PersonRef
 from service.schemas.fields import (
     EachOnItsOwn,
@@ -29,10 +31,15 @@ class ResultIn(StrictSchema):
                                                        validate.Regexp(r"^[A-Za-z0-9._:-]+$")],
                               metadata={"description": "The app's own id for this result: a retry with the same "
                                                        "id and content returns the stored result."})
-    value = Inr(metadata={"description": "The INR the meter showed; or send `reading` for an out-of-range one."})
+    value = Inr(metadata={"description": "The INR the meter showed; or send `reading` for an out-of-range one; a "
+                                         "meter error that showed no number sends neither (only meter_error_code)."})
     reading = fields.String(validate=validate.OneOf(sorted(READINGS)),
                             metadata={"description": "\"<0.8\" or \">8.0\" when the meter shows no number."})
-    measured_at = Instant(required=True, metadata={"description": "When the test was done, with its UTC offset."})
+    measured_at = Instant(required=True, metadata={
+        "description": "When the test was done, with its UTC offset, as the meter says. Not before the patient's "
+                       "warfarin start, nor more than INR_RESULT_DAYS_BEFORE_ENROLMENT days before enrolment. A "
+                       "time ahead of the server's clock (beyond INR_CLOCK_SKEW_SECONDS) is kept as the device's "
+                       "and the reading is placed at its receipt (`device_clock_ahead`)."})
     meter_serial = fields.String(allow_none=True, validate=[validate.Length(min=1, max=64), validate.Regexp(_TEXT)])
     strip_lot = fields.String(allow_none=True, validate=[validate.Length(min=1, max=64), validate.Regexp(_TEXT)])
     qc_passed = StrictBoolean(required=True, metadata={"description": "Whether the strip passed its quality check."})
@@ -47,8 +54,11 @@ class ResultIn(StrictSchema):
 
     @validates_schema
     def _checks(self, data, **_kwargs):
-        if ("value" in data) == ("reading" in data):
+        if "value" in data and "reading" in data:
             raise ValidationError("Send either value or reading (\"<0.8\" or \">8.0\"), not both.", "value")
+        if "value" not in data and "reading" not in data and not data.get("meter_error_code"):
+            raise ValidationError("Send value, or reading (\"<0.8\" or \">8.0\"); only a meter error may come "
+                                  "without a number (send meter_error_code).", "value")
         if "measured_at" in data and data["measured_at"].year < 2000:
             raise ValidationError("Not a plausible test time.", "measured_at")
         if len(set(data.get("symptoms", []))) != len(data.get("symptoms", [])):
@@ -61,14 +71,21 @@ class TargetOut(OutSchema):
 
 
 class FlagOut(OutSchema):
-    level = fields.String(validate=validate.OneOf(LEVELS))
+    level = fields.String(validate=validate.OneOf(LEVELS), metadata={
+        "description": "no_valid_inr: a failed strip, a meter error or a corrected entry; its number is not "
+                       "flagged and opens no alert (symptoms still do)."})
     severity = fields.String()
-    interpretation = fields.String(metadata={"description": "FHIR interpretation code: N, L, H, LL or HH."})
+    interpretation = fields.String(allow_none=True, metadata={
+        "description": "FHIR interpretation code: N, L, H, LL or HH; null for no valid INR."})
+    no_valid_inr = fields.String(attribute="not_valid", allow_none=True,
+                                 validate=validate.OneOf((QC_FAILED, METER_ERROR, SUPERSEDED)),
+                                 metadata={"description": "Why the reading is not a valid INR; null when it is one."})
     target_range = fields.Nested(TargetOut, attribute="target")
 
 
 class AlertRef(OutSchema):
     id = fields.UUID(attribute="public_id")
+    kind = fields.String(validate=validate.OneOf(ALERT_KINDS))
     severity = fields.String(validate=validate.OneOf(ALERT_SEVERITIES))
     status = fields.String(validate=validate.OneOf(ALERT_STATUSES))
 
@@ -87,10 +104,18 @@ def local_time(moment, offset_minutes: int) -> str:
 class ResultOut(OutSchema):
     id = fields.UUID(attribute="result.public_id")
     client_id = fields.String(attribute="result.client_id")
-    value = Inr(attribute="result.value")
+    value = Inr(attribute="result.value", allow_none=True, metadata={"description": "null: a meter error, no number."})
     comparator = fields.String(attribute="result.comparator", allow_none=True)
-    reading = fields.String(attribute="flag.reading", metadata={"description": "As the meter showed it."})
-    measured_at = fields.Method("_measured_at", metadata={"type": "string", "format": "date-time"})
+    reading = fields.String(attribute="flag.reading", allow_none=True,
+                            metadata={"description": "As the meter showed it; null when it showed no number."})
+    measured_at = fields.Method("_measured_at", metadata={
+        "type": "string", "format": "date-time",
+        "description": "When the reading stands on the patient's timeline (its week and order): the device's time, "
+                       "or its receipt when the device's clock was ahead."})
+    device_measured_at = fields.Method("_device_measured_at", allow_none=True, metadata={
+        "type": "string", "format": "date-time",
+        "description": "The time the device stated, kept when its clock was ahead; null otherwise."})
+    device_clock_ahead = fields.Method("_clock_ahead", metadata={"type": "boolean"})
     meter_serial = fields.String(attribute="result.meter_serial", allow_none=True)
     strip_lot = fields.String(attribute="result.strip_lot", allow_none=True)
     qc_passed = fields.Boolean(attribute="result.qc_passed")
@@ -103,14 +128,46 @@ class ResultOut(OutSchema):
     source = fields.String(attribute="result.source")
     entered_by = fields.Nested(PersonRef, attribute="result.entered_by")
     received_at = fields.AwareDateTime(attribute="result.received_at")
+    supersedes_id = fields.Method("_supersedes_id", allow_none=True, metadata={
+        "type": "string", "format": "uuid", "description": "The result this one corrects."})
+    correction_reason = fields.String(attribute="result.correction_reason", allow_none=True)
+    corrected_by_id = fields.Method("_corrected_by_id", allow_none=True, metadata={
+        "type": "string", "format": "uuid",
+        "description": "The correction that replaced this result (it then leaves flags, TTR and counting)."})
     flag = fields.Nested(FlagOut)
     alert = fields.Nested(AlertRef, allow_none=True)
     billing = fields.Nested(BillingOut)
     next_test_due = fields.Date(allow_none=True)
+    next_test_reason = fields.String(allow_none=True, validate=validate.OneOf(NEXT_TEST_REASONS), metadata={
+        "description": "weekly, critical_recheck, retest_invalid (today) or physician_instruction."})
     message = fields.String(metadata={"description": "What the app shows the patient."})
 
     def _measured_at(self, view) -> str:
         return local_time(view.result.measured_at, view.result.measured_utc_offset_minutes)
+
+    def _device_measured_at(self, view) -> str | None:
+        stated = view.result.device_measured_at
+        return local_time(stated, view.result.measured_utc_offset_minutes) if stated else None
+
+    def _clock_ahead(self, view) -> bool:
+        return view.result.device_measured_at is not None
+
+    def _supersedes_id(self, view) -> str | None:
+        return str(view.result.supersedes.public_id) if view.result.supersedes_id is not None else None
+
+    def _corrected_by_id(self, view) -> str | None:
+        return str(view.corrected_by.public_id) if view.corrected_by else None
+
+
+class CorrectionIn(ResultIn):
+    """The corrected result in full, as the app or the clinic would report it, and why."""
+
+    client_id = fields.String(required=True, validate=[validate.Length(min=1, max=64),
+                                                       validate.Regexp(r"^[A-Za-z0-9._:-]+$")],
+                              metadata={"description": "The correction's own id: a retry with the same id and "
+                                                       "content returns the stored correction."})
+    reason = fields.String(required=True, validate=validate.Length(min=1, max=500),
+                           metadata={"description": "Why the original was wrong (it closes its open alert)."})
 
 
 class ResultPage(OutSchema):
@@ -164,4 +221,5 @@ class SummaryOut(OutSchema):
     ttr = fields.Nested(TtrOut)
     adherence = fields.Nested(AdherenceOut)
     next_test_due = fields.Date(allow_none=True)
+    next_test_reason = fields.String(allow_none=True, validate=validate.OneOf(NEXT_TEST_REASONS))
     open_alerts = fields.Integer()

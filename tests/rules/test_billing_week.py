@@ -4,7 +4,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from service.rules.billing_week import billing_week, week_bounds, weeks_between
+from service.rules.billing_week import ZoneHistory, as_history, billing_week, week_bounds, weeks_between
 
 NEW_YORK = ZoneInfo("America/New_York")
 LOS_ANGELES = ZoneInfo("America/Los_Angeles")
@@ -102,3 +102,63 @@ def test_weeks_between_lists_every_sunday_both_ends_included(first, last, expect
 def test_weeks_between_refuses_non_sundays():
     with pytest.raises(ValueError):
         weeks_between(date(2026, 3, 1), date(2026, 3, 10))
+
+
+# --- the zone in force then (domain.md, "Time zone": each past week is judged in the zone in force then) ----------
+
+MOVED = datetime(2026, 6, 10, 17, 0, tzinfo=UTC)  # Wednesday: the patient moves from New York to Los Angeles
+HISTORY = ZoneHistory.of([(datetime(2026, 1, 1, tzinfo=UTC), NEW_YORK), (MOVED, LOS_ANGELES)])
+
+
+@pytest.mark.parametrize(
+    ("instant", "zone", "local_day", "week"),
+    [
+        # Before the move: New York. Saturday 23:30 in New York is Saturday 20:30 in Los Angeles, same week; but
+        # Sunday 01:00 in New York (05:00 UTC) stays in New York's new week, not Los Angeles' Saturday.
+        (datetime(2026, 6, 7, 5, 0, tzinfo=UTC), NEW_YORK, date(2026, 6, 7), date(2026, 6, 7)),
+        (datetime(2026, 6, 7, 3, 30, tzinfo=UTC), NEW_YORK, date(2026, 6, 6), date(2026, 5, 31)),
+        # Exactly at the move the new zone is in force.
+        (MOVED - timedelta(microseconds=1), NEW_YORK, date(2026, 6, 10), date(2026, 6, 7)),
+        (MOVED, LOS_ANGELES, date(2026, 6, 10), date(2026, 6, 7)),
+        # After the move: Sunday 03:00 UTC is Saturday 20:00 in Los Angeles (in New York it would be Saturday 23:00).
+        (datetime(2026, 6, 14, 6, 30, tzinfo=UTC), LOS_ANGELES, date(2026, 6, 13), date(2026, 6, 7)),
+        (datetime(2026, 6, 14, 7, 0, tzinfo=UTC), LOS_ANGELES, date(2026, 6, 14), date(2026, 6, 14)),
+        # Before the first version: the first zone (a result the patient brought from before enrolment).
+        (datetime(2025, 12, 1, 12, tzinfo=UTC), NEW_YORK, date(2025, 12, 1), date(2025, 11, 30)),
+    ],
+)
+def test_an_instant_is_judged_in_the_zone_in_force_at_it(instant, zone, local_day, week):
+    assert HISTORY.at(instant) == zone
+    assert HISTORY.local_date(instant) == local_day
+    assert HISTORY.week_of(instant) == week
+
+
+def test_moving_zones_never_re_judges_a_saturday_night_test_of_a_week_already_past():
+    # Saturday 6 June 22:30 in Los Angeles is Sunday 7 June 01:30 in New York: judged in New York (in force then),
+    # it belongs to the week of 7 June; a later move west must not pull it back into the week of 31 May.
+    saturday_night = datetime(2026, 6, 7, 5, 30, tzinfo=UTC)
+    assert HISTORY.week_of(saturday_night) == date(2026, 6, 7)
+    assert billing_week(saturday_night, LOS_ANGELES) == date(2026, 5, 31)  # what a single current zone would say
+
+
+def test_a_zone_change_across_dst_keeps_each_side_in_its_own_rules():
+    # Auckland to New York on 2026-04-05 (Auckland left DST that morning, New York had entered it in March).
+    history = ZoneHistory.of([(datetime(2026, 1, 1, tzinfo=UTC), AUCKLAND),
+                              (datetime(2026, 4, 5, 0, 0, tzinfo=UTC), NEW_YORK)])
+    assert history.local_date(datetime(2026, 4, 4, 23, 0, tzinfo=UTC)) == date(2026, 4, 5)  # Auckland, Sunday
+    assert history.local_date(datetime(2026, 4, 5, 1, 0, tzinfo=UTC)) == date(2026, 4, 4)  # New York, Saturday
+
+
+def test_a_fixed_zone_is_a_history_that_never_changed():
+    assert as_history(NEW_YORK).week_of(datetime(2026, 3, 15, 0, 0, tzinfo=NEW_YORK)) == date(2026, 3, 15)
+    assert as_history(HISTORY) is HISTORY
+
+
+@pytest.mark.parametrize(
+    "versions",
+    [[], [(datetime(2026, 1, 1), NEW_YORK)],
+     [(datetime(2026, 2, 1, tzinfo=UTC), NEW_YORK), (datetime(2026, 1, 1, tzinfo=UTC), LOS_ANGELES)]],
+)
+def test_a_zone_history_needs_aware_ordered_versions(versions):
+    with pytest.raises(ValueError):
+        ZoneHistory(tuple(versions))

@@ -503,3 +503,51 @@ def test_work_done_between_two_periods_of_care_is_not_billed():
     care = [CarePeriod(None, D(2026, 1, 20), "discharged"), CarePeriod(D(2026, 2, 10), None)]
     result = plan(T[:1], [review_on(D(2026, 2, 1), T[0])], payer=MGMT_PAYER, care=care)
     assert [d.code for d in result.drafts] == ["G0249"]  # the -52 for t00; no 93793 for the review in the gap
+
+
+# --- a correction of a billed week: void and rebill with what counts now ------------------------------------------
+
+
+def test_a_line_voided_for_a_correction_whose_tests_still_all_count_is_reissued_as_it_was():
+    # t01 was corrected and its correction stands in its place (claim generation names it by the same id).
+    line = recorded("G0249", D(2026, 1, 26), T[:4], voided=True, rebill=True, void_reason="result t01 corrected")
+    assert [(d.key, d.date_of_service, d.result_ids) for d in plan(T[:4], lines=[line]).drafts] == [
+        ("G0249:p1:t00", D(2026, 1, 26), ids(T[:4]))]
+
+
+@pytest.mark.parametrize(
+    ("counted", "expected"),
+    [
+        # t01 was corrected into no valid INR: its week no longer counts; the set waits for a fourth test.
+        pytest.param([T[0], T[2], T[3]], [], id="three_left_wait_for_a_fourth"),
+        # With the next test, the three that still count and it make a new set: billed afresh once.
+        pytest.param([T[0], T[2], T[3], T[4]], [("G0249:p1:t00", D(2026, 2, 2), ("t00", "t02", "t03", "t04"))],
+                     id="a_fresh_set_under_the_keys_next_version"),
+        # Corrected away from the first test: a fresh set under a new key.
+        pytest.param([T[1], T[2], T[3], T[4]], [("G0249:p1:t01", D(2026, 2, 2), ("t01", "t02", "t03", "t04"))],
+                     id="a_fresh_set_under_a_new_key"),
+    ],
+)
+def test_a_line_voided_for_a_correction_that_left_a_test_not_counting_is_released_and_billed_afresh(counted,
+                                                                                                   expected):
+    line = recorded("G0249", D(2026, 1, 26), T[:4], voided=True, rebill=True, void_reason="result t01 corrected")
+    result = plan(counted, lines=[line])
+    assert [(d.key, d.date_of_service, d.result_ids) for d in result.drafts] == expected
+    assert not any(d.note.startswith("reissue") for d in result.drafts)
+
+
+def test_a_released_line_does_not_hold_the_28_days_and_a_withdrawn_one_still_consumes_its_tests():
+    released = recorded("G0249", D(2026, 1, 26), T[:4], voided=True, rebill=True, void_reason="corrected")
+    withdrawn = recorded("G0249", D(2026, 1, 26), T[:4], voided=True, rebill=False, void_reason="denied")
+    counted = [T[0], *T[2:5]]
+    assert rows(plan(counted, lines=[released])) == [("G0249", "", D(2026, 2, 2), ("t00", "t02", "t03", "t04"))]
+    assert rows(plan(counted, lines=[withdrawn])) == []  # withdrawn for good: never billed anew
+
+
+def test_a_g0250_voided_for_a_correction_is_reissued_only_while_its_tests_are_still_interpreted():
+    supplies = recorded("G0249", D(2026, 1, 26), T[:4])
+    line = recorded("G0250", D(2026, 1, 27), T[:4], voided=True, rebill=True, void_reason="corrected")
+    interpreted = reviews(T[:4])
+    assert [d.key for d in plan(T[:4], interpreted, [supplies, line]).drafts] == ["G0250:p1:t00"]
+    # The correction of t01 was not reviewed yet (its review named the entry in error): nothing until it is.
+    assert plan(T[:4], [w for w in interpreted if w.result_ids != ("t01",)], [supplies, line]).drafts == ()

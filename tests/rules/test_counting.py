@@ -196,3 +196,29 @@ def test_naive_measurement_time_is_refused():
 
 def test_no_results_give_no_decisions():
     assert count_weekly_tests([], CLEARED_ALWAYS, NEW_YORK) == []
+
+
+def test_each_result_is_counted_in_the_week_of_the_zone_in_force_when_it_was_measured():
+    from service.rules.billing_week import ZoneHistory
+
+    moved = datetime(2026, 6, 10, 17, 0, tzinfo=UTC)
+    history = ZoneHistory.of([(datetime(2026, 1, 1, tzinfo=UTC), NEW_YORK), (moved, LOS_ANGELES)])
+    sunday_early_in_new_york = result("a", datetime(2026, 6, 7, 5, 30, tzinfo=UTC))  # Saturday 22:30 in LA
+    after_the_move = result("b", datetime(2026, 6, 11, 16, 0, tzinfo=UTC))
+    judged = count_weekly_tests([sunday_early_in_new_york, after_the_move], CLEARED_ALWAYS, history)
+    assert [(d.result_id, d.week, d.counts, d.reason) for d in judged] == [
+        ("a", date(2026, 6, 7), True, None), ("b", date(2026, 6, 7), False, SECOND_IN_WEEK)]
+    # Judged in today's zone alone, the Saturday-night test would move into the week before and both would count.
+    alone = count_weekly_tests([sunday_early_in_new_york, after_the_move], CLEARED_ALWAYS, LOS_ANGELES)
+    assert [(d.week, d.counts) for d in alone] == [(date(2026, 5, 31), True), (date(2026, 6, 7), True)]
+
+
+def test_the_clearance_day_of_a_result_is_its_local_day_in_the_zone_in_force_then():
+    from service.rules.billing_week import ZoneHistory
+
+    history = ZoneHistory.of([(datetime(2026, 1, 1, tzinfo=UTC), NEW_YORK),
+                              (datetime(2026, 6, 10, tzinfo=UTC), LOS_ANGELES)])
+    cleared_from_sunday = (ClearancePeriod(date(2026, 6, 7), None),)
+    early_sunday = result("a", datetime(2026, 6, 7, 5, 30, tzinfo=UTC))  # Sunday in New York, in force then
+    assert decisions([early_sunday], cleared_from_sunday, history) == [("a", True, None)]
+    assert decisions([early_sunday], cleared_from_sunday, LOS_ANGELES) == [("a", False, NOT_CLEARED)]

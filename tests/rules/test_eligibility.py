@@ -6,9 +6,9 @@ from datetime import date
 import pytest
 
 from service.rules.eligibility import (
+    Demonstration,
     EligibilityFacts,
     PhysicianOrder,
-    TrainingRecord,
     add_months,
     evaluate_clearance,
 )
@@ -17,14 +17,19 @@ from service.rules.payer import MEDICARE, PayerRules
 
 TODAY = date(2024, 6, 15)
 BCBS_FL = PayerRules(code="bcbs_fl", name="BCBS Florida", extra_criteria=("expected_long_term_anticoagulation",))
+CAREGIVERS_COUNT = PayerRules(code="commercial", name="Commercial", caregiver_demonstration_counts=True)
+
+
+def trained(on: date, *, kind="initial", competent=True, caregiver=False) -> Demonstration:
+    return Demonstration(on, kind, competent, "caregiver Ana" if caregiver else "the patient", caregiver)
+
 
 CLEARED = EligibilityFacts(
     indications=("I48.91",),
     warfarin_start=date(2024, 1, 2),
     home_testing_start=date(2024, 6, 10),
-    training=TrainingRecord(completed_on=date(2024, 6, 3), trainee="patient"),
+    demonstrations=(trained(date(2024, 6, 3)),),
     physician_order=PhysicianOrder(signed_on=date(2024, 5, 20), physician="Dr. Okafor"),
-    last_competency_assessment=date(2024, 6, 3),
 )
 
 
@@ -54,9 +59,9 @@ def test_patient_meeting_every_criterion_is_cleared():
         ({"indications": ("I10",)}, "covered_indication"),
         ({"indications": ()}, "covered_indication"),
         ({"warfarin_start": None}, "anticoagulated_3_months"),
-        ({"training": None}, "face_to_face_training"),
+        ({"demonstrations": ()}, "face_to_face_training"),
         ({"physician_order": None}, "physician_order"),
-        ({"training": None, "last_competency_assessment": date(2023, 1, 1)}, "continued_correct_use"),
+        ({"demonstrations": (trained(date(2023, 1, 1)),)}, "continued_correct_use"),
     ],
 )
 def test_one_criterion_not_met_or_unknown_withholds_clearance(changes, failing):
@@ -104,14 +109,19 @@ def test_covered_indication_uses_the_payers_code_list():
 @pytest.mark.parametrize(
     ("warfarin_start", "home_testing_start", "status"),
     [
-        (date(2024, 3, 12), date(2024, 6, 10), "met"),  # exactly 90 days before the first home test
-        (date(2024, 3, 13), date(2024, 6, 10), "not_met"),  # 89 days
-        (date(2024, 3, 17), None, "met"),  # no start yet: 90 days before today
-        (date(2024, 3, 18), None, "not_met"),
+        (date(2024, 3, 10), date(2024, 6, 10), "met"),  # exactly 3 calendar months before the first home test
+        (date(2024, 3, 11), date(2024, 6, 10), "not_met"),  # a day short (92 days: more than 90, still short)
+        (date(2024, 3, 15), None, "met"),  # no start yet: 3 calendar months before today
+        (date(2024, 3, 16), None, "not_met"),
+        (date(2023, 11, 30), date(2024, 2, 29), "met"),  # 30 Nov + 3 months is the leap day
+        (date(2023, 11, 30), date(2024, 2, 28), "not_met"),
+        (date(2022, 11, 30), date(2023, 2, 28), "met"),  # ... and 28 Feb in a common year
+        (date(2023, 12, 31), date(2024, 3, 31), "met"),  # month ends line up
+        (date(2023, 12, 31), date(2024, 3, 30), "not_met"),
         (None, date(2024, 6, 10), "unknown"),
     ],
 )
-def test_anticoagulation_must_last_the_payers_minimum_before_home_testing(warfarin_start, home_testing_start, status):
+def test_anticoagulation_must_last_3_calendar_months_before_home_testing(warfarin_start, home_testing_start, status):
     facts = replace(CLEARED, warfarin_start=warfarin_start, home_testing_start=home_testing_start)
     assert criterion(facts, "anticoagulated_3_months").status == status
 
@@ -119,32 +129,58 @@ def test_anticoagulation_must_last_the_payers_minimum_before_home_testing(warfar
 def test_anticoagulation_not_met_says_when_home_testing_can_start():
     facts = replace(CLEARED, warfarin_start=date(2024, 4, 1), home_testing_start=date(2024, 6, 10))
     result = criterion(facts, "anticoagulated_3_months")
-    assert "70 days" in result.evidence
-    assert "home testing can start on 2024-06-30" in result.evidence
+    assert "3 calendar months reached on 2024-07-01" in result.evidence
+    assert "home testing can start on 2024-07-01" in result.evidence
 
 
-def test_anticoagulation_minimum_is_per_payer():
-    payer = PayerRules(minimum_anticoagulation_days=60)
-    facts = replace(CLEARED, warfarin_start=date(2024, 4, 1), home_testing_start=date(2024, 6, 10))
+def test_anticoagulation_minimum_is_per_payer_in_months():
+    payer = PayerRules(minimum_anticoagulation_months=2)
+    facts = replace(CLEARED, warfarin_start=date(2024, 4, 10), home_testing_start=date(2024, 6, 10))
     assert criterion(facts, "anticoagulated_3_months", payer).status == "met"
+    assert criterion(replace(facts, warfarin_start=date(2024, 4, 11)), "anticoagulated_3_months", payer).status \
+        == "not_met"
 
 
 @pytest.mark.parametrize(
-    ("training", "home_testing_start", "status", "evidence"),
+    ("demonstrations", "home_testing_start", "status", "evidence"),
     [
-        (TrainingRecord(date(2024, 6, 3), "caregiver Ana"), date(2024, 6, 10), "met", "trained caregiver Ana on"),
-        (TrainingRecord(date(2024, 6, 10), "patient"), date(2024, 6, 10), "met", "on 2024-06-10"),  # same day
-        (TrainingRecord(date(2024, 6, 12), "patient"), date(2024, 6, 10), "not_met", "after the first home test"),
-        (TrainingRecord(date(2024, 6, 20), "patient"), date(2024, 7, 1), "not_met", "in the future"),
-        (TrainingRecord(date(2024, 6, 3), "patient"), None, "met", "on 2024-06-03"),
-        (None, date(2024, 6, 10), "not_met", "no face-to-face training"),
+        ((trained(date(2024, 6, 10)),), date(2024, 6, 10), "met", "on 2024-06-10"),  # same day
+        ((trained(date(2024, 6, 12)),), date(2024, 6, 10), "not_met", "after the first home test"),
+        ((trained(date(2024, 6, 20)),), date(2024, 7, 1), "not_met", "in the future"),
+        ((trained(date(2024, 6, 3)),), None, "met", "on 2024-06-03"),
+        ((trained(date(2024, 6, 3), kind="retraining"),), None, "met", "on 2024-06-03"),
+        ((trained(date(2024, 6, 3), competent=False),), None, "not_met", "no face-to-face training"),
+        ((trained(date(2024, 6, 3), kind="reassessment"),), None, "not_met", "no face-to-face training"),
+        ((), date(2024, 6, 10), "not_met", "no face-to-face training"),
     ],
 )
-def test_face_to_face_training_must_precede_home_use(training, home_testing_start, status, evidence):
-    facts = replace(CLEARED, training=training, home_testing_start=home_testing_start)
+def test_face_to_face_training_must_precede_home_use(demonstrations, home_testing_start, status, evidence):
+    facts = replace(CLEARED, demonstrations=demonstrations, home_testing_start=home_testing_start)
     result = criterion(facts, "face_to_face_training")
     assert result.status == status
     assert evidence in result.evidence
+
+
+@pytest.mark.parametrize(
+    ("payer", "status", "evidence"),
+    [
+        (MEDICARE, "not_met", "Medicare requires the patient's own demonstration"),
+        (CAREGIVERS_COUNT, "met", "Commercial accepts a trained caregiver's demonstration"),
+    ],
+)
+def test_whether_a_caregivers_demonstration_counts_is_the_payers_and_the_explanation_says_so(payer, status, evidence):
+    facts = replace(CLEARED, demonstrations=(trained(date(2024, 6, 3), caregiver=True),))
+    for name in ("face_to_face_training", "continued_correct_use"):
+        result = criterion(facts, name, payer)
+        assert result.status == status
+    assert evidence in criterion(facts, "face_to_face_training", payer).evidence
+    assert "trained caregiver Ana on 2024-06-03" in criterion(facts, "face_to_face_training", payer).evidence
+
+
+def test_under_medicare_the_patients_own_training_counts_beside_a_caregivers():
+    facts = replace(CLEARED, demonstrations=(trained(date(2024, 5, 1), caregiver=True), trained(date(2024, 6, 3))))
+    result = criterion(facts, "face_to_face_training")
+    assert (result.status, result.evidence) == ("met", "trained the patient on 2024-06-03")
 
 
 @pytest.mark.parametrize(
@@ -181,17 +217,36 @@ def test_physician_order_must_be_on_file(order, status, evidence):
 def test_continued_correct_use_needs_a_demonstration_within_the_reassessment_period(
     training_on, assessed_on, home_testing_start, status, evidence
 ):
-    training = TrainingRecord(training_on, "patient") if training_on else None
-    facts = replace(
-        CLEARED, training=training, last_competency_assessment=assessed_on, home_testing_start=home_testing_start
-    )
+    demonstrations = ((trained(training_on),) if training_on else ()) + (
+        (trained(assessed_on, kind="reassessment"),) if assessed_on else ())
+    facts = replace(CLEARED, demonstrations=demonstrations, home_testing_start=home_testing_start)
+    result = criterion(facts, "continued_correct_use")
+    assert result.status == status
+    assert evidence in result.evidence
+
+
+@pytest.mark.parametrize(
+    ("failed", "status", "evidence"),
+    [
+        (trained(date(2024, 6, 1), kind="reassessment", competent=False), "not_met",
+         "the reassessment on 2024-06-01 was signed not yet competent"),
+        (trained(date(2024, 6, 1), kind="retraining", competent=False), "not_met", "retraining on 2024-06-01"),
+        (trained(date(2023, 6, 1), kind="reassessment", competent=False), "met", "last demonstrated on 2024-01-05"),
+        (trained(date(2024, 6, 20), kind="reassessment", competent=False), "met", "2024-01-05"),  # after today
+        (trained(date(2024, 6, 1), kind="reassessment", competent=False, caregiver=True), "met", "2024-01-05"),
+    ],
+)
+def test_a_reassessment_signed_not_yet_competent_after_the_last_competent_one_withholds_continued_use(
+    failed, status, evidence
+):
+    facts = replace(CLEARED, demonstrations=(trained(date(2024, 1, 5)), failed))
     result = criterion(facts, "continued_correct_use")
     assert result.status == status
     assert evidence in result.evidence
 
 
 def test_reassessment_period_is_per_payer():
-    facts = replace(CLEARED, last_competency_assessment=date(2023, 12, 1), training=None)
+    facts = replace(CLEARED, demonstrations=(trained(date(2023, 12, 1), kind="reassessment"),))
     assert criterion(facts, "continued_correct_use", PayerRules(reassessment_months=6)).status == "not_met"
     assert criterion(facts, "continued_correct_use", PayerRules(reassessment_months=7)).status == "met"
 

@@ -11,8 +11,8 @@ from service.rules.flags import (
     CriticalThresholds,
     TherapeuticRange,
     flag_inr,
+    flag_reading,
     patient_message,
-    recheck_within_days,
 )
 
 STANDARD = TherapeuticRange(D("2.0"), D("3.0"))
@@ -154,35 +154,6 @@ def test_critical_thresholds_must_be_ordered():
         CriticalThresholds(low=D("5.0"), high=D("1.5"))
 
 
-@pytest.mark.parametrize(
-    ("value", "comparator", "days"),
-    [
-        ("8.0", ">", 3),
-        ("5.1", None, 3),
-        ("5.0", None, 3),  # gap between ">4.0" and ">5.0": the shorter recheck, as for a critical value
-        ("4.5", None, 7),
-        ("4.01", None, 7),
-        ("4.0", None, 7),  # gap between "3.1–3.9" and ">4.0": the shorter recheck
-        ("3.95", None, 14),
-        ("3.9", None, 14),
-        ("3.1", None, 14),
-        ("3.05", None, 14),  # gap between 3.0 and 3.1: out of range, so 14
-        ("3.0", None, None),
-        ("2.5", None, None),
-        ("2.0", None, None),
-        ("1.95", None, 14),
-        ("1.9", None, 14),
-        ("1.6", None, 14),
-        ("1.55", None, 14),
-        ("1.5", None, 7),  # gap between "<1.5" and "1.6–1.9": the shorter recheck
-        ("1.4", None, 7),
-        ("0.8", "<", 7),
-    ],
-)
-def test_suggested_recheck_follows_va_practice_with_gaps_taking_the_shorter_interval(value, comparator, days):
-    assert recheck_within_days(D(value), comparator) == days
-
-
 def test_in_range_message_says_when_the_next_test_is_due():
     flag = flag_inr(D("2.4"), None, STANDARD)
     message = patient_message(flag, date(2024, 3, 4), EMERGENCY)
@@ -241,3 +212,68 @@ def test_symptoms_with_an_out_of_range_value_mention_both():
 def test_message_requires_emergency_instructions(instructions):
     with pytest.raises(ValueError):
         patient_message(flag_inr(D("2.5"), None, STANDARD), None, instructions)
+
+
+# --- readings that are not a valid INR (domain.md, "Readings that are not a valid INR") ---------------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "comparator", "not_valid"),
+    [
+        ("1.2", None, "qc_failed"),  # would be critical if it were an INR
+        ("2.5", None, "qc_failed"),  # would be in range
+        ("7.9", None, "meter_error"),
+        ("8.0", ">", "meter_error"),  # even a meter's ">8.0" is no INR with a failed check
+        (None, None, "meter_error"),  # an error that showed no number
+        ("6.0", None, "superseded"),  # corrected by a later entry
+    ],
+)
+def test_a_reading_that_is_not_a_valid_inr_gets_no_flag_on_its_number_and_no_alert(value, comparator, not_valid):
+    flag = flag_reading(D(value) if value else None, comparator, STANDARD, not_valid=not_valid)
+    assert (flag.level, flag.interpretation, flag.severity, flag.needs_alert) == ("no_valid_inr", None, "none", False)
+    assert not flag.is_critical and not flag.in_range and flag.not_valid == not_valid
+
+
+def test_symptoms_still_escalate_urgently_whatever_the_reading():
+    flag = flag_reading(D("1.2"), None, STANDARD, symptoms=("nosebleed",), not_valid="qc_failed")
+    assert (flag.level, flag.severity, flag.urgent, flag.needs_alert) == ("no_valid_inr", "critical", True, True)
+
+
+def test_a_valid_reading_is_flagged_as_flag_inr_does_and_needs_a_value():
+    assert flag_reading(D("1.2"), None, STANDARD) == flag_inr(D("1.2"), None, STANDARD)
+    with pytest.raises(ValueError):
+        flag_reading(None, None, STANDARD)
+    with pytest.raises(ValueError):
+        flag_reading(None, "<", STANDARD, not_valid="meter_error")  # a comparator belongs to a number
+
+
+def test_an_invalid_reading_tells_the_patient_to_retest_now_and_that_the_next_test_is_due_today():
+    flag = flag_reading(D("1.2"), None, STANDARD, not_valid="qc_failed")
+    message = patient_message(flag, date(2024, 3, 4), EMERGENCY, no_valid_inr_words="strip quality check failed")
+    assert message == ("Your meter gave no valid INR (strip quality check failed), so this reading cannot guide your "
+                       "dose. Retest now with a new test strip; if that fails too, call your clinic or get a lab INR. "
+                       "Your next test is due on Monday, March 4, 2024.")
+    assert "far outside" not in message and EMERGENCY not in message
+
+
+def test_an_invalid_reading_with_symptoms_says_contact_the_clinic_now():
+    flag = flag_reading(None, None, STANDARD, symptoms=("chest_pain",), not_valid="meter_error")
+    message = patient_message(flag, date(2024, 3, 4), EMERGENCY, no_valid_inr_words="meter error E-406")
+    assert message.startswith("Your meter gave no valid INR (meter error E-406)")
+    assert "You reported symptoms" in message and "Contact your clinic now." in message
+    assert message.endswith(EMERGENCY)
+
+
+def test_a_corrected_entry_says_the_correction_is_what_counts():
+    flag = flag_reading(D("6.0"), None, STANDARD, not_valid="superseded")
+    assert patient_message(flag, None, EMERGENCY) == ("This entry was corrected by a later one; the correction is "
+                                                      "what counts.")
+
+
+def test_a_fast_meter_clock_and_a_suspended_home_testing_are_said_before_the_emergency_instructions():
+    critical = patient_message(flag_inr(D("5.6"), None, STANDARD), None, EMERGENCY, clock_ahead=True,
+                               home_testing_suspended=True)
+    assert "Your meter's clock is ahead of the time" in critical and "contact your clinic" in critical
+    assert critical.endswith(EMERGENCY)
+    routine = patient_message(flag_inr(D("2.5"), None, STANDARD), date(2024, 3, 4), EMERGENCY, clock_ahead=True)
+    assert routine.endswith("Your meter's clock is ahead of the time: please set its date and time.")
