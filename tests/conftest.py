@@ -26,8 +26,9 @@ from service.settings import Settings
 from tests.factories import Clinic
 
 POSTGRES_URL = os.environ.get("INR_TEST_DATABASE_URL", "")
-# Tables whose rows the migrations themselves write (reference data): kept between tests.
-REFERENCE_TABLES = {"alembic_version", "payers", "checklist_templates", "checklist_items"}
+# Tables whose rows the migrations themselves write and no test changes: kept between tests. (Payers are reference
+# data too, but a test may change a payer's terms: they are restored with everything else.)
+REFERENCE_TABLES = {"alembic_version", "checklist_templates", "checklist_items"}
 NOW = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
 
 

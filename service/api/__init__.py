@@ -124,9 +124,10 @@ def _problems(rule: str, method: str, view) -> list[int]:
         statuses.add(401)
     if getattr(view, "allowed_roles", None) is not None:
         statuses.add(403)
-    if "<" in rule:
-        statuses.add(404)  # missing, or not yours: the same answer
     arguments = getattr(view, "_apidoc", {}).get("arguments", {}).get("parameters", [])
+    if "<" in rule or any(name.endswith("_id") for parameter in arguments if parameter["in"] == "query"
+                          for name in _schema_fields(parameter["schema"])):
+        statuses.add(404)  # missing, or not yours: the same answer (a path or a query naming an object)
     if any(parameter["in"] == "json" for parameter in arguments):
         statuses |= {400, 413, 415, 422}
     if arguments:
@@ -134,6 +135,10 @@ def _problems(rule: str, method: str, view) -> list[int]:
     if method in BODY_METHODS and not public and rule != "/auth/logout":
         statuses.add(409)  # any write can lose a race on a unique key
     return sorted(statuses)
+
+
+def _schema_fields(schema) -> list[str]:
+    return list((schema() if isinstance(schema, type) else schema).fields)
 
 
 IDEMPOTENCY_KEY = {
