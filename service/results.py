@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
@@ -36,6 +37,8 @@ class ResultView:
     billing: CountDecision
     next_test_due: date | None
     message: str
+    corrects: uuid.UUID | None = None  # the result this one replaces
+    corrected_by: uuid.UUID | None = None  # the correction that replaced this one
 
 
 def flag_of(patient: Patient, result: InrResult, settings: Settings) -> flags.InrFlag:
@@ -282,12 +285,27 @@ def describe(session: Session, patient: Patient, chosen: list[InrResult], settin
     due = next_test_due(session, patient, latest_result(session, patient))
     by_result = {a.result_id: a for a in session.scalars(
         select(Alert).where(Alert.result_id.in_([r.id for r in chosen])))} if chosen else {}
+    corrects, corrected_by = _corrections(session, patient, chosen)
     views = []
     for result in chosen:
         flag = flag_of(patient, result, settings)
         views.append(ResultView(result, flag, by_result.get(result.id), decisions[str(result.public_id)], due,
-                                flags.patient_message(flag, due, settings.emergency_instructions)))
+                                flags.patient_message(flag, due, settings.emergency_instructions),
+                                corrects.get(result.supersedes_id), corrected_by.get(result.id)))
     return views
+
+
+def _corrections(session: Session, patient: Patient, chosen: list[InrResult]) -> tuple[dict, dict]:
+    """Public ids: of the results that `chosen` ones replace (by internal id), and of the corrections that
+    replaced `chosen` ones (by the replaced result's internal id)."""
+    if not chosen:
+        return {}, {}
+    replaced = [r.supersedes_id for r in chosen if r.supersedes_id is not None]
+    corrects = dict(session.execute(select(InrResult.id, InrResult.public_id).where(
+        InrResult.id.in_(replaced))).all()) if replaced else {}
+    corrected_by = dict(session.execute(select(InrResult.supersedes_id, InrResult.public_id).where(
+        InrResult.patient_id == patient.id, InrResult.supersedes_id.in_([r.id for r in chosen]))).all())
+    return corrects, corrected_by
 
 
 def why_no_valid_inr(result: InrResult) -> str | None:

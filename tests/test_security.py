@@ -48,6 +48,7 @@ POLICY_ACTIONS = {
     "POST /patients/<uuid:patient_id>/results/batch": "report_result",
     "GET /patients/<uuid:patient_id>/results/fhir": "read_clinical",
     "POST /patients/<uuid:patient_id>/reviews": "review",
+    "GET /patients/<uuid:patient_id>/reviews": "read_clinical",
     "GET /patients/<uuid:patient_id>/summary": "read_clinical",
     "POST /patients/<uuid:patient_id>/supply-issues": "issue_supplies",
     "GET /patients/<uuid:patient_id>/target-ranges": "read",
@@ -58,6 +59,7 @@ POLICY_ACTIONS = {
     "GET /patients/<uuid:patient_id>/training-sessions/<uuid:session_id>": "read_training",
     "POST /patients/<uuid:patient_id>/training-sessions/<uuid:session_id>/amendments": "train",
     "GET /patients/<uuid:patient_id>/training-sessions/<uuid:session_id>/competency.pdf": "read_training",
+    "GET /alerts/<uuid:alert_id>": "read_clinical",
     "POST /alerts/<uuid:alert_id>/acknowledge": "acknowledge_alert",
 }
 

@@ -19,6 +19,7 @@ from service.schemas.fields import (
     StrictInteger,
     StrictSchema,
 )
+from service.schemas.period import PeriodQuery
 
 BATCH_LIMIT = 100
 _TEXT = r"^[\x20-\x7E]*$"  # meter serials, lots and codes are printable ASCII
@@ -108,6 +109,9 @@ class ResultOut(OutSchema):
     billing = fields.Nested(BillingOut)
     next_test_due = fields.Date(allow_none=True)
     message = fields.String(metadata={"description": "What the app shows the patient."})
+    corrects = fields.UUID(allow_none=True, metadata={"description": "The result this one corrects."})
+    corrected_by = fields.UUID(allow_none=True, metadata={
+        "description": "The correction that replaced this result: it is kept and shown, but is no INR any more."})
 
     def _measured_at(self, view) -> str:
         return local_time(view.result.measured_at, view.result.measured_utc_offset_minutes)
@@ -138,8 +142,9 @@ class BatchOut(OutSchema):
     items = fields.List(fields.Nested(BatchItemOut))
 
 
-class SummaryQuery(StrictSchema):
-    window_days = QueryInteger(load_default=90, validate=validate.Range(min=1, max=3650))
+class SummaryQuery(PeriodQuery):
+    """The period of the TTR (the last 90 days by default), and how many latest results make the trend."""
+
     trend = QueryInteger(load_default=10, validate=validate.Range(min=1, max=100))
 
 
@@ -165,3 +170,5 @@ class SummaryOut(OutSchema):
     adherence = fields.Nested(AdherenceOut)
     next_test_due = fields.Date(allow_none=True)
     open_alerts = fields.Integer()
+    critical = fields.Nested(TargetOut, metadata={"description": "The clinic's critical thresholds: at or beyond "
+                                                                 "them a result escalates urgently."})
