@@ -56,11 +56,12 @@ def seed_demo() -> None:
     from service import db, demo
 
     _ensure_schema()
-    created = demo.seed(db.session(), current_app.extensions["passwords"], clock.now())
+    created = demo.seed(db.session(), current_app.extensions["passwords"], current_settings(), clock.now())
     click.echo("demo clinic " + ("seeded" if created else "already present") + "; logins (password: "
                f"{demo.PASSWORD}):")
     for email, role in demo.LOGINS:
         click.echo(f"  {role:10} {email}")
+    click.echo("pages: /dashboard/ (physician), /checklist/ (patient, caregiver); log in at /login/")
 
 
 @click.command("generate-claims")
