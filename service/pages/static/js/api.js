@@ -60,18 +60,20 @@ function toLogin(reason) {
   location.assign(`${LOGIN_PAGE}?next=${next}`);
 }
 
-/** The session of a logged-in user whose role is one of `roles`; otherwise off to the login page. */
-export function requireSession(roles) {
+/** The session of a logged-in user whose role is one of `roles` (any role when none are named). Otherwise the
+ *  browser is sent to the login page (or the role's own page) and the promise never settles, so a screen's module
+ *  that awaits it stops there, quietly. */
+export function signedIn(roles) {
   const stored = session();
   if (!stored || expired(stored)) {
     toLogin(stored ? "expired" : "");
-    throw new ApiProblem(401, { title: "Unauthorized", detail: LOGIN_MESSAGES.expired });
+    return new Promise(() => {});
   }
   if (roles && !roles.includes(stored.user.role)) {
-    location.assign(homeOf(stored.user.role));
-    throw new ApiProblem(403, { title: "Forbidden", detail: "This page is not for your role." });
+    location.assign(homeOf(stored.user.role) || LOGIN_PAGE);
+    return new Promise(() => {});
   }
-  return stored;
+  return Promise.resolve(stored);
 }
 
 /** The page each role starts on (null: no page for this role yet). */

@@ -75,9 +75,11 @@ export function inrChart({ results, ranges, critical, now = Date.now(), name = "
   }
 
   const times = points.map((r) => Date.parse(r.measured_at));
-  const span = Math.max(Math.max(now, times[times.length - 1]) - times[0], 7 * DAY);
-  const t0 = times[0] - span * 0.03;
-  const t1 = Math.max(now, times[times.length - 1]) + span * 0.03;
+  // At least the last week up to now, with a little room on both sides.
+  const end = Math.max(now, times[times.length - 1]);
+  const start = Math.min(times[0], end - 7 * DAY);
+  const t0 = start - (end - start) * 0.03;
+  const t1 = end + (end - start) * 0.03;
   const highest = Math.max(...points.map((r) => r.value || 0), ...ranges.map((r) => r.high), critical.high);
   const y0 = 0.5;
   const y1 = Math.min(8.5, Math.ceil(highest + 0.5));

@@ -2,12 +2,12 @@
 // "I have read this" button, progress on each item of the current checklist (the four skills 93792 pays for
 // first), what was demonstrated and signed in each session, and the next planned session.
 
-import { api, requireSession } from "./api.js";
+import { api, signedIn } from "./api.js";
 import {
   badge, byId, doseTable, fill, formatDate, formatLocal, h, patientIdFromHash, showError, siteHeader, words,
 } from "./ui.js";
 
-const me = requireSession().user;
+const me = (await signedIn()).user;
 siteHeader(me);
 
 const pageError = byId("page-error");

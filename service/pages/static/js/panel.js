@@ -2,10 +2,10 @@
 // one request; sortable by any column and filtered by name in the page (a thousand rows are built once and
 // only reordered); and a search over every patient the user reaches.
 
-import { api, requireSession } from "./api.js";
+import { api, signedIn } from "./api.js";
 import { badge, byId, fill, formatDate, h, percent, showError, siteHeader, words } from "./ui.js";
 
-const me = requireSession(["physician", "admin"]).user;
+const me = (await signedIn(["physician", "admin"])).user;
 siteHeader(me);
 
 const tbody = byId("panel").tBodies[0];

@@ -1,14 +1,14 @@
 // The patient page: figures at a glance with TTR over a chosen period, the INR chart, open alerts, the
 // instructions in force and who acknowledged them, earlier reviews, training and clearance, every result.
 
-import { api, requireSession } from "./api.js";
+import { api, signedIn } from "./api.js";
 import { chartLegend, inrChart, isValidInr, whyNotValid } from "./chart.js";
 import {
   badge, byId, doseTable, fill, formatDate, formatInstant, formatLocal, h, patientIdFromHash, percent, showError, siteHeader,
   today, waited, words,
 } from "./ui.js";
 
-const me = requireSession(["physician", "admin"]).user;
+const me = (await signedIn(["physician", "admin"])).user;
 siteHeader(me);
 
 const patientId = patientIdFromHash();
@@ -133,7 +133,9 @@ function resultRow(result) {
     h("td", { text: why || (result.corrects ? "Yes (a correction)" : "Yes") }),
     h("td", { text: (result.symptoms || []).map(words).join(", ") + (result.symptom_note ? ` — ${result.symptom_note}` : "") || "None" }),
     h("td", { text: `${words(result.tested_by)}${result.caregiver ? ` (${result.caregiver.full_name})` : ""}; ${words(result.source)}` }),
-    h("td", {}, result.alert ? badge(result.alert.status, `${words(result.alert.severity)}, ${words(result.alert.status).toLowerCase()}`) : "—"));
+    h("td", {}, result.alert ? badge(result.alert.status === "resolved" ? "resolved" : result.alert.severity,
+                                     `${words(result.alert.severity)}, ${words(result.alert.status).toLowerCase()}`)
+      : "—"));
 }
 
 let training = null;

@@ -2,7 +2,7 @@
 // refresh every 30 seconds that keeps the user's place (rows are updated in place; focus, scroll and the open
 // filters stay as they were).
 
-import { api, ApiProblem, requireSession } from "./api.js";
+import { api, ApiProblem, signedIn } from "./api.js";
 import {
   badge, byId, fill, focusKey, formatInstant, h, restoreFocus, showError, siteHeader, waited, words,
 } from "./ui.js";
@@ -10,7 +10,7 @@ import {
 export const POLL_MS = 30000;
 const LIMIT = 500;
 
-const me = requireSession(["physician", "admin"]).user;
+const me = (await signedIn(["physician", "admin"])).user;
 siteHeader(me);
 
 const form = byId("filter-form");
@@ -30,14 +30,14 @@ function escalation(alert) {
   if (!alert.escalation_level) return null;
   const to = alert.escalated_to ? `the covering physician, ${alert.escalated_to.full_name}` : "the practice";
   return h("span", { class: "status-line" }, badge("escalated", "Escalated"),
-           h("span", { text: ` to ${to}, ${formatInstant(alert.escalated_at)}` }));
+           h("span", { class: "status-line", text: `to ${to}, ${formatInstant(alert.escalated_at, { short: true })}` }));
 }
 
 function statusCell(alert) {
   const parts = [h("span", { class: "status-line" }, badge(alert.status))];
   if (alert.acknowledged_by) {
     parts.push(h("span", { class: "status-line",
-                           text: `by ${alert.acknowledged_by.full_name}, ${formatInstant(alert.acknowledged_at)}` }));
+                           text: `by ${alert.acknowledged_by.full_name}, ${formatInstant(alert.acknowledged_at, { short: true })}` }));
   }
   const escalated = escalation(alert);
   if (escalated) parts.push(escalated);
@@ -71,7 +71,7 @@ function cellsOf(alert) {
               dataset: { focusKey: `patient:${alert.id}` } })],
     kind === null ? null : [words(kind)],
     [alert.reading ? `${alert.reading}${alert.level ? ` (${words(alert.level).toLowerCase()})` : ""}` : "—"],
-    [formatInstant(alert.measured_at)],
+    [formatInstant(alert.measured_at, { short: true })],
     [waited(alert.opened_at)],
     statusCell(alert),
     actions(alert),
@@ -129,6 +129,20 @@ function showCounts(counts, shown, total) {
   statusLine.textContent = total > shown ? `Showing the first ${shown} of ${total} alerts.` : "";
 }
 
+/** The row the user is at (the focused one, else the first in view) and where it is on the screen. */
+function placeOf(active) {
+  const row = (active && active.closest && active.closest("#queue tbody tr"))
+    || [...tbody.rows].find((candidate) => candidate.getBoundingClientRect().bottom > 0);
+  return row ? { row, top: row.getBoundingClientRect().top } : null;
+}
+
+/** Scroll so that the row the user was at stays where it was, whatever was added or removed above it. */
+function keepPlace(anchor) {
+  if (!anchor || !anchor.row.isConnected) return;
+  const moved = anchor.row.getBoundingClientRect().top - anchor.top;
+  if (Math.abs(moved) >= 1) window.scrollBy(0, moved);
+}
+
 async function load({ announce = false } = {}) {
   const chosen = filters();
   if (!chosen.status.length) {
@@ -140,7 +154,7 @@ async function load({ announce = false } = {}) {
   const items = chosen.kind ? page.items.filter((alert) => alert.kind === chosen.kind) : page.items;
   const before = new Set(rows.keys());
   const focused = focusKey(document.activeElement);
-  const scrolled = window.scrollY;
+  const anchor = placeOf(document.activeElement);
   // Put the rows in the server's order, moving only those out of place, and drop the ones gone.
   items.forEach((alert, index) => {
     const row = render(alert);
@@ -154,7 +168,7 @@ async function load({ announce = false } = {}) {
     }
   }
   restoreFocus(focused);
-  if (window.scrollY !== scrolled) window.scrollTo({ top: scrolled });
+  keepPlace(anchor);
   const total = chosen.severity ? page.counts[chosen.severity] : Object.values(page.counts).reduce((a, b) => a + b, 0);
   showCounts(page.counts, items.length, chosen.kind ? items.length : total);
   byId("queue-empty").hidden = items.length > 0;

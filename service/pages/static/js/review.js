@@ -1,13 +1,13 @@
 // The review form: interpret results, instruct (keep, new weekly dose table, hold, emergency), set the next test;
 // on success the reviewed results' alerts resolve and the patient's instructions change.
 
-import { api, ApiProblem, requireSession } from "./api.js";
+import { api, ApiProblem, signedIn } from "./api.js";
 import { whyNotValid } from "./chart.js";
 import {
   badge, byId, DAYS, fill, formatDate, formatInstant, h, patientIdFromHash, showError, siteHeader, today, words,
 } from "./ui.js";
 
-const me = requireSession(["physician", "admin"]).user;
+const me = (await signedIn(["physician", "admin"])).user;
 siteHeader(me);
 
 const patientId = patientIdFromHash();

@@ -117,17 +117,19 @@ export function badge(code, text = words(code)) {
 
 const INSTANT = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})(?::(\d{2})(?:\.\d+)?)?(Z|[+-]\d{2}:\d{2})$/;
 
-/** An API instant as its own wall clock shows it, with the offset it carries: "Mon 23 Nov 2026, 09:30 (UTC−05:00)".
+/** An API instant as its own wall clock shows it, with the offset it carries: "Mon 23 Nov 2026, 09:30 (UTC−05:00)"
+ *  (`short`: without this year's year).
  *  The API writes a result's times with the offset of the patient's meter, so this is the patient's clock. */
-export function formatInstant(iso, { offset = true } = {}) {
+export function formatInstant(iso, { offset = true, short = false } = {}) {
   if (!iso) return "—";
   const parts = INSTANT.exec(iso);
   if (!parts) return iso;
   const [, y, mo, d, hh, mm, , zone] = parts;
   const wall = new Date(Date.UTC(+y, +mo - 1, +d, +hh, +mm));
+  const thisYear = +y === new Date().getFullYear();
   const text = new Intl.DateTimeFormat(undefined, {
-    weekday: "short", day: "numeric", month: "short", year: "numeric", hour: "2-digit", minute: "2-digit",
-    timeZone: "UTC",
+    weekday: "short", day: "numeric", month: "short", year: short && thisYear ? undefined : "numeric",
+    hour: "2-digit", minute: "2-digit", timeZone: "UTC",
   }).format(wall);
   if (!offset) return text;
   return `${text} (UTC${zone === "Z" || zone === "+00:00" ? "" : zone.replace("-", "−")})`;
