@@ -13,6 +13,7 @@ from playwright.sync_api import expect
 
 from service import alerts, db, training
 from service.pages import PAGES
+from tests import factories
 from tests.browser.conftest import PHONE, now, shot
 from tests.browser.conftest import log_in as login
 from tests.test_contract import SPEC_PATH
@@ -49,7 +50,7 @@ def test_physician_reviews_a_critical_result(open_page, clinic, request):
     page.wait_for_selector("body[data-loaded=true]")
     expect(page.get_by_role("heading", level=1)).to_have_text("Jo Walker")
     point = page.locator(f'g.chart-result[data-result-id="{critical["id"]}"] .chart-point').bounding_box()
-    band = page.locator("rect.chart-band").first.bounding_box()
+    band = page.locator("#chart rect.chart-band").first.bounding_box()
     assert point["y"] > band["y"] + band["height"], "the low INR is drawn below the target band"
     above = page.locator(f'g.chart-result[data-result-id="{high["id"]}"] .chart-point').bounding_box()
     assert above["y"] + above["height"] < band["y"], "the high INR is drawn above it"
@@ -162,7 +163,7 @@ def test_a_physician_works_the_alert_queue_with_the_keyboard_only(open_page, cli
     tab_to(page, lambda at: at["id"] == "email")
     page.keyboard.type(clinic.email("physician"))
     page.keyboard.press("Tab")
-    page.keyboard.type("correct horse battery staple")
+    page.keyboard.type(factories.PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_url("**/dashboard/")
     rows = page.locator("#queue tbody tr")
@@ -253,8 +254,6 @@ def test_a_caregiver_follows_training_progress_on_a_phone(open_page, clinic, liv
 
 
 def test_a_physician_sorts_the_panel_and_finds_a_patient(open_page, clinic, live, request):
-    from tests import factories
-
     physician = clinic.users["physician"]
     for name, values in (("Amy Able", ["2.5", "2.6", "2.4"]), ("Ben Bloom", ["1.7", "3.6", "4.1"]),
                          ("Cy Cole", [])):
@@ -362,3 +361,89 @@ def test_a_panel_of_a_thousand_patients_opens_and_sorts_without_waiting(open_pag
     shot(page, request, "panel")
     print(f"panel of 1,000: opened in {opened * 1000:.0f} ms (request, audit and drawing), sorted in {took:.0f} ms")
     assert opened < 10, "the panel of a thousand took more than 10 s to open"
+
+
+def test_a_physician_reads_the_chart_range_changes_invalid_readings_and_corrections(open_page, clinic, live,
+                                                                                    request):
+    from service import patients
+
+    app, jo, physician = live.app, clinic.patients["jo"], clinic.users["physician"]
+    days = lambda n: now() - timedelta(days=n)  # noqa: E731
+    for n, value in ((40, "2.4"), (33, "2.8"), (12, "3.2"), (5, "3.1")):
+        factories.record_result(app, jo, physician, now(), client_id=f"valid-{n}", value=Decimal(value),
+                                measured_at=days(n))
+    failed = factories.make_result(app, jo, days(26), value="4.4", qc_passed=False)
+    error = factories.make_result(app, jo, days(19), value="1.1", meter_error="E-406")
+    wrong = factories.make_result(app, jo, days(8), value="6.2")
+    right = factories.make_result(app, jo, days(8), value="2.6", supersedes=wrong)
+    with app.app_context():  # a mechanical valve: the range goes up to 2.5-3.5 from 20 days ago
+        session = db.session()
+        patients.set_target_range(session, session.merge(jo), session.merge(physician), Decimal("2.5"),
+                                  Decimal("3.5"), "mechanical mitral valve", days(20))
+
+    page = open_page()
+    login(page, clinic.email("physician"), then="/dashboard/")
+    page.goto(f"/dashboard/patient#{jo.public_id}")
+    page.wait_for_selector("body[data-loaded=true]")
+    bands = page.locator("#chart rect.chart-band")
+    expect(bands).to_have_count(2)
+    assert [(bands.nth(i).get_attribute("data-low"), bands.nth(i).get_attribute("data-high")) for i in range(2)] \
+        == [("2", "3"), ("2.5", "3.5")]
+    first, second = bands.nth(0).bounding_box(), bands.nth(1).bounding_box()
+    assert abs(first["x"] + first["width"] - second["x"]) < 1.5, "each version is drawn over its own period"
+    assert second["y"] < first["y"], "the later, higher range is drawn higher"
+    expect(page.locator("#chart line.chart-critical")).to_have_count(2)
+
+    def kind(result):
+        return page.locator(f'g.chart-result[data-result-id="{result.public_id}"]').get_attribute("data-kind")
+
+    assert (kind(failed), kind(error), kind(wrong), kind(right)) == ("invalid", "invalid", "corrected", "in_range")
+    expect(page.locator(f'g.chart-result[data-result-id="{right.public_id}"] .chart-ring')).to_have_count(1)
+    table = page.locator("#results")
+    expect(table.locator(f'tr[data-result-id="{failed.public_id}"]')).to_contain_text("Strip failed its quality check")
+    expect(table.locator(f'tr[data-result-id="{error.public_id}"]')).to_contain_text("Meter error E-406")
+    expect(table.locator(f'tr[data-result-id="{wrong.public_id}"]')).to_contain_text("Corrected by a later entry")
+    expect(table.locator(f'tr[data-result-id="{right.public_id}"]')).to_contain_text("Yes (a correction)")
+    legend = page.locator("#chart-legend")
+    for meaning in ("Target range", "Critical threshold", "Not a valid INR", "Corrected (replaced)", "A correction"):
+        expect(legend).to_contain_text(meaning)
+
+    # TTR for a chosen period: from 40 to 33 days ago the INR stays in 2.0-3.0.
+    page.get_by_label("From", exact=True).fill(days(40).astimezone().date().isoformat())
+    page.get_by_label("To", exact=True).fill(days(34).astimezone().date().isoformat())
+    page.get_by_role("button", name="Show TTR").click()
+    expect(page.locator("#ttr-value")).to_have_text("100%")
+    page.get_by_role("button", name="1 year").click()
+    expect(page.locator("#ttr-value")).not_to_have_text("100%")
+    assert page.evaluate("document.documentElement.scrollWidth") <= 1024, "fits a tablet"
+    shot(page, request, "chart")
+
+
+def test_the_queue_shows_alert_kinds_once_the_api_has_them(open_page, clinic, request):
+    """Alerts are about to gain a kind (result, missed tests, no valid result): the queue shows it and filters by
+    it as soon as the API sends it. Until then the API's answers are given kinds here."""
+    clinic.post_result("patient", "jo", 1.8)
+    clinic.post_result("patient", "jo", 3.7, hours_ago=3)
+
+    def with_kinds(route):
+        answer = route.fetch()
+        page_of_alerts = answer.json()
+        for alert, kind in zip(page_of_alerts["items"], ("result", "missed_tests"), strict=False):
+            alert["kind"] = kind
+        if page_of_alerts["items"]:  # an alert of no result, as a missed-tests alert will be
+            missed = page_of_alerts["items"][-1]
+            missed.update(result_id=None, reading=None, measured_at=None, level=None)
+        route.fulfill(response=answer, json=page_of_alerts)
+
+    page = open_page()
+    page.route(re.compile(r".*/alerts\?.*"), with_kinds)
+    login(page, clinic.email("physician"), then="/dashboard/")
+    rows = page.locator("#queue tbody tr")
+    expect(rows).to_have_count(2)
+    expect(page.locator("th.kind-column")).to_be_visible()
+    expect(rows.nth(1)).to_contain_text("Missed tests")
+    page.get_by_text("Filters", exact=True).click()
+    page.get_by_label("Kind").select_option("missed_tests")
+    expect(rows).to_have_count(1)
+    expect(rows.first).to_contain_text("Missed tests")
+    shot(page, request, "kinds")
