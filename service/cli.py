@@ -56,7 +56,7 @@ def seed_demo() -> None:
     from service import db, demo
 
     _ensure_schema()
-    created = demo.seed(db.session(), current_app.extensions["passwords"], current_settings(), clock.now())
+    created = demo.seed(db.session(), current_app.extensions["passwords"], clock.now(), current_settings())
     click.echo("demo clinic " + ("seeded" if created else "already present") + "; logins (password: "
                f"{demo.PASSWORD}):")
     for email, role in demo.LOGINS:

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from models import InrResult, Patient, User
 from service import clearance, identity, patients, results, reviews, training
 from service.identity import Passwords
-from service.settings import Settings
+from service.settings import Settings, current_settings
 
 PASSWORD = "demo-password-1"
 LOGINS = [
@@ -39,9 +39,10 @@ NEW_WEEK = {"sunday": "5", "monday": "5", "tuesday": "5", "wednesday": "2.5", "t
             "saturday": "2.5"}
 
 
-def seed(session: Session, passwords: Passwords, settings: Settings, now: datetime) -> bool:
+def seed(session: Session, passwords: Passwords, now: datetime, settings: Settings | None = None) -> bool:
     """The demo clinic, once: True when it was created now. Its history is added when missing (also to a demo
-    clinic seeded before there was one)."""
+    clinic seeded before there was one), judged with `settings` (the app's by default)."""
+    settings = settings or current_settings()
     created = False
     if session.scalar(select(User.id).where(User.email == LOGINS[0][0])) is None:
         users = {}
