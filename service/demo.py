@@ -81,6 +81,8 @@ def _seed_history(session: Session, settings: Settings, now: datetime) -> None:
     physician, trainer, caregiver = _user(session, "physician"), _user(session, "trainer"), _user(session, "caregiver")
     clearance.record_order(session, patient, physician, _morning(now, 10).date(), "Home INR testing, weekly",
                            _morning(now, 10))
+    for criterion in patient.payer.extra_criteria or ():  # whatever else the payer asks, the physician states
+        clearance.record_fact(session, patient, physician, criterion, True, "demo", _morning(now, 10))
     items = [{"key": key, "outcome": outcome, "note": None} for key, outcome in (
         ("meter_use_and_care", "demonstrated"), ("blood_sample", "demonstrated"), ("reporting_results", "explained"),
         ("diet_and_drug_interactions", "explained"))]

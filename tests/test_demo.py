@@ -42,3 +42,26 @@ def test_the_demo_patient_has_weeks_of_care_to_show_and_seeding_again_adds_nothi
     assert instructions["current"]["instruction_kind"] == "new_dose" and instructions["acknowledgements"] == []
     progress = client.get(f"/patients/{patient_id}/training-progress", headers=headers).json
     assert progress["competent"] and progress["next_session_on"] is not None
+
+
+def test_the_demo_physician_states_whatever_else_the_payer_asks_before_clearing(app, client):
+    from sqlalchemy import update
+
+    from models import Payer
+
+    def medicare_asks(criteria):
+        with app.app_context():
+            db.session().execute(update(Payer).where(Payer.code == "medicare").values(extra_criteria=criteria))
+            db.session().commit()
+
+    medicare_asks(["expected_long_term_anticoagulation"])
+    try:  # payers are reference data, kept between tests: put medicare back whatever happens
+        assert app.test_cli_runner().invoke(args=["seed-demo"]).exit_code == 0
+    finally:
+        medicare_asks([])
+    token = client.post("/auth/login", json=DEMO).json["token"]
+    headers = {"Authorization": f"Bearer {token}"}
+    patient_id = client.get("/patients", headers=headers).json["items"][0]["id"]
+    assert client.get(f"/patients/{patient_id}/clearance", headers=headers).json["status"] == "cleared"
+    facts = client.get(f"/patients/{patient_id}/eligibility-facts", headers=headers).json
+    assert facts["current"] == {"expected_long_term_anticoagulation": True}
