@@ -42,11 +42,11 @@ export function endSession(reason) {
   if (reason) sessionStorage.setItem(MESSAGE_KEY, reason);
 }
 
-/** What the login page should say once, if anything (and forget it). */
+/** What the login page should say once, if anything (and forget it): {reason, text}. */
 export function takeLoginMessage() {
   const reason = sessionStorage.getItem(MESSAGE_KEY);
   sessionStorage.removeItem(MESSAGE_KEY);
-  return LOGIN_MESSAGES[reason] || "";
+  return { reason, text: LOGIN_MESSAGES[reason] || "" };
 }
 
 /** Where a page may send the user back to after logging in: only this site's own pages. */

@@ -6,8 +6,9 @@ import { byId } from "./ui.js";
 const form = byId("login-form");
 const failure = byId("login-error");
 const message = takeLoginMessage();
-if (message) {
-  byId("login-message").textContent = message;
+if (message.text) {
+  byId("login-message").textContent = message.text;
+  byId("login-message").classList.toggle("warning", message.reason === "expired");
   byId("login-message").hidden = false;
 }
 
