@@ -11,7 +11,7 @@ import click
 from flask import Flask, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from service import api, auth, clock, db, errors, idempotency, migrate
+from service import api, auth, clock, db, errors, idempotency, migrate, pages
 from service.errors import Problem
 from service.ratelimit import limiter
 from service.settings import Settings
@@ -29,7 +29,7 @@ def create_app(settings: Settings | None = None, *, clock_source=None, test_conf
     `clock_source` (the system clock by default; tests pass a `clock.FixedClock`). `test_config` sets Flask's
     own keys for a test (TESTING, RATELIMIT_KEY_PREFIX)."""
     settings = settings or Settings.from_environment()
-    app = Flask(__name__, static_folder=None)  # JSON only: no static files
+    app = Flask(__name__, static_folder=None)  # the API is JSON only; the pages blueprint serves its own files
     app.extensions["settings"] = settings
     app.extensions["clock"] = clock_source or clock.SystemClock()
     app.config.update(
@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None, *, clock_source=None, test_conf
     auth.init_app(app)
     app.after_request(_finish_response)
     api.init_app(app)
+    pages.init_app(app)
 
     from service import cli
 
@@ -113,12 +114,19 @@ def _start_request() -> None:
 
 
 def _finish_response(response):
-    # Every answer may carry health data: never cache it, never frame it, never sniff it.
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["Pragma"] = "no-cache"
+    if pages.serves(request):
+        # The pages and their files carry no data (that comes from the API, under the API's headers): they may
+        # be kept and revalidated, and their own policy lets them run their own scripts and styles, nothing else.
+        response.headers["Cache-Control"] = "no-cache"
+        response.headers["Content-Security-Policy"] = pages.CONTENT_SECURITY_POLICY
+    else:
+        # Every answer of the API may carry health data: never cache it, never run it as a page.
+        response.headers["Cache-Control"] = "no-store"
+        response.headers["Pragma"] = "no-cache"
+        response.headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'"
+    # Nothing is framed or sniffed, pages included.
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["X-Frame-Options"] = "DENY"
-    response.headers["Content-Security-Policy"] = "default-src 'none'; frame-ancestors 'none'"
     response.headers["Referrer-Policy"] = "no-referrer"
     response.headers["Strict-Transport-Security"] = "max-age=31536000; includeSubDomains"
     response.headers["X-Request-Id"] = g.get("request_id", "")

@@ -138,7 +138,9 @@ def list_alerts(session: Session, user: User, filters: dict, now: datetime) -> A
     if "physician_id" in filters:
         statement = statement.join(User, User.id == Patient.physician_id).where(
             User.public_id == filters["physician_id"])
-    statement = statement.where(Alert.status == filters["status"])
+    if "patient_id" in filters:
+        statement = statement.where(Patient.public_id == filters["patient_id"])
+    statement = statement.where(Alert.status.in_(filters["status"]))
     if "kind" in filters:
         statement = statement.where(Alert.kind == filters["kind"])
     counted = statement

@@ -1,4 +1,5 @@
-"""Who is calling: bearer-token authentication for every route not marked `@public`.
+"""Who is calling: bearer-token authentication for every API route not marked `@public` (the pages and their
+files carry no data and need none).
 
 What the caller may then reach is decided in service.policy.
 """
@@ -7,7 +8,7 @@ from __future__ import annotations
 
 from flask import Flask, current_app, g, request
 
-from service import audit, clock, db, identity
+from service import audit, clock, db, identity, pages
 from service.errors import Problem
 
 
@@ -25,8 +26,8 @@ def bearer_token() -> str | None:
 
 def _authenticate() -> None:
     view = current_app.view_functions.get(request.endpoint or "")
-    if view is None or getattr(view, "is_public", False):
-        return  # unknown routes answer 404/405 by themselves; public views need no token
+    if view is None or getattr(view, "is_public", False) or pages.serves(request):
+        return  # unknown routes answer 404/405 by themselves; public views and the pages need no token
     token = bearer_token()
     user = identity.user_for_token(db.session(), token, clock.now()) if token else None
     if user is None:

@@ -99,11 +99,12 @@ def seed_demo() -> None:
     """Seed a small demo clinic (idempotent); prints the logins."""
     from service import db, demo
 
-    created = demo.seed(db.session(), current_app.extensions["passwords"], clock.now())
+    created = demo.seed(db.session(), current_app.extensions["passwords"], clock.now(), current_settings())
     click.echo("demo clinic " + ("seeded" if created else "already present") + "; logins (password: "
                f"{demo.PASSWORD}):")
     for email, role in demo.LOGINS:
         click.echo(f"  {role:10} {email}")
+    click.echo("pages: /dashboard/ (physician), /checklist/ (patient, caregiver); log in at /login/")
 
 
 @click.command("generate-claims")

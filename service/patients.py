@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import uuid
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from models import CaregiverLink, IndicationSet, Patient, Payer, Practice, TargetRange, TimeZoneVersion, User
@@ -268,13 +269,28 @@ def end_caregiver_link(session: Session, link: CaregiverLink, actor: User, reaso
     return link
 
 
-def list_patients(session: Session, caller: User, limit: int, offset: int, now: datetime) -> list[Patient]:
-    """The patients `caller` reaches (policy.reachable_patients), by name; the listing is audited."""
-    statement = policy.reachable_patients(caller, now).order_by(Patient.full_name, Patient.id)
-    found = list(session.scalars(statement.limit(limit).offset(offset)))
-    audit.record(session, "patient.list", object_type="patient", detail={"count": len(found)}, now=now)
+@dataclass(frozen=True)
+class PatientListing:
+    items: list[Patient]
+    total: int
+
+
+def list_patients(session: Session, caller: User, query: dict, now: datetime) -> PatientListing:
+    """A page of the patients `caller` reaches (policy.reachable_patients), by name, optionally found by words of
+    the name (each must appear, in any case) and the date of birth; the listing is audited."""
+    statement = policy.reachable_patients(caller, now)
+    for word in query.get("name", "").split():
+        statement = statement.where(func.lower(Patient.full_name).contains(word.lower(), autoescape=True))
+    if "date_of_birth" in query:
+        statement = statement.where(Patient.date_of_birth == query["date_of_birth"])
+    total = session.scalar(statement.with_only_columns(func.count(Patient.id)))
+    found = list(session.scalars(statement.order_by(Patient.full_name, Patient.id)
+                                 .limit(query["limit"]).offset(query["offset"])))
+    audit.record(session, "patient.list", object_type="patient",
+                 detail={"count": len(found), "searched": bool(query.get("name") or query.get("date_of_birth"))},
+                 now=now)
     session.commit()
-    return found
+    return PatientListing(found, total)
 
 
 def caregiver_links(session: Session, patient: Patient) -> list[CaregiverLink]:

@@ -216,7 +216,7 @@ def _part_of(owner: Patient, model, public_id: uuid.UUID, what: str, read: str |
     return found
 
 
-def alert(alert_id: uuid.UUID, action: str) -> Alert:
+def alert(alert_id: uuid.UUID, action: str, *, read: str | None = None) -> Alert:
     """An alert whose patient the caller may do `action` with (the patient rule, covering included)."""
     session, user, now = db.session(), g.user, clock.now()
     found = session.scalar(select(Alert).where(Alert.public_id == alert_id))
@@ -224,6 +224,8 @@ def alert(alert_id: uuid.UUID, action: str) -> Alert:
         _refused(f"alert.{action}", patient_id=found.patient.public_id if found else None, object_type="alert",
                  object_id=alert_id)
         raise NotFound("alert")
+    if read:
+        _record_read(session, read, found.patient, "alert", found.public_id)
     return found
 
 

@@ -8,7 +8,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from models import BillableEvent, InrResult, InstructionAcknowledgement, Patient, Review, User
 from service import alerts, audit
@@ -65,6 +65,34 @@ class InstructionsInForce:
 def instructions_in_force(session: Session, patient: Patient) -> InstructionsInForce:
     review = current_instructions(session, patient)
     return InstructionsInForce(review, acknowledgements(session, review) if review else [])
+
+
+@dataclass(frozen=True)
+class ReviewRecord:
+    """A review with its acknowledgements, and whether its instructions are the ones in force."""
+
+    review: Review
+    acknowledgements: list[InstructionAcknowledgement]
+    in_force: bool
+
+    def __getattr__(self, name):
+        return getattr(self.review, name)
+
+
+def review_history(session: Session, patient: Patient, limit: int, offset: int) -> list[ReviewRecord]:
+    """A page of the patient's reviews, newest first, each with its acknowledgements (a few queries a page)."""
+    page = list(session.scalars(select(Review).where(Review.patient_id == patient.id)
+                                .options(selectinload(Review.results), selectinload(Review.physician))
+                                .order_by(Review.reviewed_at.desc(), Review.id.desc()).limit(limit).offset(offset)))
+    acks: dict[int, list[InstructionAcknowledgement]] = {review.id: [] for review in page}
+    if page:
+        for ack in session.scalars(select(InstructionAcknowledgement).options(
+                selectinload(InstructionAcknowledgement.user)).where(
+                InstructionAcknowledgement.review_id.in_(list(acks)))
+                .order_by(InstructionAcknowledgement.acknowledged_at, InstructionAcknowledgement.id)):
+            acks[ack.review_id].append(ack)
+    newest = current_instructions(session, patient)
+    return [ReviewRecord(review, acks[review.id], newest is not None and review.id == newest.id) for review in page]
 
 
 def acknowledgements(session: Session, review: Review) -> list[InstructionAcknowledgement]:

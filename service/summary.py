@@ -1,11 +1,12 @@
-"""What a physician sees at a glance: a patient's latest INR, trend, TTR, adherence; a panel's TTR."""
+"""What a physician sees at a glance: a patient's latest INR, trend, TTR, adherence; a panel's TTR and figures."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import date, datetime, time
 from decimal import Decimal
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -14,9 +15,12 @@ from models import Alert, InrResult, Patient, User
 from service import audit
 from service import results as results_domain
 from service.clearance import clearance_periods
-from service.patients import local_date, zone_history
+from service.errors import invalid
+from service.patients import local_date, target_range_at, zone_history
+from service.rules import flags
 from service.rules.billing_week import billing_week, weeks_between
 from service.rules.next_test import NextTest
+from service.rules.period import PeriodError, period
 from service.rules.readings import is_valid_inr, superseded_ids
 from service.rules.ttr import (
     RangePeriod,
@@ -50,6 +54,24 @@ class Summary:
     adherence: Adherence
     next_test: NextTest | None
     open_alerts: int
+    critical: flags.CriticalThresholds
+
+    @property
+    def next_test_due(self) -> date | None:
+        return self.next_test.due_on if self.next_test else None
+
+    @property
+    def next_test_reason(self) -> str | None:
+        return self.next_test.reason if self.next_test else None
+
+
+def chosen_period(query: dict, zone: ZoneInfo, now: datetime) -> tuple[datetime, datetime]:
+    """The period a query chose (`window_days`, or `start` and `end` from `from` and `to`), or a 422."""
+    try:
+        return period(now, zone, window_days=query.get("window_days"), start=query.get("start"),
+                      end=query.get("end"))
+    except PeriodError as exc:
+        raise invalid({exc.field: [str(exc)]}) from None
 
     @property
     def next_test_due(self) -> date | None:
@@ -97,20 +119,21 @@ def adherence(session: Session, patient: Patient, results: list[InrResult], now:
     return Adherence(since, max(expected, 0), len(tested))
 
 
-def patient_summary(session: Session, patient: Patient, settings: Settings, now: datetime, window_days: int,
+def patient_summary(session: Session, patient: Patient, settings: Settings, now: datetime, chosen: dict,
                     trend_size: int) -> Summary:
+    """The summary, its TTR over the period `chosen` (see `chosen_period`)."""
+    start, end = chosen_period(chosen, zone_history(patient).at(now), now)
     everything = results_domain.patient_results(session, patient)
     recent = everything[-trend_size:]
     views = results_domain.describe(session, patient, recent, settings)
-    start = now - timedelta(days=window_days)
     open_alerts = session.scalar(select(func.count()).select_from(Alert).where(
         Alert.patient_id == patient.id, Alert.status != "resolved")) or 0
     summary = Summary(
-        latest=views[-1] if views else None, trend=views, window_start=start, window_end=now,
-        ttr=patient_ttr(patient, ttr_points(everything), start, now, settings.ttr_max_gap_days),
+        latest=views[-1] if views else None, trend=views, window_start=start, window_end=end,
+        ttr=patient_ttr(patient, ttr_points(everything), start, end, settings.ttr_max_gap_days),
         adherence=adherence(session, patient, everything, now),
         next_test=views[-1].next_test if views else results_domain.next_test(session, patient, settings),
-        open_alerts=open_alerts)
+        open_alerts=open_alerts, critical=settings.critical_thresholds)
     return summary
 
 
@@ -129,15 +152,15 @@ class PanelTtr:
     patients: list[PatientTtr]
 
 
-def physician_panel_ttr(session: Session, physician: User, now: datetime, window_days: int,
-                        max_gap_days: int) -> PanelTtr:
-    start = now - timedelta(days=window_days)
+def _panel_ttrs(session: Session, physician: User, start: datetime, end: datetime,
+                max_gap_days: int) -> list[PatientTtr]:
+    """Each of the physician's patients (by name) with their TTR over [start, end]."""
     patients = list(session.scalars(select(Patient).where(Patient.physician_id == physician.id)
                                     .order_by(Patient.full_name, Patient.id)
                                     .options(selectinload(Patient.target_ranges))))
     # Every patient's results in one query (as plain rows), not one query per patient: a panel has ~1,000.
     # Only those that can touch the window; whether one was corrected is looked up over all results.
-    earliest, latest = reading_window(start, now, max_gap_days)
+    earliest, latest = reading_window(start, end, max_gap_days)
     readings: dict[int, list[TtrPoint]] = defaultdict(list)
     for row in session.execute(select(InrResult.patient_id, InrResult.measured_at, InrResult.value)
                                .join(Patient, Patient.id == InrResult.patient_id)
@@ -145,9 +168,102 @@ def physician_panel_ttr(session: Session, physician: User, now: datetime, window
                                       InrResult.measured_at < latest, results_domain.valid_inr_clause())
                                .order_by(InrResult.patient_id, InrResult.measured_at, InrResult.id)):
         readings[row.patient_id].append(TtrPoint(row.measured_at, Decimal(row.value)))
-    per_patient = [PatientTtr(p, patient_ttr(p, readings[p.id], start, now, max_gap_days)) for p in patients]
-    for row in per_patient:  # each patient's results were read: each gets its audit event
-        audit.record(session, "physician.panel_ttr.read", patient_id=row.patient.public_id, object_type="user",
+    return [PatientTtr(p, patient_ttr(p, readings[p.id], start, end, max_gap_days)) for p in patients]
+
+
+def _audit_panel_read(session: Session, action: str, physician: User, rows, now: datetime) -> None:
+    for row in rows:  # each patient's results were read: each gets its audit event
+        audit.record(session, action, patient_id=row.patient.public_id, object_type="user",
                      object_id=physician.public_id, now=now)
     session.commit()
-    return PanelTtr(physician, start, now, panel_ttr({row.patient.id: row.ttr for row in per_patient}), per_patient)
+
+
+def physician_panel_ttr(session: Session, physician: User, now: datetime, chosen: dict,
+                        max_gap_days: int) -> PanelTtr:
+    """Each patient's TTR and the panel's over the period `chosen` (a date is a UTC day: one window for all)."""
+    start, end = chosen_period(chosen, ZoneInfo("UTC"), now)
+    per_patient = _panel_ttrs(session, physician, start, end, max_gap_days)
+    _audit_panel_read(session, "physician.panel_ttr.read", physician, per_patient, now)
+    return PanelTtr(physician, start, end, panel_ttr({row.patient.id: row.ttr for row in per_patient}), per_patient)
+
+
+@dataclass(frozen=True)
+class LastInr:
+    """A patient's latest valid INR, flagged against the range in force when it was measured."""
+
+    result_id: object
+    reading: str
+    measured_at: datetime
+    offset_minutes: int
+    level: str
+
+
+@dataclass(frozen=True)
+class PanelPatient:
+    patient: Patient
+    ttr: Ttr
+    last_inr: LastInr | None
+    last_valid_test_on: date | None
+    days_since_last_valid_test: int | None
+    open_alerts: int
+    open_critical_alerts: int
+
+
+@dataclass(frozen=True)
+class Panel:
+    physician: User
+    window_start: datetime
+    window_end: datetime
+    panel: Ttr
+    patients: list[PanelPatient]
+
+
+def _latest_valid_inrs(session: Session, physician: User) -> dict[int, object]:
+    """Each of the physician's patients' latest valid INR row, in one query."""
+    ranked = (select(InrResult.patient_id, InrResult.public_id, InrResult.measured_at,
+                     InrResult.measured_utc_offset_minutes, InrResult.value, InrResult.comparator,
+                     func.row_number().over(partition_by=InrResult.patient_id,
+                                            order_by=(InrResult.measured_at.desc(), InrResult.id.desc()))
+                     .label("newest"))
+              .join(Patient, Patient.id == InrResult.patient_id)
+              .where(Patient.physician_id == physician.id, results_domain.valid_inr_clause())
+              .subquery())
+    return {row.patient_id: row for row in session.execute(select(ranked).where(ranked.c.newest == 1))}
+
+
+def _open_alert_counts(session: Session, physician: User) -> dict[int, dict[str, int]]:
+    """Unresolved alerts of the physician's patients, by patient and severity, in one query."""
+    counts: dict[int, dict[str, int]] = defaultdict(dict)
+    for patient_id, severity, count in session.execute(
+            select(Alert.patient_id, Alert.severity, func.count()).join(Patient, Patient.id == Alert.patient_id)
+            .where(Patient.physician_id == physician.id, Alert.status != "resolved")
+            .group_by(Alert.patient_id, Alert.severity)):
+        counts[patient_id][severity] = count
+    return counts
+
+
+def physician_panel(session: Session, physician: User, now: datetime, chosen: dict, settings: Settings) -> Panel:
+    """The panel page in one request: per patient the TTR over the period `chosen`, the latest valid INR, the
+    days since it (in the patient's own calendar) and the unresolved alerts; and the panel's TTR."""
+    start, end = chosen_period(chosen, ZoneInfo("UTC"), now)
+    per_patient = _panel_ttrs(session, physician, start, end, settings.ttr_max_gap_days)
+    latest = _latest_valid_inrs(session, physician)
+    alert_counts = _open_alert_counts(session, physician)
+    rows = []
+    for row in per_patient:
+        patient, found, last = row.patient, latest.get(row.patient.id), None
+        tested_on = days_since = None
+        if found is not None:
+            in_force = target_range_at(patient, found.measured_at)
+            flag = flags.flag_inr(Decimal(found.value), found.comparator,
+                                  flags.TherapeuticRange(Decimal(in_force.low), Decimal(in_force.high)),
+                                  settings.critical_thresholds)
+            last = LastInr(found.public_id, flag.reading, found.measured_at, found.measured_utc_offset_minutes,
+                           flag.level)
+            tested_on = local_date(patient, found.measured_at)
+            days_since = (local_date(patient, now) - tested_on).days
+        counts = alert_counts.get(patient.id, {})
+        rows.append(PanelPatient(patient, row.ttr, last, tested_on, days_since, sum(counts.values()),
+                                 counts.get("critical", 0)))
+    _audit_panel_read(session, "physician.panel.read", physician, rows, now)
+    return Panel(physician, start, end, panel_ttr({row.patient.id: row.ttr for row in rows}), rows)

@@ -10,6 +10,8 @@ import pytest
 import yaml
 from openapi_spec_validator import validate
 
+from service.pages import is_page_endpoint
+
 SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi.yaml"
 HTTP_METHODS = {"get", "post", "put", "patch", "delete"}
 
@@ -23,11 +25,14 @@ def documented_operations(spec: dict) -> set[tuple[str, str]]:
             if method in HTTP_METHODS}
 
 
+def api_rules(app):
+    """The app's routes that are API operations: the pages and their files are not, and are not documented."""
+    return [rule for rule in app.url_map.iter_rules() if not is_page_endpoint(rule.endpoint)]
+
+
 def running_operations(app) -> set[tuple[str, str]]:
     operations = set()
-    for rule in app.url_map.iter_rules():
-        if rule.endpoint == "static":
-            continue
+    for rule in api_rules(app):
         path = re.sub(r"<(?:[a-z]+:)?([a-z_]+)>", r"{\1}", rule.rule)
         operations |= {(method, path) for method in rule.methods - {"HEAD", "OPTIONS"}}
     return operations
@@ -57,10 +62,22 @@ def test_only_login_and_health_are_public(app):
     public = {(m.upper(), p) for p, item in spec["paths"].items() for m, op in item.items()
               if m in HTTP_METHODS and op.get("security") == []}
     assert public == {("GET", "/health"), ("POST", "/auth/login")}
-    for rule in app.url_map.iter_rules():
+    for rule in api_rules(app):
         view = app.view_functions[rule.endpoint]
         is_public = getattr(view, "is_public", False)
         assert is_public == (rule.rule in ("/health", "/auth/login")), rule.rule
+
+
+def test_the_pages_are_static_files_read_only_and_apart_from_the_api(app):
+    """Besides the API, the app serves only the pages and their files: GET only, nothing in the path but a file
+    name, and none of them is an operation of the document."""
+    pages = [rule for rule in app.url_map.iter_rules() if is_page_endpoint(rule.endpoint)]
+    assert {rule.rule for rule in pages} >= {"/", "/login/", "/dashboard/", "/checklist/", "/assets/<path:filename>"}
+    documented = {path for path in load_spec()["paths"]}
+    for rule in pages:
+        assert rule.methods - {"HEAD", "OPTIONS"} == {"GET"}, rule.rule
+        assert set(rule.arguments) <= {"filename"}, rule.rule
+        assert rule.rule not in documented, rule.rule
 
 
 @pytest.mark.parametrize("status", ["401"])

@@ -34,12 +34,12 @@ def test_staff_correct_a_result_and_the_original_leaves_flags_with_its_alert_clo
     response = correct(client, clinic, original["id"], value=1.8, reason="typed 1.2 for 1.8")
     assert response.status_code == 201, response.json
     fixed = response.json
-    assert (fixed["supersedes_id"], fixed["correction_reason"]) == (original["id"], "typed 1.2 for 1.8")
+    assert (fixed["corrects"], fixed["correction_reason"]) == (original["id"], "typed 1.2 for 1.8")
     assert fixed["flag"]["level"] == "low" and fixed["alert"]["severity"] == "out_of_range"  # flagged afresh
     assert fixed["source"] == "phone" and fixed["entered_by"]["id"] == clinic.id("physician")
 
     now_original = get_result(client, clinic, original["id"])
-    assert now_original["corrected_by_id"] == fixed["id"]
+    assert now_original["corrected_by"] == fixed["id"]
     assert (now_original["flag"]["level"], now_original["flag"]["no_valid_inr"]) == ("no_valid_inr", "superseded")
     assert now_original["message"].startswith("This entry was corrected by a later one")
     assert now_original["billing"]["reason"] == "superseded"
@@ -104,7 +104,7 @@ def test_a_reason_is_required_a_result_is_corrected_once_and_a_retry_replays(app
     assert twice.status_code == 409 and first.json["id"] in twice.json["detail"]
     # The correction itself may be corrected: a chain, each replacing the one before.
     chained = correct(client, clinic, first.json["id"], client_id="fix-3", value=2.6)
-    assert chained.status_code == 201 and chained.json["supersedes_id"] == first.json["id"]
+    assert chained.status_code == 201 and chained.json["corrects"] == first.json["id"]
     assert count_rows(app, InrResult) == 3
 
 

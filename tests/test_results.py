@@ -20,7 +20,7 @@ def test_an_in_range_result_is_stored_with_its_local_time_and_no_alert(app, clie
     assert doc["flag"] == {"level": "in_range", "severity": "none", "interpretation": "N", "no_valid_inr": None,
                            "target_range": {"low": 2.0, "high": 3.0}}
     assert (doc["device_clock_ahead"], doc["device_measured_at"]) == (False, None)
-    assert (doc["supersedes_id"], doc["corrected_by_id"], doc["correction_reason"]) == (None, None, None)
+    assert (doc["corrects"], doc["corrected_by"], doc["correction_reason"]) == (None, None, None)
     assert doc["next_test_reason"] == "weekly"
     assert doc["alert"] is None
     assert doc["source"] == "app" and doc["tested_by"] == "patient" and doc["caregiver"] is None

@@ -15,6 +15,7 @@ from sqlalchemy import func, select
 
 from models import AuditEvent, InrResult, User
 from service import db, policy
+from service.pages import is_page_endpoint
 from service.policy import PERMISSIONS
 from tests import factories
 from tests.conftest import NOW
@@ -50,6 +51,7 @@ POLICY_ACTIONS = {
     "GET /patients/<uuid:patient_id>/results/fhir": "read_clinical",
     "POST /patients/<uuid:patient_id>/results/<uuid:result_id>/corrections": "correct_result",
     "POST /patients/<uuid:patient_id>/reviews": "review",
+    "GET /patients/<uuid:patient_id>/reviews": "read_clinical",
     "GET /patients/<uuid:patient_id>/summary": "read_clinical",
     "POST /patients/<uuid:patient_id>/supply-issues": "issue_supplies",
     "GET /patients/<uuid:patient_id>/target-ranges": "read",
@@ -62,6 +64,7 @@ POLICY_ACTIONS = {
     "GET /patients/<uuid:patient_id>/training-sessions/<uuid:session_id>": "read_training",
     "POST /patients/<uuid:patient_id>/training-sessions/<uuid:session_id>/amendments": "train",
     "GET /patients/<uuid:patient_id>/training-sessions/<uuid:session_id>/competency.pdf": "read_training",
+    "GET /alerts/<uuid:alert_id>": "read_clinical",
     "POST /alerts/<uuid:alert_id>/acknowledge": "acknowledge_alert",
     "GET /patients/<uuid:patient_id>/supply-issues": "read",
     "GET /patients/<uuid:patient_id>/care-episode": "read",
@@ -75,11 +78,12 @@ POLICY_ACTIONS = {
 
 
 def every_route(app):
-    """(key, method, rule, view) for every authenticated route of the running app."""
+    """(key, method, rule, view) for every authenticated API route of the running app (the pages and their files
+    carry no data and need no token: tests/test_pages.py)."""
     routes = []
     for rule in app.url_map.iter_rules():
         view = app.view_functions[rule.endpoint]
-        if getattr(view, "is_public", False):
+        if getattr(view, "is_public", False) or is_page_endpoint(rule.endpoint):
             continue
         for method in sorted(rule.methods - {"HEAD", "OPTIONS"}):
             routes.append((f"{method} {rule.rule}", method, rule.rule, view))

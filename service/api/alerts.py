@@ -1,4 +1,4 @@
-"""The physician dashboard: open alerts, acknowledging them, covering physicians and panel TTR."""
+"""The physician dashboard: the alert queue, acknowledging, covering physicians, the panel and its TTR."""
 
 from __future__ import annotations
 
@@ -7,7 +7,16 @@ from flask import g
 from service import alerts, clock, db, policy, summary
 from service.api import Blueprint
 from service.policy import roles
-from service.schemas.alerts import AlertOut, AlertPage, AlertQuery, CoveringIn, CoveringOut, PanelOut, PanelQuery
+from service.schemas.alerts import (
+    AlertOut,
+    AlertPage,
+    AlertQuery,
+    CoveringIn,
+    CoveringOut,
+    PanelOut,
+    PanelPageOut,
+    PanelQuery,
+)
 from service.settings import current_settings
 
 bp = Blueprint("alerts", __name__, description="The physician's alert queue, covering physicians, panel TTR.")
@@ -20,6 +29,15 @@ bp = Blueprint("alerts", __name__, description="The physician's alert queue, cov
 def list_alerts(query):
     """Most severe first, then oldest first; counts by severity ignore the severity filter."""
     return alerts.list_alerts(db.session(), g.user, query, clock.now())
+
+
+@bp.get("/alerts/<uuid:alert_id>")
+@roles("physician", "admin")
+@policy.loads("alert", "read_clinical", read="alert.read")
+@bp.response(200, AlertOut)
+def get_alert(alert):
+    """One alert, as the queue lists it."""
+    return alert
 
 
 @bp.post("/alerts/<uuid:alert_id>/acknowledge")
@@ -48,5 +66,16 @@ def set_covering_physician(data, physician):
 @bp.response(200, PanelOut)
 def panel_ttr(query, physician):
     """Time in therapeutic range (Rosendaal) of each of the physician's patients, and of the panel."""
-    return summary.physician_panel_ttr(db.session(), physician, clock.now(), query["window_days"],
+    return summary.physician_panel_ttr(db.session(), physician, clock.now(), query,
                                        current_settings().ttr_max_gap_days)
+
+
+@bp.get("/physicians/<uuid:physician_id>/panel")
+@roles("physician", "admin")
+@policy.loads("physician", "read_panel")
+@bp.arguments(PanelQuery, location="query")
+@bp.response(200, PanelPageOut)
+def panel(query, physician):
+    """The physician's patients in one request: TTR over the period, the latest valid INR, days since the last
+    valid test and open alerts, and the panel's TTR."""
+    return summary.physician_panel(db.session(), physician, clock.now(), query, current_settings())

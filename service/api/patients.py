@@ -50,8 +50,8 @@ def create_patient(data):
 @bp.arguments(PatientQuery, location="query")
 @bp.response(200, PatientPage)
 def list_patients(query):
-    """The patients the caller reaches, by name."""
-    return {"items": patients.list_patients(db.session(), g.user, query["limit"], query["offset"], clock.now())}
+    """The patients the caller reaches, by name; search by words of the name and the date of birth."""
+    return patients.list_patients(db.session(), g.user, query, clock.now())
 
 
 @bp.get("/patients/<uuid:patient_id>")

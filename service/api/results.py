@@ -102,6 +102,6 @@ def results_as_fhir(patient):
 @bp.arguments(SummaryQuery, location="query")
 @bp.response(200, SummaryOut)
 def patient_summary(query, patient):
-    """Latest INR, trend, TTR over the window, adherence, next test due and open alerts."""
-    return summary.patient_summary(db.session(), patient, current_settings(), clock.now(), query["window_days"],
-                                   query["trend"])
+    """Latest INR, trend, TTR over the period chosen (the last 90 days by default), adherence, next test due,
+    open alerts and the critical thresholds."""
+    return summary.patient_summary(db.session(), patient, current_settings(), clock.now(), query, query["trend"])

@@ -9,7 +9,14 @@ from service import clock, db, policy, reviews
 from service.api import Blueprint
 from service.idempotency import idempotent
 from service.policy import roles
-from service.schemas.reviews import AcknowledgementOut, InstructionsOut, ReviewIn, ReviewOut
+from service.schemas.reviews import (
+    AcknowledgementOut,
+    InstructionsOut,
+    ReviewIn,
+    ReviewOut,
+    ReviewPage,
+    ReviewQuery,
+)
 
 bp = Blueprint("reviews", __name__, description="Reviews, instructions and their acknowledgement.")
 
@@ -27,6 +34,15 @@ bp = Blueprint("reviews", __name__, description="Reviews, instructions and their
 def create_review(data, patient):
     """Interpret results and instruct the patient; resolves the reviewed results' alerts."""
     return reviews.create_review(db.session(), patient, g.user, data, clock.now())
+
+
+@bp.get("/patients/<uuid:patient_id>/reviews")
+@policy.loads("patient", "read_clinical", read="review.list")
+@bp.arguments(ReviewQuery, location="query")
+@bp.response(200, ReviewPage)
+def list_reviews(query, patient):
+    """Every review of the patient, newest first, with its instructions and who acknowledged them."""
+    return {"items": reviews.review_history(db.session(), patient, query["limit"], query["offset"])}
 
 
 @bp.get("/patients/<uuid:patient_id>/instructions")

@@ -6,9 +6,21 @@ from marshmallow import fields, validate
 
 from models.alerts import ALERT_KINDS, ALERT_RESOLUTIONS, ALERT_SEVERITIES, ALERT_STATUSES
 from service.rules.flags import LEVELS, displayed_reading
-from service.schemas.common import Paging, PersonRef
-from service.schemas.fields import OutSchema, QueryInteger, StrictSchema
-from service.schemas.results import TtrOut
+from service.schemas.common import Paging, PatientRef, PersonRef
+from service.schemas.fields import OutSchema, StrictSchema
+from service.schemas.period import PeriodQuery
+from service.schemas.results import TtrOut, local_time
+
+
+class ResultOffsetTime(fields.AwareDateTime):
+    """An instant of an alert's life, written with the UTC offset its result was measured with (the patient's
+    clock when they tested), so every time of the alert reads in the same local time; UTC without a result."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if value is None:
+            return None
+        result = getattr(obj, "result", None)
+        return local_time(value, result.measured_utc_offset_minutes if result is not None else 0)
 
 
 class AlertOut(OutSchema):
@@ -37,29 +49,32 @@ class AlertOut(OutSchema):
         "description": "missed_tests: {weeks}; no_valid_result: {result_ids, since}; reassessment_overdue: "
                        "{due_by, suspends_on}."})
     status = fields.String(validate=validate.OneOf(ALERT_STATUSES))
-    opened_at = fields.AwareDateTime()
+    opened_at = ResultOffsetTime()
     acknowledged_by = fields.Nested(PersonRef, allow_none=True)
-    acknowledged_at = fields.AwareDateTime(allow_none=True)
+    acknowledged_at = ResultOffsetTime(allow_none=True)
     resolved_by_review_id = fields.Method("_review_id", allow_none=True, metadata={"type": "string",
                                                                                    "format": "uuid"})
-    resolved_at = fields.AwareDateTime(allow_none=True)
+    resolved_at = ResultOffsetTime(allow_none=True)
     resolution = fields.String(allow_none=True, validate=validate.OneOf(ALERT_RESOLUTIONS), metadata={
         "description": "review, corrected (its result was corrected), valid_result (a valid INR ended the "
                        "episode) or reassessed."})
     resolution_note = fields.String(allow_none=True)
     escalation_level = fields.Integer(metadata={"description": "0: physician of record; 1: covering physician; "
                                                                "2: the practice."})
-    escalated_at = fields.AwareDateTime(allow_none=True)
+    escalated_at = ResultOffsetTime(allow_none=True)
     escalated_to = fields.Nested(PersonRef, allow_none=True)
 
     def _result_id(self, alert) -> str | None:
         return str(alert.result.public_id) if alert.result else None
 
     def _reading(self, alert) -> str | None:
-        return displayed_reading(alert.result.value, alert.result.comparator) if alert.result else None
+        if alert.result is None or alert.result.value is None:
+            return None
+        return displayed_reading(alert.result.value, alert.result.comparator)
 
     def _measured_at(self, alert) -> str | None:
-        return alert.result.measured_at.isoformat() if alert.result else None
+        result = alert.result
+        return local_time(result.measured_at, result.measured_utc_offset_minutes) if result else None
 
     def _review_id(self, alert) -> str | None:
         return str(alert.resolved_by_review.public_id) if alert.resolved_by_review else None
@@ -80,8 +95,11 @@ class AlertPage(OutSchema):
 class AlertQuery(Paging):
     physician_id = fields.UUID()
     kind = fields.String(validate=validate.OneOf(ALERT_KINDS))
+    patient_id = fields.UUID(metadata={"description": "One patient's alerts."})
     severity = fields.String(validate=validate.OneOf(ALERT_SEVERITIES))
-    status = fields.String(load_default="open", validate=validate.OneOf(ALERT_STATUSES))
+    status = fields.List(fields.String(validate=validate.OneOf(ALERT_STATUSES)), load_default=lambda: ["open"],
+                         validate=validate.Length(min=1, max=len(ALERT_STATUSES)),
+                         metadata={"description": "One or more (`status=open&status=acknowledged`); open by default."})
 
 
 class CoveringIn(StrictSchema):
@@ -94,8 +112,8 @@ class CoveringOut(OutSchema):
     covering_physician = fields.Nested(PersonRef, allow_none=True)
 
 
-class PanelQuery(StrictSchema):
-    window_days = QueryInteger(load_default=90, validate=validate.Range(min=1, max=3650))
+class PanelQuery(PeriodQuery):
+    """The period of the TTR: the last 90 days by default; a date is a whole UTC day (one window for all)."""
 
 
 class PanelPatientOut(OutSchema):
@@ -109,3 +127,32 @@ class PanelOut(OutSchema):
     window_end = fields.AwareDateTime()
     panel = fields.Nested(TtrOut)
     patients = fields.List(fields.Nested(PanelPatientOut))
+
+
+class LastInrOut(OutSchema):
+    result_id = fields.UUID()
+    reading = fields.String(metadata={"description": "As the meter showed it."})
+    measured_at = fields.Method("_measured_at", metadata={"type": "string", "format": "date-time"})
+    level = fields.String(validate=validate.OneOf(LEVELS),
+                          metadata={"description": "Against the target range in force when it was measured."})
+
+    def _measured_at(self, last) -> str:
+        return local_time(last.measured_at, last.offset_minutes)
+
+
+class PanelRowOut(OutSchema):
+    patient = fields.Nested(PatientRef)
+    ttr = fields.Nested(TtrOut)
+    last_inr = fields.Nested(LastInrOut, allow_none=True, metadata={"description": "The latest valid INR."})
+    last_valid_test_on = fields.Date(allow_none=True, metadata={"description": "In the patient's time zone."})
+    days_since_last_valid_test = fields.Integer(allow_none=True)
+    open_alerts = fields.Integer(metadata={"description": "Alerts not yet resolved by a review."})
+    open_critical_alerts = fields.Integer()
+
+
+class PanelPageOut(OutSchema):
+    physician = fields.Nested(PersonRef)
+    window_start = fields.AwareDateTime()
+    window_end = fields.AwareDateTime()
+    panel = fields.Nested(TtrOut, metadata={"description": "The panel's TTR, weighted by interpolated days."})
+    patients = fields.List(fields.Nested(PanelRowOut))

@@ -6,7 +6,7 @@ from marshmallow import ValidationError, fields, validate, validates_schema
 
 from service import clock
 from service.schemas.common import Paging, PersonRef
-from service.schemas.fields import Inr, Instant, OutSchema, PastDate, StrictSchema, TimeZoneName
+from service.schemas.fields import Day, Inr, Instant, OutSchema, PastDate, StrictSchema, TimeZoneName
 
 _ICD10 = fields.String(validate=validate.Length(min=3, max=8))
 
@@ -128,10 +128,15 @@ class PatientOut(OutSchema):
 
 class PatientPage(OutSchema):
     items = fields.List(fields.Nested(PatientOut))
+    total = fields.Integer(metadata={"description": "How many patients match, over all pages."})
 
 
 class PatientQuery(Paging):
-    pass
+    """Find patients by name and date of birth (the service keeps no medical record number)."""
+
+    name = fields.String(validate=validate.Length(min=1, max=200), metadata={
+        "description": "Words of the name, each found anywhere in it, in any case (`jon pat` finds Pat Jones)."})
+    date_of_birth = Day()
 
 
 class CaregiverLinkIn(StrictSchema):

@@ -21,6 +21,7 @@ from service.schemas.fields import (
     StrictInteger,
     StrictSchema,
 )
+from service.schemas.period import PeriodQuery
 
 BATCH_LIMIT = 100
 _TEXT = r"^[\x20-\x7E]*$"  # meter serials, lots and codes are printable ASCII
@@ -128,12 +129,13 @@ class ResultOut(OutSchema):
     source = fields.String(attribute="result.source")
     entered_by = fields.Nested(PersonRef, attribute="result.entered_by")
     received_at = fields.AwareDateTime(attribute="result.received_at")
-    supersedes_id = fields.Method("_supersedes_id", allow_none=True, metadata={
+    corrects = fields.Method("_corrects", allow_none=True, metadata={
         "type": "string", "format": "uuid", "description": "The result this one corrects."})
     correction_reason = fields.String(attribute="result.correction_reason", allow_none=True)
-    corrected_by_id = fields.Method("_corrected_by_id", allow_none=True, metadata={
+    corrected_by = fields.Method("_corrected_by", allow_none=True, metadata={
         "type": "string", "format": "uuid",
-        "description": "The correction that replaced this result (it then leaves flags, TTR and counting)."})
+        "description": "The correction that replaced this result: it is kept and shown, but leaves flags, TTR and "
+                       "counting."})
     flag = fields.Nested(FlagOut)
     alert = fields.Nested(AlertRef, allow_none=True)
     billing = fields.Nested(BillingOut)
@@ -152,10 +154,10 @@ class ResultOut(OutSchema):
     def _clock_ahead(self, view) -> bool:
         return view.result.device_measured_at is not None
 
-    def _supersedes_id(self, view) -> str | None:
+    def _corrects(self, view) -> str | None:
         return str(view.result.supersedes.public_id) if view.result.supersedes_id is not None else None
 
-    def _corrected_by_id(self, view) -> str | None:
+    def _corrected_by(self, view) -> str | None:
         return str(view.corrected_by.public_id) if view.corrected_by else None
 
 
@@ -195,8 +197,9 @@ class BatchOut(OutSchema):
     items = fields.List(fields.Nested(BatchItemOut))
 
 
-class SummaryQuery(StrictSchema):
-    window_days = QueryInteger(load_default=90, validate=validate.Range(min=1, max=3650))
+class SummaryQuery(PeriodQuery):
+    """The period of the TTR (the last 90 days by default), and how many latest results make the trend."""
+
     trend = QueryInteger(load_default=10, validate=validate.Range(min=1, max=100))
 
 
@@ -223,3 +226,5 @@ class SummaryOut(OutSchema):
     next_test_due = fields.Date(allow_none=True)
     next_test_reason = fields.String(allow_none=True, validate=validate.OneOf(NEXT_TEST_REASONS))
     open_alerts = fields.Integer()
+    critical = fields.Nested(TargetOut, metadata={"description": "The clinic's critical thresholds: at or beyond "
+                                                                 "them a result escalates urgently."})

@@ -5,7 +5,7 @@ from __future__ import annotations
 from marshmallow import ValidationError, fields, validate, validates_schema
 
 from models.alerts import INSTRUCTION_KINDS
-from service.schemas.common import PersonRef
+from service.schemas.common import Paging, PersonRef
 from service.schemas.fields import Day, Milligrams, OutSchema, StrictInteger, StrictSchema
 
 
@@ -74,6 +74,21 @@ class AcknowledgementOut(OutSchema):
     user = fields.Nested(PersonRef)
     role = fields.String(attribute="user.role")
     acknowledged_at = fields.AwareDateTime()
+
+
+class ReviewRecordOut(ReviewOut):
+    """A review with the acknowledgements of its instructions."""
+
+    in_force = fields.Boolean(metadata={"description": "Whether these are the instructions in force (the newest)."})
+    acknowledgements = fields.List(fields.Nested(AcknowledgementOut))
+
+
+class ReviewPage(OutSchema):
+    items = fields.List(fields.Nested(ReviewRecordOut))
+
+
+class ReviewQuery(Paging):
+    pass
 
 
 class InstructionsOut(OutSchema):
