@@ -19,7 +19,15 @@ import pytest
 from tests.factories import result_body
 
 ROOT = Path(__file__).resolve().parent.parent
-PORT = 18051
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+PORT = free_port()
 
 
 @pytest.fixture
