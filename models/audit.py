@@ -24,6 +24,8 @@ class AuditEvent(AppendOnly, Base):
     object_type: Mapped[str | None] = mapped_column(String(40))
     object_id: Mapped[str | None] = mapped_column(String(64))
     patient_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
+    # The actor's practice (a plain value too): an administrator reads the trail of their own practice only.
+    practice_id: Mapped[int | None] = mapped_column(index=True)
     request_id: Mapped[str | None] = mapped_column(String(64))
     client_address: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict | None] = mapped_column(JSON)

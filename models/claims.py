@@ -154,13 +154,16 @@ class CareEpisodeEvent(AppendOnly, PublicIdMixin, Base):
 class ExportBatch(AppendOnly, PublicIdMixin, Base):
     """One export of pending lines, kept with the exact bytes handed out: downloading it again gives the same file.
 
-    `client_key` is the biller's idempotency key: a retried POST finds the batch instead of exporting again.
+    `client_key` is the biller's idempotency key, within their practice: a retried POST finds the batch instead of
+    exporting again. A batch holds the lines of one practice (one billing provider).
     """
 
     __tablename__ = "export_batches"
-    __table_args__ = (CheckConstraint("format IN ('x12', 'csv', 'json')", name="format_known"),)
+    __table_args__ = (CheckConstraint("format IN ('x12', 'csv', 'json')", name="format_known"),
+                      UniqueConstraint("practice_id", "client_key", name="uq_export_batches_practice_id_client_key"))
 
-    client_key: Mapped[str] = mapped_column(String(100), unique=True)
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
+    client_key: Mapped[str] = mapped_column(String(100))
     format: Mapped[str] = mapped_column(String(10))
     date_from: Mapped[dt.date]
     date_to: Mapped[dt.date]

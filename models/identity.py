@@ -28,6 +28,8 @@ class User(PublicIdMixin, Base):
     active: Mapped[bool] = mapped_column(default=True)
     # Physicians only: National Provider Identifier, the rendering provider on claim lines.
     npi: Mapped[str | None] = mapped_column(String(10))
+    # The practice the person works for or is cared for by: they reach nothing of another practice.
+    practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
     created_at: Mapped[datetime]
 
     tokens: Mapped[list[ApiToken]] = relationship(back_populates="user")

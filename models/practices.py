@@ -1,4 +1,5 @@
-"""Practices: the billing entity of their patients (group NPI, tax id, address, time zone, IDTF or not)."""
+"""Practices: the people and patients of one clinic, and the billing entity of those patients (group NPI, tax id,
+address, time zone, IDTF or not, reminder day and time). Two practices on one server never see each other's data."""
 
 from __future__ import annotations
 
@@ -37,5 +38,8 @@ class Practice(PublicIdMixin, Base):
     x12_receiver_name: Mapped[str | None] = mapped_column(String(60))
     # The practice's charge per code, as decimal strings ("45.00"): SV1-02 of each service line.
     charges: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The weekly test reminder, in each patient's own local time: a weekday name and HH:MM.
+    reminder_weekday: Mapped[str] = mapped_column(String(9), default="sunday")
+    reminder_time: Mapped[str] = mapped_column(String(5), default="09:00")
     created_at: Mapped[dt.datetime]
     updated_at: Mapped[dt.datetime]

@@ -61,8 +61,7 @@ def job_table(settings: Settings) -> list[Job]:
     reassess_at = settings.reassessments_time_utc
     return [
         # Reminders are due at a local time in each patient's zone: checking every 15 minutes serves every zone.
-        Job("reminders.weekly", partial(send_weekly_reminders, weekday=settings.reminder_weekday,
-                                        at=settings.reminder_time, settings=settings),
+        Job("reminders.weekly", partial(send_weekly_reminders, settings=settings),  # at each practice's day and time
             quarter_hour, "cron", {"minute": "*/15"}, misfire_grace_minutes=14),
         # Weeks end at local midnight, at different UTC hours per zone: hourly finds each soon after.
         Job("tests.missed", detect_missed_tests, hour, "cron", {"minute": 5}, misfire_grace_minutes=55),

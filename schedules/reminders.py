@@ -19,23 +19,24 @@ from service.settings import WEEKDAYS, Settings
 LOOKBACK = timedelta(days=8)  # a reading this recent can still move the next test earlier than the weekly routine
 
 
-def send_weekly_reminders(session: Session, now: datetime, *, weekday: str = "sunday", at: time = time(9, 0),
+def send_weekly_reminders(session: Session, now: datetime, *, weekday: str | None = None, at: time | None = None,
                           settings: Settings | None = None) -> dict:
-    """Queue "reminder.weekly:<patient>:<week>" once the local reminder time of the current week has come.
+    """Queue "reminder.weekly:<patient>:<week>" once the local reminder time of the current week has come: the
+    weekday and time the patient's practice chose (or `weekday` and `at` for all), in the patient's own zone.
 
     A late run (scheduler down on Sunday) still reminds later that week; the key keeps it to one per week.
     With `settings`, also queue "reminder.test_due:<patient>:<day>" once the reminder time of a day has come on
     which the next test falls due for another reason than the weekly cadence (service.rules.next_test).
     """
-    offset = timedelta(days=WEEKDAYS.index(weekday))
     queued = conflicts = due_queued = 0
     in_home_testing = []
     for patient, _periods in patients_in_home_testing(session, now):
         in_home_testing.append(patient)
         tz = zone_history(patient).at(now)
         week = zone_history(patient).week_of(now)
+        offset = timedelta(days=WEEKDAYS.index(weekday or patient.practice.reminder_weekday))
         # Local wall time, not week start + hours: the reminder stays at 09:00 across a DST change.
-        due = datetime.combine(week + offset, at, tzinfo=tz)
+        due = datetime.combine(week + offset, at or _clock(patient.practice.reminder_time), tzinfo=tz)
         if now < due:
             continue
         key = f"reminder.weekly:{patient.public_id}:{week.isoformat()}"
@@ -53,10 +54,14 @@ def send_weekly_reminders(session: Session, now: datetime, *, weekday: str = "su
         queued += is_new
     if settings is not None:
         for patient in recheck_candidates(session, in_home_testing, now, settings.critical_thresholds, LOOKBACK):
-            outcome = _remind_if_due(session, patient, now, at, settings)
+            outcome = _remind_if_due(session, patient, now, at or _clock(patient.practice.reminder_time), settings)
             due_queued += outcome == "queued"
             conflicts += outcome == "conflict"
     return {"queued": queued, "due_queued": due_queued, "conflicts": conflicts}
+
+
+def _clock(text: str) -> time:
+    return time.fromisoformat(text)
 
 
 def _remind_if_due(session: Session, patient, now: datetime, at: time, settings: Settings) -> str | None:

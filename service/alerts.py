@@ -206,6 +206,7 @@ def set_covering(session: Session, physician: User, covering_id: uuid.UUID | Non
     covering = None
     if covering_id is not None:
         covering = session.scalar(select(User).where(User.public_id == covering_id, User.role == "physician",
+                                                     User.practice_id == physician.practice_id,
                                                      User.active.is_(True)))
         if covering is None or covering.id == physician.id:
             raise invalid({"covering_physician_id": ["Another active physician's id is required."]})

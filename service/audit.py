@@ -7,7 +7,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from flask import g, has_request_context, request
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from models import AuditEvent
@@ -35,6 +35,7 @@ def record(session: Session, action: str, *, outcome: str = "success", patient_i
         object_type=object_type,
         object_id=str(object_id) if object_id is not None else None,
         patient_id=patient_id,
+        practice_id=actor.practice_id if actor is not None else None,
         request_id=request_id,
         client_address=client,
         detail=detail,
@@ -50,9 +51,15 @@ def record_alone(session_factory, action: str, **kwargs) -> None:
         own.commit()
 
 
-def list_events(session: Session, filters: dict, now: datetime) -> list[AuditEvent]:
-    """Events matching `filters`, newest first; reading the trail is recorded in it too."""
-    statement = select(AuditEvent).order_by(AuditEvent.id.desc()).limit(filters["limit"])
+def list_events(session: Session, reader, filters: dict, now: datetime) -> list[AuditEvent]:
+    """Events of the reader's practice matching `filters`, newest first: what its people did, and what the system
+    did to its patients. Reading the trail is recorded in it too."""
+    from models import Patient
+
+    own_patients = select(Patient.public_id).where(Patient.practice_id == reader.practice_id)
+    statement = (select(AuditEvent).where(or_(AuditEvent.practice_id == reader.practice_id,
+                                              AuditEvent.patient_id.in_(own_patients)))
+                 .order_by(AuditEvent.id.desc()).limit(filters["limit"]))
     for name in ("patient_id", "actor_id", "action", "outcome"):
         if name in filters:
             statement = statement.where(getattr(AuditEvent, name) == filters[name])

@@ -9,6 +9,7 @@ import json
 import uuid
 from collections import defaultdict
 from collections.abc import Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import Select, exists, select
@@ -76,9 +77,12 @@ def _audit_per_patient(session: Session, action: str, lines: Sequence[ClaimLine]
                      detail={**detail, "lines": line_ids}, now=now)
 
 
-def list_claims(session: Session, filters: dict, patient: Patient | None, limit: int, offset: int,
+def list_claims(session: Session, reader: User, filters: dict, patient: Patient | None, limit: int, offset: int,
                 now: datetime) -> list[ClaimLine]:
-    lines = list(session.scalars(claim_lines_query(patient=patient, **filters).limit(limit).offset(offset)).unique())
+    """Claim lines of the reader's practice (of one patient, with `patient`), by date of service."""
+    practice = session.get(Practice, reader.practice_id)
+    lines = list(session.scalars(claim_lines_query(patient=patient, practice=practice, **filters)
+                                 .limit(limit).offset(offset)).unique())
     audit.record(session, "claim.list", patient_id=patient.public_id if patient else None, object_type="claim_line",
                  detail={"count": len(lines)}, now=now)
     _audit_per_patient(session, "claim.read", lines, now, {})
@@ -87,7 +91,7 @@ def list_claims(session: Session, filters: dict, patient: Patient | None, limit:
 
 
 def create_export(session: Session, actor: User, client_key: str, fmt: str, date_from: date, date_to: date,
-                  now: datetime, practice_id: uuid.UUID | None = None) -> tuple[ExportBatch, bool]:
+                  now: datetime) -> tuple[ExportBatch, bool]:
     """Export every pending line of the date range as one batch, in one transaction: the lines are marked exported
     under the batch and the file's exact bytes are kept with it. Idempotent by `client_key`: the same key finds
     the batch it made (created False) instead of exporting again; the same key with other terms is a conflict.
@@ -96,20 +100,17 @@ def create_export(session: Session, actor: User, client_key: str, fmt: str, date
     if date_to < date_from:
         raise invalid({"to": ["Must not be before from."]})
     terms = {"format": fmt, "date_from": date_from, "date_to": date_to}
-    existing = session.scalar(select(ExportBatch).where(ExportBatch.client_key == client_key))
+    existing = _batch_by_key(session, actor, client_key)
     if existing is not None:
         return _same_terms(existing, terms), False
-    practice = None
-    if practice_id is not None:
-        practice = session.scalar(select(Practice).where(Practice.public_id == practice_id))
-        if practice is None:
-            raise invalid({"practice_id": ["No practice with this id."]})
+    practice = session.get(Practice, actor.practice_id)  # a biller exports their own practice's lines
     lines = list(session.scalars(claim_lines_query(status="pending", date_from=date_from, date_to=date_to,
                                                    practice=practice)).unique())
     batch_id = uuid.uuid4()
     media_type, extension = EXPORT_FORMATS[fmt]
     body = _export_body(session, fmt, batch_id, lines, now)
-    batch = ExportBatch(public_id=batch_id, client_key=client_key, format=fmt, date_from=date_from, date_to=date_to,
+    batch = ExportBatch(public_id=batch_id, practice_id=practice.id, client_key=client_key, format=fmt,
+                        date_from=date_from, date_to=date_to,
                         line_count=len(lines), media_type=media_type, filename=f"claims-{batch_id}.{extension}",
                         body=body, sha256=hashlib.sha256(body.encode("utf-8")).hexdigest(), created_by_id=actor.id,
                         created_at=now)
@@ -126,7 +127,7 @@ def create_export(session: Session, actor: User, client_key: str, fmt: str, date
         session.commit()
     except IntegrityError as exc:
         session.rollback()
-        existing = session.scalar(select(ExportBatch).where(ExportBatch.client_key == client_key))
+        existing = _batch_by_key(session, actor, client_key)
         if existing is not None:  # the same request, retried while the first was being written
             return _same_terms(existing, terms), False
         # Another export took some of these lines at the same moment: nothing was marked; export again.
@@ -154,8 +155,15 @@ def export_file(session: Session, batch: ExportBatch, now: datetime) -> ExportBa
     return batch
 
 
-def list_exports(session: Session, limit: int, offset: int) -> list[ExportBatch]:
-    return list(session.scalars(select(ExportBatch).order_by(ExportBatch.created_at.desc(), ExportBatch.id.desc())
+def _batch_by_key(session: Session, actor: User, client_key: str) -> ExportBatch | None:
+    return session.scalar(select(ExportBatch).where(ExportBatch.practice_id == actor.practice_id,
+                                                    ExportBatch.client_key == client_key))
+
+
+def list_exports(session: Session, reader: User, limit: int, offset: int) -> list[ExportBatch]:
+    """The export batches of the reader's practice, newest first."""
+    return list(session.scalars(select(ExportBatch).where(ExportBatch.practice_id == reader.practice_id)
+                                .order_by(ExportBatch.created_at.desc(), ExportBatch.id.desc())
                                 .limit(limit).offset(offset)))
 
 
@@ -251,17 +259,50 @@ def release_claim(session: Session, actor: User, line: ClaimLine, note: str, now
     return line
 
 
-def run_generation(session: Session, actor: User, recheck_all: bool, now: datetime) -> ClaimGenerationRun:
-    """Run claim generation now, as the biller (recorded like the scheduler's run)."""
+def run_generation(session: Session, actor: User, recheck_all: bool, now: datetime) -> RunSeen:
+    """Run claim generation now, as the biller (recorded like the scheduler's run; it covers every practice)."""
     summary = claim_generation.generate_claims(session, now, trigger="api", actor=actor, recheck_all=recheck_all)
     run_id = uuid.UUID(summary["run_id"])
-    return session.scalar(select(ClaimGenerationRun).where(ClaimGenerationRun.public_id == run_id))
+    run = session.scalar(select(ClaimGenerationRun).where(ClaimGenerationRun.public_id == run_id))
+    return run_seen_by(session, run, actor)
 
 
-def list_runs(session: Session, limit: int, offset: int) -> list[ClaimGenerationRun]:
-    return list(session.scalars(select(ClaimGenerationRun).order_by(ClaimGenerationRun.started_at.desc(),
-                                                                     ClaimGenerationRun.id.desc())
-                                .limit(limit).offset(offset)))
+def list_runs(session: Session, reader: User, limit: int, offset: int) -> list[RunSeen]:
+    """Generation runs, newest first, as the reader's practice sees them."""
+    runs = session.scalars(select(ClaimGenerationRun).order_by(ClaimGenerationRun.started_at.desc(),
+                                                               ClaimGenerationRun.id.desc()).limit(limit).offset(offset))
+    return [run_seen_by(session, run, reader) for run in runs]
+
+
+@dataclass(frozen=True)
+class RunSeen:
+    """A generation run as one practice sees it: the run covers every practice on the server, but a practice reads
+    only its own patients' skipped days, held lines and errors, and its own lines (the counts are the run's)."""
+
+    run: ClaimGenerationRun
+    created_lines: list[str]
+    skipped: list[dict]
+    held: list[dict]
+    errors: list[dict]
+
+    def __getattr__(self, name):
+        return getattr(self.run, name)
+
+
+def run_seen_by(session: Session, run: ClaimGenerationRun, reader: User) -> RunSeen:
+    named = {item["patient_id"] for item in (*run.skipped, *run.held, *run.errors) if item.get("patient_id")}
+    own = {str(pid) for pid in session.scalars(select(Patient.public_id).where(
+        Patient.practice_id == reader.practice_id, Patient.public_id.in_([uuid.UUID(p) for p in named])))} \
+        if named else set()
+    lines = {str(lid) for lid in session.scalars(select(ClaimLine.public_id).where(
+        ClaimLine.practice_id == reader.practice_id,
+        ClaimLine.public_id.in_([uuid.UUID(line) for line in run.created_lines])))} if run.created_lines else set()
+
+    def mine(items):
+        return [item for item in items if item.get("patient_id") in own]
+
+    return RunSeen(run, [line for line in run.created_lines if line in lines], mine(run.skipped), mine(run.held),
+                   mine(run.errors))
 
 
 def void_claim(session: Session, actor: User, line: ClaimLine, reason: str, rebill: bool,

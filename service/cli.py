@@ -1,4 +1,5 @@
-"""Command-line tasks: `flask --app service db-upgrade | create-admin | seed-demo | generate-claims | openapi`."""
+"""Command-line tasks: `flask --app service db-upgrade | create-practice | create-admin | seed-demo |
+generate-claims | openapi`."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from service.settings import current_settings
 
 def init_app(app: Flask) -> None:
     app.cli.add_command(db_upgrade)
+    app.cli.add_command(create_practice)
     app.cli.add_command(create_admin)
     app.cli.add_command(seed_demo)
     app.cli.add_command(generate_claims)
@@ -76,20 +78,48 @@ def db_upgrade() -> None:
     click.echo(f"database at revision {migrate.current_revision(engine)}")
 
 
+@click.command("create-practice")
+@uses_database()
+@click.option("--name", required=True, help="The practice's name, as on its claims.")
+@click.option("--time-zone", required=True, help="Its canonical IANA zone, e.g. America/Chicago.")
+def create_practice(name: str, time_zone: str) -> None:
+    """Add a practice to this server: its people and patients reach nothing of another practice. Create its
+    first administrator with `create-admin --practice <id>`; they fill in the rest (PATCH /practice)."""
+    from service import db, practices
+    from service.schemas.practices import PracticeChangeIn
+
+    PracticeChangeIn().load({"name": name, "time_zone": time_zone})
+    settings = current_settings()
+    practice = practices.create_practice(db.session(), name, time_zone, clock.now(),
+                                         reminder_weekday=settings.reminder_weekday,
+                                         reminder_time=settings.reminder_time.strftime("%H:%M"))
+    click.echo(f"practice {practice.public_id} created: {name}")
+
+
 @click.command("create-admin")
 @uses_database()
 @click.option("--email", required=True)
 @click.option("--name", "full_name", default="Administrator")
+@click.option("--practice", "practice_id", type=click.UUID, default=None,
+              help="The practice's id (from create-practice); the first practice when not given.")
 @click.password_option(help="Asked for (twice) when not given.")
-def create_admin(email: str, full_name: str, password: str) -> None:
+def create_admin(email: str, full_name: str, practice_id, password: str) -> None:
     """Create an administrator account; the password is asked for, and checked as the API checks it."""
+    from sqlalchemy import select
+
+    from models import Practice
     from service import db, identity
     from service.schemas.identity import UserIn
 
     data = UserIn().load({"email": email, "password": password, "role": "admin", "full_name": full_name})
+    practice = None
+    if practice_id is not None:
+        practice = db.session().scalar(select(Practice).where(Practice.public_id == practice_id))
+        if practice is None:
+            raise click.ClickException(f"No practice with the id {practice_id}.")
     identity.create_user(db.session(), current_app.extensions["passwords"], email=data["email"],
                          password=data["password"], role="admin", full_name=data["full_name"], npi=None,
-                         now=clock.now())
+                         now=clock.now(), practice_id=practice.id if practice else None)
     click.echo(f"admin {data['email']} created")
 
 

@@ -85,7 +85,8 @@ def import_visits(session: Session, actor: User, text: str, now: datetime) -> Im
         errors: dict = {}
         patient = None
         try:
-            patient = session.scalar(select(Patient).where(Patient.public_id == uuid.UUID(values["patient_id"])))
+            patient = session.scalar(select(Patient).where(Patient.public_id == uuid.UUID(values["patient_id"]),
+                                                           Patient.practice_id == actor.practice_id))
         except ValueError:
             pass
         if patient is None:
@@ -95,7 +96,8 @@ def import_visits(session: Session, actor: User, text: str, now: datetime) -> Im
         except ValueError:
             visit_on = None
             errors["visit_date"] = ["Not a date (YYYY-MM-DD)."]
-        physician = _physician(session, npi=values["rendering_npi"]) if values["rendering_npi"] else None
+        physician = (_physician(session, npi=values["rendering_npi"], practice_id=actor.practice_id)
+                     if values["rendering_npi"] else None)
         if physician is None:
             errors["rendering_npi"] = ["No active physician with this NPI."]
         if patient is not None and visit_on is not None:

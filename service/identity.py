@@ -13,7 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import ApiToken, PasswordResetCode, Patient, User
-from service import audit, outbox, policy
+from service import audit, outbox, policy, practices
 from service.errors import Conflict, Problem, invalid
 from service.rules.npi import is_valid_npi
 from service.rules.passwords import password_problems
@@ -42,9 +42,11 @@ def token_digest(token: str) -> str:
 
 
 def create_user(session: Session, passwords: Passwords, *, email: str, password: str, role: str,
-                full_name: str, npi: str | None, now: datetime, public_demo_password: bool = False) -> User:
-    """A new account. The password must pass the policy (service.rules.passwords) unless `public_demo_password`
-    says it is the demo clinic's, which the README publishes on purpose (service.demo alone passes it)."""
+                full_name: str, npi: str | None, now: datetime, practice_id: int | None = None,
+                public_demo_password: bool = False) -> User:
+    """A new account in `practice_id` (the first practice unless given). The password must pass the policy
+    (service.rules.passwords) unless `public_demo_password` says it is the demo clinic's, which the README
+    publishes on purpose (service.demo alone passes it)."""
     email = email.strip().lower()
     errors = {}
     if npi is not None and not is_valid_npi(npi):
@@ -62,7 +64,7 @@ def create_user(session: Session, passwords: Passwords, *, email: str, password:
         raise Conflict("An active account already has this NPI.",
                        errors={"npi": ["Another active account has this NPI; one active account per NPI."]})
     user = User(email=email, full_name=full_name, role=role, npi=npi, password_hash=passwords.hash(password),
-                created_at=now)
+                practice_id=practice_id or practices.first_practice(session).id, created_at=now)
     session.add(user)
     session.flush()
     audit.record(session, "user.create", object_type="user", object_id=user.public_id,

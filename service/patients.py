@@ -11,8 +11,8 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import CaregiverLink, IndicationSet, Patient, Payer, Practice, TargetRange, TimeZoneVersion, User
-from service import audit, policy, practices
+from models import CaregiverLink, IndicationSet, Patient, Payer, TargetRange, TimeZoneVersion, User
+from service import audit, policy
 from service.errors import Conflict, invalid
 from service.rules import flags
 from service.rules.billing_week import ZoneHistory
@@ -76,20 +76,12 @@ def checked_secondary_diagnoses(codes: list[str], field: str = "secondary_diagno
     return list(dict.fromkeys(normalized))
 
 
-def _practice(session: Session, practice_id: uuid.UUID | None) -> Practice:
-    if practice_id is None:
-        return practices.first_practice(session)
-    practice = session.scalar(select(Practice).where(Practice.public_id == practice_id))
-    if practice is None:
-        raise invalid({"practice_id": ["No practice with this id."]})
-    return practice
-
-
-def _physician(session: Session, physician_id: uuid.UUID) -> User:
+def _physician(session: Session, physician_id: uuid.UUID, practice_id: int) -> User:
+    """An active physician of the practice (a patient's physician of record works where the patient is cared for)."""
     physician = session.scalar(select(User).where(User.public_id == physician_id, User.role == "physician",
-                                                  User.active.is_(True)))
+                                                  User.active.is_(True), User.practice_id == practice_id))
     if physician is None:
-        raise invalid({"physician_id": ["No active physician with this id."]})
+        raise invalid({"physician_id": ["No active physician of this practice has this id."]})
     return physician
 
 
@@ -100,10 +92,10 @@ def _payer(session: Session, code: str) -> Payer:
     return payer
 
 
-def _patient_user(session: Session, user_id: uuid.UUID, patient: Patient | None = None) -> User:
-    user = session.scalar(select(User).where(User.public_id == user_id))
+def _patient_user(session: Session, user_id: uuid.UUID, practice_id: int, patient: Patient | None = None) -> User:
+    user = session.scalar(select(User).where(User.public_id == user_id, User.practice_id == practice_id))
     if user is None or user.role != "patient":
-        raise invalid({"user_id": ["No user with role patient has this id."]})
+        raise invalid({"user_id": ["No patient login of this practice has this id."]})
     taken = session.scalar(select(Patient).where(Patient.user_id == user.id))
     if taken is not None and taken is not patient:
         raise Conflict("This login already belongs to another patient.", errors={"user_id": ["Already linked."]})
@@ -117,7 +109,7 @@ def create_patient(session: Session, actor: User, data: dict, now: datetime) -> 
             raise invalid({"physician_id": ["Required: the physician of record."]})
         physician = actor
     else:
-        physician = _physician(session, physician_id)
+        physician = _physician(session, physician_id, actor.practice_id)
         if actor.role == "physician" and physician.id != actor.id:
             raise invalid({"physician_id": ["A physician creates patients for their own panel."]})
     codes = checked_indications(data["indications"])
@@ -125,12 +117,13 @@ def create_patient(session: Session, actor: User, data: dict, now: datetime) -> 
     patient = Patient(
         full_name=data["full_name"], date_of_birth=data["date_of_birth"], time_zone=data["time_zone"],
         physician=physician, payer=_payer(session, data.get("payer", "medicare")),
-        # By id: a patient object handed around (and merged back) must not carry a stale copy of its practice.
-        practice_id=_practice(session, data.get("practice_id")).id,
+        # A patient joins the practice of whoever enrols them. By id: a patient object handed around (and merged
+        # back) must not carry a stale copy of its practice.
+        practice_id=actor.practice_id,
         warfarin_start_date=data.get("warfarin_start_date"), created_at=now, updated_at=now,
     )
     if data.get("user_id"):
-        patient.user = _patient_user(session, data["user_id"])
+        patient.user = _patient_user(session, data["user_id"], actor.practice_id)
     session.add(patient)
     target = data.get("target_range") or {"low": flags.DEFAULT_TARGET.low, "high": flags.DEFAULT_TARGET.high}
     low, high = target["low"], target["high"]
@@ -157,12 +150,12 @@ def update_patient(session: Session, patient: Patient, actor: User, changes: dic
         if zone != patient.time_zone:
             _new_zone_version(session, patient, actor, zone, "changed with the patient's details", now)
     if "physician_id" in changes:
-        patient.physician = _physician(session, changes.pop("physician_id"))
+        patient.physician = _physician(session, changes.pop("physician_id"), patient.practice_id)
     if "payer" in changes:
         patient.payer = _payer(session, changes.pop("payer"))
     if "user_id" in changes:
         user_id = changes.pop("user_id")
-        patient.user = _patient_user(session, user_id, patient) if user_id else None
+        patient.user = _patient_user(session, user_id, patient.practice_id, patient) if user_id else None
     for name, value in changes.items():
         setattr(patient, name, value)
     patient.updated_at = now
@@ -236,9 +229,11 @@ def target_range_at(patient: Patient, when: datetime) -> TargetRange:
 
 def link_caregiver(session: Session, patient: Patient, actor: User, caregiver_id: uuid.UUID, relationship: str,
                    starts_at: datetime | None, now: datetime) -> CaregiverLink:
-    caregiver = session.scalar(select(User).where(User.public_id == caregiver_id))
+    # A caregiver account of the patient's own practice only: linking is how a login reaches a patient.
+    caregiver = session.scalar(select(User).where(User.public_id == caregiver_id,
+                                                  User.practice_id == patient.practice_id))
     if caregiver is None or caregiver.role != "caregiver":
-        raise invalid({"caregiver_id": ["No user with role caregiver has this id."]})
+        raise invalid({"caregiver_id": ["No caregiver login of this practice has this id."]})
     starts_at = starts_at or now
     overlapping = session.scalar(select(CaregiverLink).where(
         CaregiverLink.patient_id == patient.id, CaregiverLink.caregiver_id == caregiver.id,

@@ -1,9 +1,10 @@
 """Who reaches what, decided in one place: role checks, one loader per kind of object, and listing scopes.
 
-Access follows relationships: a patient reaches their own record, a caregiver the patients linked to them
+Access follows relationships, always inside one practice: nobody reaches a person or a patient of another
+practice on the same server. A patient reaches their own record, a caregiver the patients linked to them
 while the link is active, a physician the patients they are physician of record for (and, for a few
-actions, those of a colleague they cover). Trainers and billers work clinic-wide but only on what their work
-needs. Anything else is answered 404, as if it did not exist, and the refusal is audited.
+actions, those of a colleague they cover). Administrators, trainers and billers work practice-wide but only on
+what their work needs. Anything else is answered 404, as if it did not exist, and the refusal is audited.
 
 The loaders are the second step of every view: they take the ids from the path, answer 404 (audited) for
 what the caller may not reach, and, for a read, record the access in the audit trail and commit it before
@@ -114,7 +115,7 @@ def active_link(user_id, patient_id, now: datetime):
 
 def may(session: Session, user: User, patient: Patient, action: str, now: datetime) -> bool:
     """Whether `user` may do `action` with `patient` at `now`: the rule every loader and listing follows."""
-    if action not in PERMISSIONS.get(user.role, frozenset()):
+    if action not in PERMISSIONS.get(user.role, frozenset()) or patient.practice_id != user.practice_id:
         return False
     if user.role == "physician":
         return patient.physician_id == user.id or (action in COVERING_ACTIONS and covers(session, user, patient))
@@ -127,7 +128,7 @@ def may(session: Session, user: User, patient: Patient, action: str, now: dateti
 
 def reachable_patients(user: User, now: datetime, action: str = "read") -> Select[tuple[Patient]]:
     """A query for the patients `user` may do `action` with: `may` as SQL, for listings."""
-    query = select(Patient)
+    query = select(Patient).where(Patient.practice_id == user.practice_id)
     if action not in PERMISSIONS.get(user.role, frozenset()):
         return query.where(False)
     if user.role == "physician":
@@ -140,7 +141,7 @@ def reachable_patients(user: User, now: datetime, action: str = "read") -> Selec
         return query.where(Patient.user_id == user.id)
     if user.role == "caregiver":
         return query.where(exists().where(active_link(user.id, Patient.id, now)))
-    return query  # admin, trainer, biller: clinic-wide
+    return query  # admin, trainer, biller: practice-wide
 
 
 def visible_alerts(user: User, now: datetime) -> Select[tuple[Alert]]:
@@ -150,8 +151,9 @@ def visible_alerts(user: User, now: datetime) -> Select[tuple[Alert]]:
 
 
 def visible_users(user: User) -> Select[tuple[User]]:
-    """Admins see every account; physicians and trainers look up caregivers and physicians to link them."""
-    query = select(User)
+    """Admins see every account of their practice; physicians and trainers look up its caregivers and physicians
+    to link them."""
+    query = select(User).where(User.practice_id == user.practice_id)
     if user.role == "admin":
         return query
     if user.role in DIRECTORY_ROLES:
@@ -246,11 +248,12 @@ def care_event(patient_id: uuid.UUID, event_id: uuid.UUID, action: str, *,
 
 
 def _billing_record(model, what: str, public_id: uuid.UUID, action: str):
-    """A clinic-wide billing record (an export batch, a generation run): billers and admins reach them all (the
-    role check says who); the read is on record."""
+    """A billing record beyond one patient (an export batch of the caller's practice, a generation run over all):
+    billers and admins reach them (the role check says who)."""
     session = db.session()
     found = session.scalar(select(model).where(model.public_id == public_id))
-    if found is None or action not in PERMISSIONS.get(g.user.role, frozenset()):
+    foreign = getattr(found, "practice_id", g.user.practice_id) != g.user.practice_id
+    if found is None or foreign or action not in PERMISSIONS.get(g.user.role, frozenset()):
         _refused(f"{what.replace(' ', '_')}.{action}", object_type=what.replace(" ", "_"), object_id=public_id)
         raise NotFound(what)
     return found
@@ -268,7 +271,8 @@ def physician(physician_id: uuid.UUID, action: str) -> User:
     """A physician's account: "read_panel" (their patients' figures) reaches only the physician themselves or
     an admin; "set_covering" is an admin's (the role check says so)."""
     session, user = db.session(), g.user
-    found = session.scalar(select(User).where(User.public_id == physician_id, User.role == "physician"))
+    found = session.scalar(select(User).where(User.public_id == physician_id, User.role == "physician",
+                                              User.practice_id == user.practice_id))
     if found is None or (action == "read_panel" and user.role != "admin" and found.id != user.id):
         _refused(f"physician.{action}", object_type="user", object_id=physician_id)
         raise NotFound("physician")
@@ -277,7 +281,8 @@ def physician(physician_id: uuid.UUID, action: str) -> User:
 
 def account(user_id: uuid.UUID, action: str) -> User:
     """A user's account, for an administrator to manage ("administer")."""
-    found = db.session().scalar(select(User).where(User.public_id == user_id))
+    found = db.session().scalar(select(User).where(User.public_id == user_id,
+                                                   User.practice_id == g.user.practice_id))
     if found is None or g.user.role != "admin":
         _refused(f"user.{action}", object_type="user", object_id=user_id)
         raise NotFound("user")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo
@@ -10,7 +11,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Practice
+from models import Practice, User
+from service import audit
+from service.errors import invalid
+from service.rules.code_reference import CODE_REFERENCE
 from service.rules.npi import is_valid_npi
 
 _DIGITS = re.compile(r"^[0-9]+$")
@@ -65,12 +69,56 @@ def charge_of(practice: Practice, code: str) -> Decimal | None:
 
 
 def set_up_practice(session: Session, practice: Practice, changes: dict, now: datetime) -> Practice:
-    """Fill in a practice's billing details (the setup the first practice needs; admin routes come later).
-    NPIs are checked the way CMS issues them."""
+    """Fill in a practice's details (no commit: the caller's transaction). NPIs are checked the way CMS issues
+    them; charges are for codes this service produces."""
+    errors = {}
     if changes.get("group_npi") is not None and not is_valid_npi(changes["group_npi"]):
-        raise ValueError("group_npi is not a valid NPI (10 digits, Luhn check digit over 80840)")
+        errors["group_npi"] = ["Not a valid NPI (10 digits, the last the CMS check digit)."]
+    unknown = sorted(set(changes.get("charges") or {}) - set(CODE_REFERENCE))
+    if unknown:
+        errors["charges"] = [f"Not a code this service bills: {', '.join(unknown)}."]
+    if errors:
+        raise invalid(errors)
     for name, value in changes.items():
         setattr(practice, name, value)
     practice.updated_at = now
     session.flush()
+    return practice
+
+
+@dataclass(frozen=True)
+class PracticeSeen:
+    """A practice with what claims still need of it."""
+
+    practice: Practice
+    missing_for_claims: list[str]
+
+    def __getattr__(self, name):
+        return getattr(self.practice, name)
+
+
+def seen(session: Session, user: User) -> PracticeSeen:
+    practice = session.get(Practice, user.practice_id)
+    return PracticeSeen(practice, missing_for_claims(practice, set(practice.charges or {})))
+
+
+def set_up(session: Session, admin: User, changes: dict, now: datetime) -> PracticeSeen:
+    """The administrator's setup of their own practice (audited)."""
+    practice = set_up_practice(session, session.get(Practice, admin.practice_id), changes, now)
+    audit.record(session, "practice.update", object_type="practice", object_id=practice.public_id,
+                 detail={"fields": sorted(changes)}, now=now)
+    session.commit()
+    return seen(session, admin)
+
+
+def create_practice(session: Session, name: str, time_zone: str, now: datetime, *, reminder_weekday: str,
+                    reminder_time: str) -> Practice:
+    """A new practice on this server (the operator's CLI): its staff and patients will reach nothing else."""
+    practice = Practice(name=name, time_zone=time_zone, reminder_weekday=reminder_weekday,
+                        reminder_time=reminder_time, charges={}, created_at=now, updated_at=now)
+    session.add(practice)
+    session.flush()
+    audit.record(session, "practice.create", object_type="practice", object_id=practice.public_id,
+                 detail={"name": name}, now=now)
+    session.commit()
     return practice

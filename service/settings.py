@@ -216,8 +216,10 @@ class Settings:
 
     # Scheduler.
     reminder_weekday: str = _setting("REMINDER_WEEKDAY", "sunday", _weekday,
-                                     "weekly test reminder day, in each patient's local time")
-    reminder_time: time = _setting("REMINDER_TIME", "09:00", _clock_time, "weekly test reminder time (local HH:MM)")
+                                     "weekly test reminder day of the first practice (read once, by migration "
+                                     "0014) and of new practices; each practice sets its own")
+    reminder_time: time = _setting("REMINDER_TIME", "09:00", _clock_time,
+                                   "weekly test reminder time (local HH:MM), like INR_REMINDER_WEEKDAY")
     claims_time_utc: time = _setting("CLAIMS_TIME_UTC", "06:00", _clock_time, "daily claim generation (UTC HH:MM)")
     reassessments_time_utc: time = _setting(
         "REASSESSMENTS_TIME_UTC", "05:00", _clock_time,

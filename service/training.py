@@ -152,7 +152,7 @@ def _trainer(session: Session, actor: User, trainer_id: uuid.UUID | None) -> Use
             raise invalid({"trainer_id": ["Required: the trainer or physician who ran the session."]})
         return actor
     trainer = session.scalar(select(User).where(User.public_id == trainer_id, User.active.is_(True),
-                                                User.role.in_(TRAINER_ROLES)))
+                                                User.role.in_(TRAINER_ROLES), User.practice_id == actor.practice_id))
     if trainer is None:
         raise invalid({"trainer_id": ["No active trainer or physician has this id."]})
     return trainer

@@ -150,7 +150,7 @@ def clinic(_run, app):
     """Two physicians' panels and one of each role, with tokens (see tests.factories.Clinic)."""
     built = _run[2]
     return Clinic(users=dict(built.users), headers=copy.deepcopy(built.headers), patient=built.patient,
-                  other_patient=built.other_patient)
+                  other_patient=built.other_patient, elsewhere_patient=built.elsewhere_patient)
 
 
 @pytest.fixture

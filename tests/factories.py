@@ -13,13 +13,17 @@ NPI = "1234567893"  # a valid check digit (CMS's worked example): the physician 
 OTHER_NPI = "1003000126"  # another valid NPI, for a second physician: one active account per NPI
 
 
+ELSEWHERE_NPI = "1588449037"  # the physician of the second practice on the server
+
+
 def make_user(app, role: str, email: str, full_name: str | None = None, now: datetime | None = None,
-              npi: str | None = None):
+              npi: str | None = None, practice_id: int | None = None):
     with app.app_context():
         session = db.session()
         user = identity.create_user(session, app.extensions["passwords"], email=email, password=PASSWORD, role=role,
                                     full_name=full_name or email.split("@")[0],
-                                    npi=npi or (NPI if role == "physician" else None), now=now)
+                                    npi=npi or (NPI if role == "physician" else None), now=now,
+                                    practice_id=practice_id)
         session.commit()
         return user
 
@@ -50,16 +54,19 @@ def link(app, patient, actor, caregiver, now: datetime, starts_at=None):
 
 @dataclass
 class Clinic:
-    """Two physicians' panels and one of each role, with tokens ready to use.
+    """Two physicians' panels and one of each role, with tokens ready to use; and a second practice on the same
+    server, with one of each role of its own, that must never reach any of it.
 
     `patient` (of `physician`) has a login and a linked `caregiver`; `other_patient` belongs to
     `other_physician` and has its own login and caregiver. `former_caregiver`'s link to `patient` has ended.
+    The `elsewhere_*` users belong to the second practice, whose `elsewhere_patient` has a login and a caregiver.
     """
 
     users: dict = field(default_factory=dict)
     headers: dict = field(default_factory=dict)
     patient: object = None
     other_patient: object = None
+    elsewhere_patient: object = None
 
     @classmethod
     def build(cls, app, now: datetime) -> Clinic:
@@ -83,9 +90,25 @@ class Clinic:
             session = db.session()
             patients.end_caregiver_link(session, session.merge(former), u["admin"], "moved away",
                                         now - timedelta(days=1), now)
+        clinic._build_elsewhere(app, now)
         for name, user in u.items():
             clinic.headers[name] = token_for(app, user, now)
         return clinic
+
+    def _build_elsewhere(self, app, now: datetime) -> None:
+        from service import practices
+
+        with app.app_context():
+            other = practices.create_practice(db.session(), "Elsewhere Clinic", "America/Chicago", now,
+                                              reminder_weekday="sunday", reminder_time="09:00").id
+        for role in ("admin", "physician", "trainer", "biller", "patient", "caregiver"):
+            name = f"elsewhere_{role}"
+            self.users[name] = make_user(app, role, f"{role}@elsewhere.test", f"Elsewhere {role.title()}", now,
+                                         npi=ELSEWHERE_NPI if role == "physician" else None, practice_id=other)
+        u = self.users
+        self.elsewhere_patient = make_patient(app, u["elsewhere_admin"], u["elsewhere_physician"], now,
+                                              user=u["elsewhere_patient"], full_name="Ezra Elsewhere")
+        link(app, self.elsewhere_patient, u["elsewhere_admin"], u["elsewhere_caregiver"], now)
 
     def id(self, name: str) -> str:
         return str(self.users[name].public_id)
@@ -412,3 +435,16 @@ def record_em_visit(app, patient, physician, visit_on: date, code: str = "99213"
         session = db.session()
         return em_visits.record_visit(session, session.merge(patient), session.merge(physician), visit_on, code,
                                       physician.public_id, now_of(app))
+
+
+def set_practice(app, **changes):
+    """Change the first practice (the clinic's) as its administrator would."""
+    from service import practices
+
+    with app.app_context():
+        session = db.session()
+        practice = practices.first_practice(session)
+        for name, value in changes.items():
+            setattr(practice, name, value)
+        session.commit()
+        return practice

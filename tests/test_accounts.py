@@ -10,7 +10,7 @@ from sqlalchemy import update
 from sqlalchemy.exc import IntegrityError
 
 from models import User
-from service import db, demo, identity
+from service import db, demo, identity, practices
 from service.errors import Problem
 from tests import factories
 from tests.conftest import NOW
@@ -58,10 +58,11 @@ def test_the_database_itself_keeps_one_active_account_per_npi(app):
     """Two requests that both passed the domain's check: the partial unique index lets one win."""
     def physician(email, active=True):
         return User(email=email, full_name=email, role="physician", password_hash="x", active=active,
-                    npi=factories.NPI, created_at=NOW)
+                    npi=factories.NPI, practice_id=practice_id, created_at=NOW)
 
     with app.app_context():
         session = db.session()
+        practice_id = practices.first_practice(session).id
         session.add_all([physician("a@clinic.test"), physician("gone@clinic.test", active=False),
                          physician("gone2@clinic.test", active=False)])
         session.commit()

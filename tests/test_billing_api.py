@@ -441,7 +441,7 @@ def test_indications_take_only_covered_billable_codes_and_keep_z79_01_as_seconda
     assert (patient["indications"], patient["secondary_diagnoses"]) == (["I48.91"], ["Z79.01"])
 
 
-def test_new_patients_join_the_first_practice_unless_given_another(client, app, clinic):
+def test_new_patients_join_the_practice_of_the_staff_who_enrol_them(client, app, clinic):
     body = {"full_name": "Nia New", "date_of_birth": "1950-02-03", "time_zone": "America/Denver",
             "indications": ["I48.91"], "secondary_diagnoses": ["Z79.01"]}
     created = client.post("/patients", json=body, headers=clinic.headers["physician"])

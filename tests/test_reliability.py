@@ -260,6 +260,7 @@ def due_work(app, now: datetime) -> dict:
     `unsure` reported a failed strip 30 hours ago and nothing since (the "no valid result" alert).
     The cleared patients are due their weekly reminder; every message waits in the outbox for delivery.
     """
+    factories.set_practice(app, reminder_weekday="sunday", reminder_time="00:00")  # due from the start of every week
     long_ago = now - timedelta(days=120)
     admin = factories.make_user(app, "admin", "admin@clinic.test", now=long_ago)
     physician = factories.make_user(app, "physician", "physician@clinic.test", now=long_ago)
@@ -270,6 +271,7 @@ def due_work(app, now: datetime) -> dict:
     for name in ("billed", "silent"):
         factories.clear_for_home_testing(app, made[name], (now - timedelta(days=60)).date(), physician, long_ago)
     factories.make_order(app, made["billed"], (now - timedelta(days=59)).date())
+    factories.make_order(app, made["lapsed"], (now - timedelta(days=431)).date())  # 93792 needs an order by then
     factories.competent_training(app, made["lapsed"], trainer, now - timedelta(days=430), now - timedelta(days=430))
     factories.clear_for_home_testing(app, made["lapsed"], (now - timedelta(days=400)).date(), physician,
                                      now - timedelta(days=400))
@@ -290,7 +292,6 @@ def test_two_scheduler_processes_started_together_do_every_jobs_work_exactly_onc
         made = due_work(app, now)
         env = {**os.environ, "INR_DATABASE_URL": app.extensions["settings"].database_url, "INR_AUTO_MIGRATE": "0",
                "INR_WEBHOOK_URL": receiver.url, "INR_WEBHOOK_SECRET": SECRET, "INR_WEBHOOK_TIMEOUT_SECONDS": "5",
-               "INR_REMINDER_WEEKDAY": "sunday", "INR_REMINDER_TIME": "00:00",  # due from the start of every week
                "INR_BILLING_PROVIDER_NPI": "1234567893", "INR_ESCALATE_CRITICAL_MINUTES": "30"}
         command = [sys.executable, "-m", "schedules", "--once"]
         both = [subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,

@@ -19,10 +19,10 @@ bp = Blueprint("admin", __name__, description="Accounts and the audit trail.")
 @bp.arguments(UserIn)
 @bp.response(201, UserOut)
 def create_user(data):
-    """Create an account (admin)."""
+    """Create an account in the administrator's own practice."""
     return identity.create_user(db.session(), current_app.extensions["passwords"], now=clock.now(),
-                                npi=data.get("npi"), **{k: data[k] for k in ("email", "password", "role",
-                                                                           "full_name")})
+                                npi=data.get("npi"), practice_id=g.user.practice_id,
+                                **{k: data[k] for k in ("email", "password", "role", "full_name")})
 
 
 @bp.get("/users")
@@ -74,4 +74,4 @@ def list_audit_events(query):
 
     Reading the trail is itself an access to patient data, and is recorded too.
     """
-    return {"items": audit.list_events(db.session(), query, clock.now())}
+    return {"items": audit.list_events(db.session(), g.user, query, clock.now())}

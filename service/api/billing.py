@@ -62,7 +62,7 @@ def list_claims(query):
     patient_id = query.pop("patient_id", None)
     patient = policy.patient(patient_id, "bill") if patient_id else None
     limit, offset = query.pop("limit"), query.pop("offset")
-    return {"items": billing.list_claims(db.session(), query, patient, limit, offset, clock.now())}
+    return {"items": billing.list_claims(db.session(), g.user, query, patient, limit, offset, clock.now())}
 
 
 @bp.post("/claims/exports")
@@ -74,7 +74,7 @@ def create_export(data):
     """Export every pending line of the date range as one batch: an 837P file (x12), CSV or JSON, kept byte for
     byte. Sending the same client key again returns the same batch and marks nothing."""
     batch, created = billing.create_export(db.session(), g.user, data["client_key"], data["format"], data["date_from"],
-                                           data["date_to"], clock.now(), data.get("practice_id"))
+                                           data["date_to"], clock.now())
     return batch, 201 if created else 200
 
 
@@ -84,7 +84,7 @@ def create_export(data):
 @bp.response(200, ExportBatchPage)
 def list_exports(query):
     """Export batches, newest first."""
-    return {"items": billing.list_exports(db.session(), query["limit"], query["offset"])}
+    return {"items": billing.list_exports(db.session(), g.user, query["limit"], query["offset"])}
 
 
 @bp.get("/claims/exports/<uuid:batch_id>")
@@ -134,7 +134,7 @@ def void_claim(data, claim_line):
 @roles(*BILLERS)
 @bp.arguments(GenerationRunIn)
 @bp.response(201, GenerationRunOut)
-@idempotent(ClaimGenerationRun)
+@idempotent(ClaimGenerationRun, lambda run: billing.run_seen_by(db.session(), run, g.user))
 def run_generation(data):
     """Run claim generation now; the run is recorded with the lines it created, the days it skipped and the
     lines it held, each with the reason."""
@@ -147,7 +147,7 @@ def run_generation(data):
 @bp.response(200, GenerationRunPage)
 def list_generation_runs(query):
     """Generation runs (the scheduler's, the CLI's, the billers'), newest first."""
-    return {"items": billing.list_runs(db.session(), query["limit"], query["offset"])}
+    return {"items": billing.list_runs(db.session(), g.user, query["limit"], query["offset"])}
 
 
 @bp.get("/billing/generation-runs/<uuid:run_id>")
@@ -155,8 +155,8 @@ def list_generation_runs(query):
 @policy.loads("generation_run", "bill")
 @bp.response(200, GenerationRunOut)
 def get_generation_run(generation_run):
-    """One generation run."""
-    return generation_run
+    """One generation run, as the caller's practice sees it."""
+    return billing.run_seen_by(db.session(), generation_run, g.user)
 
 
 @bp.get("/billing/codes")

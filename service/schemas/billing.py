@@ -105,9 +105,8 @@ class ExportIn(StrictSchema):
     date_from = Day(data_key="from", required=True)
     date_to = Day(data_key="to", required=True)
     format = fields.String(required=True, validate=validate.OneOf(EXPORT_FORMATS), metadata={
-        "description": "x12: an ASC X12 837P (005010X222A1) file; csv; json."})
-    practice_id = fields.UUID(metadata={"description": "Only this practice's lines (an 837P has one billing "
-                                                       "provider)."})
+        "description": "x12: an ASC X12 837P (005010X222A1) file; csv; json. The lines are the biller's own "
+                       "practice's (an 837P has one billing provider)."})
 
 
 class ExportBatchOut(OutSchema):

@@ -86,8 +86,6 @@ class PatientIn(StrictSchema):
         "description": "Billable ICD-10-CM codes beside the indications (e.g. Z79.01); never a reason for coverage."})
     target_range = fields.Nested(TargetRangeIn)
     user_id = fields.UUID(allow_none=True, metadata={"description": "The patient's own login, if they have one."})
-    practice_id = fields.UUID(metadata={"description": "The patient's practice (their claims' billing provider); "
-                                                       "the first practice by default."})
 
 
 class PatientChangeIn(StrictSchema):
