@@ -35,8 +35,13 @@ from service.practices import local_date as practice_date
 from service.rules import claims as claim_rules
 from service.rules.claim_plan import REVIEW_KIND, BillableWork, CarePeriod, ClaimPlan, RecordedLine, plan_claims
 from service.rules.claims import ClaimDraft, CountedTest
-from service.rules.counting import ClearancePeriod, ResultForCounting, count_weekly_tests
-from service.rules.readings import is_valid_inr
+from service.rules.counting import (
+    ClearancePeriod,
+    CountDecision,
+    ResultForCounting,
+    count_weekly_tests,
+    managed_while_cleared,
+)
 
 BATCH_SIZE = 200  # patients loaded together: a handful of queries per batch, not one per result
 # Claim lines per INSERT page. Seven rows keep a statement under 4 KiB, the longest psycopg caches once parsed,
@@ -45,7 +50,8 @@ INSERT_PAGE = 7
 # Bump when service/rules changes what is due for records already checked: every patient is then checked again.
 # 2: issue 13 (93793 per new valid INR and E/M days, providers per line, supply units, held -52, 93792 orders).
 # 3: a line voided for a correction whose tests no longer all count is released (claim_plan).
-RULES_VERSION = 3
+# 4: a 93793 bills only INRs measured while cleared (nothing while suspended).
+RULES_VERSION = 4
 TRIGGERS = ("job", "cli", "api")
 
 
@@ -317,9 +323,10 @@ def _plan_for(inputs: _PatientInputs, now: datetime) -> ClaimPlan:
     """The patient's claim plan for their local today, from their loaded record."""
     patient = inputs.patient
     payer = payer_rules(patient.payer)
-    valid = {str(r.public_id) for r in inputs.results
-             if is_valid_inr(r.qc_passed, r.meter_error_code, r.id in inputs.superseded)}
-    return plan_claims(_counted_tests(inputs), inputs.work, inputs.lines, payer, today=local_date(patient, now),
+    decisions, counted = _counted_tests(inputs)
+    # A 93793 bills a valid INR measured while the patient was cleared: nothing is billed while suspended.
+    valid = managed_while_cleared(decisions)
+    return plan_claims(counted, inputs.work, inputs.lines, payer, today=local_date(patient, now),
                        patient_id=str(patient.public_id), billing_entity_is_idtf=patient.practice.bills_as_idtf,
                        supplies_issued=inputs.supply_issues, care=inputs.care, orders=inputs.orders,
                        valid_inr_ids=valid, em_visit_dates=inputs.em_visit_dates)
@@ -335,16 +342,16 @@ def _provider_npis(session: Session, batch: Sequence[_PatientInputs]) -> dict[in
     return dict(session.execute(select(User.id, User.npi).where(User.id.in_(ids))).all()) if ids else {}
 
 
-def _counted_tests(inputs: _PatientInputs) -> list[CountedTest]:
-    """The patient's results that count (one per billing week), with their local test and report days, each judged
-    in the zone in force at it."""
+def _counted_tests(inputs: _PatientInputs) -> tuple[list[CountDecision], list[CountedTest]]:
+    """Each result's counting decision, and the results that count (one per billing week) with their local test
+    and report days, each judged in the zone in force at it."""
     zones = zone_history(inputs.patient)
     decisions = count_weekly_tests(
         [ResultForCounting(str(r.public_id), r.measured_at, r.qc_passed, r.meter_error_code, r.source == "phone",
                            r.id in inputs.superseded) for r in inputs.results],
         inputs.periods, zones)
     by_public_id = {str(r.public_id): r for r in inputs.results}
-    return [
+    return decisions, [
         CountedTest(d.result_id, zones.local_date(by_public_id[d.result_id].measured_at),
                     zones.local_date(by_public_id[d.result_id].received_at))
         for d in decisions if d.counts

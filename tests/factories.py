@@ -13,7 +13,7 @@ NPI = "1234567893"  # a valid check digit (CMS's worked example): the physician 
 OTHER_NPI = "1003000126"  # another valid NPI, for a second physician: one active account per NPI
 
 
-ELSEWHERE_NPI = "1588449037"  # the physician of the second practice on the server
+ELSEWHERE_NPI = "1876543210"  # the physician of the second practice on the server
 
 
 def make_user(app, role: str, email: str, full_name: str | None = None, now: datetime | None = None,

@@ -56,13 +56,14 @@ def first_line(app, patient, code: str) -> ClaimLine:
 def test_a_run_with_nothing_new_checks_no_one_and_records_nothing(app, clinic):
     seven_weeks(app, clinic)
     first = generate(app, START)
-    assert first["patients"] == 2 and first["unchanged"] == 0 and first["created"] == 3
+    # Three patients on the server: the clinic's two and the second practice's one.
+    assert first["patients"] == 3 and first["unchanged"] == 0 and first["created"] == 3
     check = check_of(app, clinic.patient)
     assert (check.results, check.billable_events, check.claim_lines, check.clearance_decisions) == (7, 8, 3, 1)
     assert check.next_due_on is None  # three tests wait for a fourth test, not for a day
 
     second = generate(app, START + timedelta(days=1))
-    assert (second["patients"], second["unchanged"], second["created"]) == (0, 2, 0)
+    assert (second["patients"], second["unchanged"], second["created"]) == (0, 3, 0)
     # A run checking everyone agrees that nothing was missed.
     again = generate(app, START + timedelta(days=1), recheck_all=True)
     assert again | {"patients": 0, "run_id": ""} == second | {"unchanged": 0, "run_id": ""}
@@ -189,7 +190,7 @@ def test_a_new_rules_version_gets_everyone_checked(app, clinic, monkeypatch):
     seven_weeks(app, clinic)
     generate(app, START)
     monkeypatch.setattr(claim_generation, "RULES_VERSION", claim_generation.RULES_VERSION + 1)
-    assert generate(app, START + timedelta(days=1))["patients"] == 2
+    assert generate(app, START + timedelta(days=1))["patients"] == 3
 
 
 def test_changes_that_do_not_touch_billing_leave_the_patient_alone(app, clinic):
@@ -252,6 +253,6 @@ def test_the_check_is_only_working_state_emptying_it_rechecks_everyone_and_bills
         session.execute(ClaimCheck.__table__.delete())
         session.commit()
     again = generate(app, START + timedelta(days=1))
-    assert (again["patients"], again["created"]) == (2, 0)
+    assert (again["patients"], again["created"]) == (3, 0)
     with app.app_context():
-        assert len(list(db.session().scalars(select(ClaimCheck)))) == 2
+        assert len(list(db.session().scalars(select(ClaimCheck)))) == 3

@@ -47,10 +47,11 @@ def test_generate_claims_checks_changed_patients_or_with_recheck_all_everyone(ap
     runner = app.test_cli_runner()
     first = runner.invoke(args=["generate-claims"])
     assert first.exit_code == 0, first.output
-    assert first.output.startswith("patients 2, unchanged 0, created 1,")
-    assert runner.invoke(args=["generate-claims"]).output.startswith("patients 0, unchanged 2, created 0,")
+    # Generation covers the server: the clinic's two patients and the second practice's one.
+    assert first.output.startswith("patients 3, unchanged 0, created 1,")
+    assert runner.invoke(args=["generate-claims"]).output.startswith("patients 0, unchanged 3, created 0,")
     assert runner.invoke(args=["generate-claims", "--recheck-all"]).output.startswith(
-        "patients 2, unchanged 0, created 0,")
+        "patients 3, unchanged 0, created 0,")
 
 
 def _flask(*args, env=None, cwd=None):

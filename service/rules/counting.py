@@ -95,3 +95,10 @@ def _invalid_reason(result: ResultForCounting, clearance: Sequence[ClearancePeri
     if not any(period.covers(local_day) for period in clearance):
         return NOT_CLEARED
     return None
+
+
+def managed_while_cleared(decisions: Sequence[CountDecision]) -> set[str]:
+    """The results that are valid INRs measured while the patient was cleared for home testing, whether or not
+    they were the week's counted test: what anticoagulant management (93793) may bill. A reading that is no valid
+    INR, or one taken while home testing was not cleared (before clearance, suspended, revoked), bills nothing."""
+    return {d.result_id for d in decisions if d.counts or d.reason == SECOND_IN_WEEK}

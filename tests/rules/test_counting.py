@@ -14,6 +14,7 @@ from service.rules.counting import (
     CountDecision,
     ResultForCounting,
     count_weekly_tests,
+    managed_while_cleared,
 )
 
 NEW_YORK = ZoneInfo("America/New_York")
@@ -222,3 +223,20 @@ def test_the_clearance_day_of_a_result_is_its_local_day_in_the_zone_in_force_the
     early_sunday = result("a", datetime(2026, 6, 7, 5, 30, tzinfo=UTC))  # Sunday in New York, in force then
     assert decisions([early_sunday], cleared_from_sunday, history) == [("a", True, None)]
     assert decisions([early_sunday], cleared_from_sunday, LOS_ANGELES) == [("a", False, NOT_CLEARED)]
+
+
+@pytest.mark.parametrize(
+    ("results", "managed"),
+    [
+        pytest.param([result("a", ny(2026, 6, 8, 9)), result("b", ny(2026, 6, 9, 9))], {"a", "b"},
+                     id="a_second_valid_test_in_a_week_is_still_a_managed_inr"),
+        pytest.param([result("a", ny(2026, 6, 8, 9), qc=False), result("b", ny(2026, 6, 8, 9, 10), error="E-3")],
+                     set(), id="no_valid_inr_nothing_to_manage"),
+        pytest.param([result("a", ny(2026, 6, 8, 9), superseded=True)], set(), id="a_corrected_entry_is_not_managed"),
+        pytest.param([result("a", ny(2026, 5, 31, 9)), result("b", ny(2026, 6, 15, 9))], set(),
+                     id="measured_while_not_cleared_or_suspended_bills_nothing"),
+    ],
+)
+def test_anticoagulant_management_bills_only_valid_inrs_measured_while_cleared(results, managed):
+    cleared = [ClearancePeriod(date(2026, 6, 1), date(2026, 6, 14))]  # suspended from 15 June
+    assert managed_while_cleared(count_weekly_tests(results, cleared, NEW_YORK)) == managed
