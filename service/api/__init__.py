@@ -173,12 +173,16 @@ class Blueprint(flask_smorest.Blueprint):
         responses = doc.setdefault("responses", {})
         for status in doc_info.get("problems", ()):
             responses.setdefault(status, http.HTTPStatus(status).name)
-        doc["responses"] = dict(sorted(responses.items(), key=lambda item: int(item[0])))
         doc["operationId"] = doc_info["operation_id"]
         if doc_info.get("idempotent"):
             doc.setdefault("parameters", []).append(IDEMPOTENCY_KEY)
+            created = responses.get(201) or responses.get("201")
+            if created is not None and 200 not in responses and "200" not in responses:
+                responses[200] = {**created, "description": "A retry with the same Idempotency-Key: what the "
+                                                            "first request created"}
         if doc_info.get("public"):
             doc["security"] = []
+        doc["responses"] = dict(sorted(responses.items(), key=lambda item: int(item[0])))
         return doc
 
 
