@@ -36,6 +36,7 @@ from service.rules import claims as claim_rules
 from service.rules.claim_plan import REVIEW_KIND, BillableWork, CarePeriod, ClaimPlan, RecordedLine, plan_claims
 from service.rules.claims import ClaimDraft, CountedTest
 from service.rules.counting import ClearancePeriod, ResultForCounting, count_weekly_tests
+from service.rules.history_import import IMPORT_SOURCE
 from service.rules.readings import is_valid_inr
 
 BATCH_SIZE = 200  # patients loaded together: a handful of queries per batch, not one per result
@@ -45,6 +46,7 @@ INSERT_PAGE = 7
 # Bump when service/rules changes what is due for records already checked: every patient is then checked again.
 # 2: issue 13 (93793 per new valid INR and E/M days, providers per line, supply units, held -52, 93792 orders).
 # 3: a line voided for a correction whose tests no longer all count is released (claim_plan).
+# (Issue 14's go-live date is part of the terms: adding it checks every patient once more, with no bump.)
 RULES_VERSION = 3
 TRIGGERS = ("job", "cli", "api")
 
@@ -187,10 +189,11 @@ _SEEN = {
 
 
 def _terms():
-    """The terms the rules ran under, as one comparable SQL string: payer terms, the patient's zone and practice
-    (which practice, its zone, IDTF or not), rules version."""
+    """The terms the rules ran under, as one comparable SQL string: payer terms, the patient's zone, go-live date
+    and practice (which practice, its zone, IDTF or not), rules version."""
     return (literal(f"rules {RULES_VERSION}|") + Patient.payer_code + "|" + Payer.supply_trigger + "|"
             + Payer.review_code + "|" + Payer.training_code + "|" + Patient.time_zone + "|"
+            + func.coalesce(cast(Patient.go_live_on, String), literal("enrolment")) + "|"
             + cast(Practice.id, String) + "|" + Practice.time_zone + "|"
             + case((Practice.bills_as_idtf, literal("idtf")), else_=literal("physicians")))
 
@@ -319,10 +322,12 @@ def _plan_for(inputs: _PatientInputs, now: datetime) -> ClaimPlan:
     payer = payer_rules(patient.payer)
     valid = {str(r.public_id) for r in inputs.results
              if is_valid_inr(r.qc_passed, r.meter_error_code, r.id in inputs.superseded)}
+    imported = {str(r.public_id) for r in inputs.results if r.source == IMPORT_SOURCE}
     return plan_claims(_counted_tests(inputs), inputs.work, inputs.lines, payer, today=local_date(patient, now),
                        patient_id=str(patient.public_id), billing_entity_is_idtf=patient.practice.bills_as_idtf,
                        supplies_issued=inputs.supply_issues, care=inputs.care, orders=inputs.orders,
-                       valid_inr_ids=valid, em_visit_dates=inputs.em_visit_dates)
+                       valid_inr_ids=valid, em_visit_dates=inputs.em_visit_dates, bills_from=patient.go_live_on,
+                       imported_ids=imported)
 
 
 def _provider_npis(session: Session, batch: Sequence[_PatientInputs]) -> dict[int, str | None]:
@@ -341,7 +346,7 @@ def _counted_tests(inputs: _PatientInputs) -> list[CountedTest]:
     zones = zone_history(inputs.patient)
     decisions = count_weekly_tests(
         [ResultForCounting(str(r.public_id), r.measured_at, r.qc_passed, r.meter_error_code, r.source == "phone",
-                           r.id in inputs.superseded) for r in inputs.results],
+                           r.id in inputs.superseded, r.source == IMPORT_SOURCE) for r in inputs.results],
         inputs.periods, zones)
     by_public_id = {str(r.public_id): r for r in inputs.results}
     return [

@@ -223,6 +223,7 @@ def init_app(app: Flask) -> Api:
         billing,
         clearance,
         health,
+        history,
         login,
         patients,
         results,
@@ -237,7 +238,7 @@ def init_app(app: Flask) -> Api:
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
                                                    "description": "A token from POST /auth/login."})
     api.register_field(DecimalNumber, "number", None)
-    for module in (health, login, admin, patients, results, reviews, alerts, training, clearance, billing):
+    for module in (health, login, admin, patients, results, reviews, alerts, training, clearance, history, billing):
         api.register_blueprint(module.bp)
     return api
 

@@ -16,9 +16,13 @@ from decimal import Decimal, InvalidOperation
 
 from service.rules.flags import METER_HIGH, METER_LOW
 
+IMPORT_SOURCE = "import"  # the source a result brought in from another system's history is recorded with
 HOME_INR_LOINC = "34714-6"  # INR in blood by coagulation assay: the home fingerstick meter's code
 CSV_COLUMNS = ("source_id", "measured_at", "value")  # required; "comparator", "meter_serial", "qc_passed" optional
 MAX_OFFSET = timedelta(hours=14)
+# What became of a row when it was stored: added, found already stored (the same id and content), or refused.
+IMPORTED, ALREADY_IMPORTED, REFUSED = "imported", "already_imported", "refused"
+ROW_STATUSES = (IMPORTED, ALREADY_IMPORTED, REFUSED)
 
 
 @dataclass(frozen=True)
@@ -119,8 +123,11 @@ def _from_csv_record(position: int, record: dict) -> Row:
     qc = (record.get("qc_passed") or "true").lower()
     if qc not in ("true", "false"):
         return Row(position, source_id, reason="qc_passed is true or false.")
-    return Row(position, source_id, ImportedReading(source_id, measured_at, value[0], value[1],
-                                                   (record.get("meter_serial") or None), qc == "true"))
+    serial = record.get("meter_serial") or None
+    if serial is not None and len(serial) > 64:
+        return Row(position, source_id, reason="meter_serial is at most 64 characters.")
+    return Row(position, source_id, ImportedReading(source_id, measured_at, value[0], value[1], serial,
+                                                   qc == "true"))
 
 
 def _instant(text: object) -> datetime | str:
@@ -165,11 +172,12 @@ def same_reading(first: ImportedReading, second: ImportedReading) -> bool:
             and first.meter_serial == second.meter_serial and first.qc_passed == second.qc_passed)
 
 
-def why_not_history(reading: ImportedReading, local_day: date, *, warfarin_start: date | None,
+def why_not_history(measured_at: datetime, local_day: date, *, warfarin_start: date | None,
                     go_live_on: date | None, now: datetime, clock_skew: timedelta) -> str | None:
-    """None when a reading may be imported as the patient's history; otherwise why not. `local_day` is its date in
-    the patient's zone then. No bound ties it to enrolment: history is as old as the source's records."""
-    if reading.measured_at.astimezone(timezone.utc) > now.astimezone(timezone.utc) + clock_skew:
+    """None when a reading measured at `measured_at` may be recorded as the patient's imported history; otherwise
+    why not. `local_day` is its date in the patient's zone then. No bound ties it to enrolment (as reported results
+    are, service.rules.entries): history is as old as the source's records."""
+    if measured_at.astimezone(timezone.utc) > now.astimezone(timezone.utc) + clock_skew:
         return "The time of the test is in the future."
     if warfarin_start is not None and local_day < warfarin_start:
         return (f"Before the patient started warfarin ({warfarin_start}): an INR then is no monitoring of their "

@@ -105,6 +105,11 @@ def test_a_csv_field_longer_than_csv_reads_refuses_the_rest_not_the_rows_before(
     assert rows[-1].reading is None and "Not readable as CSV" in rows[-1].reason
 
 
+def test_a_csv_meter_serial_longer_than_a_serial_is_refused():
+    [row] = readings_from_csv(CSV_HEADER + "old-1,2025-01-07T09:00:00-05:00,2.5,," + "U" * 65 + ",\n")
+    assert row.reading is None and "meter_serial" in row.reason
+
+
 def test_a_csv_value_beyond_any_inr_is_refused_not_raised():
     [row] = readings_from_csv(CSV_HEADER + "old-1,2025-01-07T09:00:00-05:00,1e400,,,\n")
     assert row.reading is None and "from 0.8 to 8.0" in row.reason
@@ -145,6 +150,6 @@ SKEW = timedelta(minutes=5)
     pytest.param(NOW + SKEW, date(2026, 11, 23), None, None, None, id="a_clock_within_the_skew_is_not_future"),
 ])
 def test_what_is_history(measured_at, local_day, warfarin, go_live, reason):
-    got = why_not_history(replace(READING, measured_at=measured_at), local_day, warfarin_start=warfarin,
-                          go_live_on=go_live, now=NOW, clock_skew=SKEW)
+    got = why_not_history(measured_at, local_day, warfarin_start=warfarin, go_live_on=go_live, now=NOW,
+                          clock_skew=SKEW)
     assert got is None if reason is None else reason in got
