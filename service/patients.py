@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -211,7 +211,7 @@ def _history_start(patient: Patient, effective_from: datetime | None, now: datet
         raise invalid({"effective_from": [f"Only history before the patient's enrolment "
                                           f"({patient.created_at.isoformat()}) is recorded from a past instant; "
                                           "leave it out to take effect now."]})
-    return effective_from
+    return effective_from.astimezone(timezone.utc)
 
 
 def set_target_range(session: Session, patient: Patient, actor: User, low: Decimal, high: Decimal, reason: str,
