@@ -173,7 +173,7 @@ def _classify(session: Session, patient: Patient, rows: list[Row], settings: Set
             if result.source != IMPORT_SOURCE:
                 outcome(row, REFUSED, f"This id names a result reported to this service (source {result.source}), "
                                       "not imported history.")
-            elif same_reading(_as_reading(result), reading):
+            elif result.value is not None and same_reading(_as_reading(result), reading):
                 earlier[reading.source_id] = (outcome(row, ALREADY_IMPORTED, None, str(result.public_id)), reading)
             else:
                 outcome(row, REFUSED, f"Already imported with other content ({_described(result)}): correct that "

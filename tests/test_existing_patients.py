@@ -408,3 +408,15 @@ def test_imported_results_keep_the_source_id_the_file_and_the_importer(app, clie
         assert (result.source, result.meter_serial, result.entered_by_id, result.imported_from.file_name,
                 result.imported_from.reference, result.measured_utc_offset_minutes) == (
             "import", "UP12345678", clinic.users["physician"].id, "acme.json", "Acme export of 20 Nov", -240)
+
+
+def test_an_import_naming_a_correction_that_shows_no_number_refuses_that_row(client, clinic):
+    go_live(client, clinic)
+    imported = import_csv(client, clinic, "acme-1,2026-06-16T09:00:00-04:00,2.6,,UP9,true\n")
+    original = imported.json["rows"][0]["result_id"]
+    fixed = client.post(f"/patients/{clinic.patient_id}/results/{original}/corrections", headers=clinic.headers[
+        "physician"], json={"client_id": "acme-1-fix", "measured_at": "2026-06-16T09:00:00-04:00", "qc_passed": True,
+                            "meter_error_code": "E-5", "reason": "the meter showed an error, not 2.6"})
+    assert fixed.status_code == 201, fixed.json
+    again = import_csv(client, clinic, "acme-1-fix,2026-06-16T09:00:00-04:00,2.6,,UP9,true\n")
+    assert again.status_code == 201 and again.json["rows"][0]["status"] == "refused"
