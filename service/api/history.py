@@ -34,7 +34,7 @@ bp = Blueprint("history", __name__, description="Bringing existing patients in: 
 @bp.response(201, PriorTrainingOut)
 @idempotent(PriorTraining)
 def record_prior_training(data, patient):
-    """Record a training (or reassessment) with documented competency done elsewhere before the patient came.
+    """Record a training with documented competency done elsewhere before the patient came (never billed).
 
     It satisfies the face-to-face training criterion (initial, retraining) and dates the continued-use
     reassessment (every kind) as a session signed here would; it is never billed (93792 pays the training this
@@ -60,14 +60,14 @@ def list_prior_trainings(patient):
            "acme-81723,2026-11-17T08:40:00-05:00,2.6,,UP12345678,true\n"})
 @bp.response(201, ResultImportOut)
 def import_results(data, patient):
-    """Import the patient's past results from a FHIR R4 Bundle (`fhir`) or a CSV export (`csv`, its text in the
-    JSON body), row by row: each imported, already imported, or refused with the reason.
+    """Import the patient's past results from a FHIR R4 Bundle or a CSV export, each row on its own.
 
-    Rows are keyed by the source's own id (a result's `client_id`): importing a file again adds nothing, and the
-    same id with other content is refused for that row. A row is history when measured after the patient's
-    warfarin start and before their go-live date, and not in the future. Results are stored with `source: import`,
-    who imported them and from which file; they count for TTR, adherence, the trend and the weeks they were tested
-    in, are never billed, and open no alert and send no message (they describe the past).
+    The file goes in the JSON body: `fhir` (the Bundle) or `csv` (the export's text). Each row is imported, already
+    imported, or refused with the reason. Rows are keyed by the source's own id (a result's `client_id`): importing
+    a file again adds nothing, and the same id with other content is refused for that row. A row is history when
+    measured on or after the patient's warfarin start, before their go-live date, and not in the future. Results are
+    stored with `source: import`, who imported them and from which file; they count for TTR, adherence, the trend
+    and the weeks they were tested in, are never billed, and open no alert and send no message about the past.
     """
     return history.import_results(db.session(), patient, g.user, data, current_settings(), clock.now())
 
