@@ -15,6 +15,7 @@ from models.claims import (
 )
 from models.clearance import ClearanceDecision
 from models.clinic import CaregiverLink, IndicationSet, Patient, Payer, TargetRange, TimeZoneVersion
+from models.history import PriorTraining, ResultImport
 from models.identity import ROLES, ApiToken, PasswordResetCode, User
 from models.operations import DeliveryAttempt, IdempotentRequest, JobRun, OutboxMessage
 from models.practices import Practice
@@ -35,6 +36,6 @@ __all__ = [
     "ClaimLineEvent", "ClearanceDecision", "Coverage", "CoveringPhysician", "DeliveryAttempt", "EligibilityFact",
     "EmVisit", "ExportBatch", "HomeTestingOrder", "IdempotentRequest", "IndicationSet", "InrResult",
     "InstructionAcknowledgement", "JobRun", "OutboxMessage", "PasswordResetCode", "Patient", "Payer", "Practice",
-    "Review", "review_results", "ROLES", "SupplyIssue", "TargetRange", "TimeZoneVersion", "TrainingAmendment",
-    "TrainingItemOutcome", "TrainingSession", "User", "UTCDateTime",
+    "PriorTraining", "ResultImport", "Review", "review_results", "ROLES", "SupplyIssue", "TargetRange",
+    "TimeZoneVersion", "TrainingAmendment", "TrainingItemOutcome", "TrainingSession", "User", "UTCDateTime",
 ]

@@ -49,6 +49,9 @@ class Patient(PublicIdMixin, Base):
     practice_id: Mapped[int] = mapped_column(ForeignKey("practices.id"), index=True)
     payer_code: Mapped[str] = mapped_column(ForeignKey("payers.code"))
     warfarin_start_date: Mapped[dt.date | None]
+    # The day this service starts billing for the patient (domain.md "Existing patients"): a patient brought in
+    # with history is billed from their go-live on. None: from enrolment, as a patient who started here.
+    go_live_on: Mapped[dt.date | None]
     # The patient's own login, when they have one (a patient may be cared for entirely by caregivers).
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
     created_at: Mapped[dt.datetime]

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import AppendOnly, Base, PublicIdMixin
 from models.clinic import INR, Patient
+from models.history import ResultImport
 from models.identity import User
 
 
@@ -51,7 +52,10 @@ class InrResult(AppendOnly, PublicIdMixin, Base):
     symptoms: Mapped[list[str]] = mapped_column(JSON, default=list)
     symptom_note: Mapped[str | None] = mapped_column(String(1000))
     missed_doses: Mapped[int | None]
-    source: Mapped[str] = mapped_column(String(20))  # "app", or "phone" when staff entered a reported value
+    # "app"; "phone" when staff entered a reported value; "import" when brought in from another system's history
+    # (then client_id is the source's own id, entered_by who imported it, and import_id the file it came from).
+    source: Mapped[str] = mapped_column(String(20))
+    import_id: Mapped[int | None] = mapped_column(ForeignKey("result_imports.id"), index=True)
     entered_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     received_at: Mapped[dt.datetime]
     # Unique: a result is corrected once; a later correction corrects the correction.
@@ -62,3 +66,4 @@ class InrResult(AppendOnly, PublicIdMixin, Base):
     entered_by: Mapped[User] = relationship(foreign_keys=[entered_by_id])
     tested_by_caregiver: Mapped[User | None] = relationship(foreign_keys=[tested_by_caregiver_id])
     supersedes: Mapped[InrResult | None] = relationship(remote_side="InrResult.id")
+    imported_from: Mapped[ResultImport | None] = relationship()

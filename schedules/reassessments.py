@@ -6,12 +6,13 @@ alert; the patient is told to contact the clinic)."""
 from __future__ import annotations
 
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from models import PriorTraining
 from models.training import TrainingSession
 from service import alerts, clearance
 from service.home_testing import home_testing_batches
@@ -27,12 +28,20 @@ def check_reassessments(session: Session, now: datetime, *, settings: Settings) 
     outcome = {"checked": 0, "alerted": 0, "suspended": 0, "no_sign_off": 0, "conflicts": 0}
     for batch in home_testing_batches(session, now):
         ids = [patient.id for patient, _ in batch]
-        latest: dict[int, dict[str, datetime]] = defaultdict(dict)
+        by_id = {patient.id: patient for patient, _ in batch}
+        # The last competent sign-off, as a local day: a session signed here, or a training (or reassessment) done
+        # elsewhere before the patient came (service.history).
+        latest: dict[int, dict[str, date]] = defaultdict(dict)
         for patient_id, trainee_kind, last in session.execute(
                 select(TrainingSession.patient_id, TrainingSession.trainee_kind, func.max(TrainingSession.occurred_at))
                 .where(TrainingSession.patient_id.in_(ids), TrainingSession.outcome == "competent")
                 .group_by(TrainingSession.patient_id, TrainingSession.trainee_kind)):
-            latest[patient_id][trainee_kind] = last
+            latest[patient_id][trainee_kind] = local_date(by_id[patient_id], last)
+        for patient_id, trainee_kind, last in session.execute(
+                select(PriorTraining.patient_id, PriorTraining.trainee_kind, func.max(PriorTraining.trained_on))
+                .where(PriorTraining.patient_id.in_(ids))
+                .group_by(PriorTraining.patient_id, PriorTraining.trainee_kind)):
+            latest[patient_id][trainee_kind] = max(last, latest[patient_id].get(trainee_kind, last))
         for patient, _periods in batch:
             outcome["checked"] += 1
             rules = clearance.clinic_payer_rules(patient, settings.reassessment_months)
@@ -42,9 +51,9 @@ def check_reassessments(session: Session, now: datetime, *, settings: Settings) 
                 candidates.append(signed.get("caregiver"))
             candidates = [moment for moment in candidates if moment is not None]
             if not candidates:
-                outcome["no_sign_off"] += 1  # cleared without a sign-off on record (imported): nothing to date from
+                outcome["no_sign_off"] += 1  # cleared without a sign-off on record: nothing to date from
                 continue
-            schedule = reassessment_schedule(local_date(patient, max(candidates)), rules.reassessment_months,
+            schedule = reassessment_schedule(max(candidates), rules.reassessment_months,
                                              settings.reassessment_grace.days)
             state = schedule.state(local_date(patient, now))
             if state not in (OVERDUE, SUSPEND):

@@ -42,6 +42,7 @@ from service.rules.counting import (
     count_weekly_tests,
     managed_while_cleared,
 )
+from service.rules.history_import import IMPORT_SOURCE
 
 BATCH_SIZE = 200  # patients loaded together: a handful of queries per batch, not one per result
 # Claim lines per INSERT page. Seven rows keep a statement under 4 KiB, the longest psycopg caches once parsed,
@@ -51,6 +52,7 @@ INSERT_PAGE = 7
 # 2: issue 13 (93793 per new valid INR and E/M days, providers per line, supply units, held -52, 93792 orders).
 # 3: a line voided for a correction whose tests no longer all count is released (claim_plan).
 # 4: a 93793 bills only INRs measured while cleared (nothing while suspended).
+# (Issue 14's go-live date is part of the terms: adding it checks every patient once more, with no bump.)
 RULES_VERSION = 4
 TRIGGERS = ("job", "cli", "api")
 
@@ -193,10 +195,11 @@ _SEEN = {
 
 
 def _terms():
-    """The terms the rules ran under, as one comparable SQL string: payer terms, the patient's zone and practice
-    (which practice, its zone, IDTF or not), rules version."""
+    """The terms the rules ran under, as one comparable SQL string: payer terms, the patient's zone, go-live date
+    and practice (which practice, its zone, IDTF or not), rules version."""
     return (literal(f"rules {RULES_VERSION}|") + Patient.payer_code + "|" + Payer.supply_trigger + "|"
             + Payer.review_code + "|" + Payer.training_code + "|" + Patient.time_zone + "|"
+            + func.coalesce(cast(Patient.go_live_on, String), literal("enrolment")) + "|"
             + cast(Practice.id, String) + "|" + Practice.time_zone + "|"
             + case((Practice.bills_as_idtf, literal("idtf")), else_=literal("physicians")))
 
@@ -326,10 +329,12 @@ def _plan_for(inputs: _PatientInputs, now: datetime) -> ClaimPlan:
     decisions, counted = _counted_tests(inputs)
     # A 93793 bills a valid INR measured while the patient was cleared: nothing is billed while suspended.
     valid = managed_while_cleared(decisions)
+    imported = {str(r.public_id) for r in inputs.results if r.source == IMPORT_SOURCE}
     return plan_claims(counted, inputs.work, inputs.lines, payer, today=local_date(patient, now),
                        patient_id=str(patient.public_id), billing_entity_is_idtf=patient.practice.bills_as_idtf,
                        supplies_issued=inputs.supply_issues, care=inputs.care, orders=inputs.orders,
-                       valid_inr_ids=valid, em_visit_dates=inputs.em_visit_dates)
+                       valid_inr_ids=valid, em_visit_dates=inputs.em_visit_dates, bills_from=patient.go_live_on,
+                       imported_ids=imported)
 
 
 def _provider_npis(session: Session, batch: Sequence[_PatientInputs]) -> dict[int, str | None]:
@@ -348,7 +353,7 @@ def _counted_tests(inputs: _PatientInputs) -> tuple[list[CountDecision], list[Co
     zones = zone_history(inputs.patient)
     decisions = count_weekly_tests(
         [ResultForCounting(str(r.public_id), r.measured_at, r.qc_passed, r.meter_error_code, r.source == "phone",
-                           r.id in inputs.superseded) for r in inputs.results],
+                           r.id in inputs.superseded, r.source == IMPORT_SOURCE) for r in inputs.results],
         inputs.periods, zones)
     by_public_id = {str(r.public_id): r for r in inputs.results}
     return decisions, [

@@ -1,5 +1,7 @@
 """Home-testing clearance: the physician's order and facts, eligibility per NCD criterion, and the decisions
-(with the local date periods a patient was cleared, as the billing rules need them), suspension included."""
+(with the local date periods a patient was cleared, as the billing rules need them), suspension included. A patient
+brought in with history is cleared from a past date, on the facts as they stood then (training done elsewhere
+included)."""
 
 from __future__ import annotations
 
@@ -10,10 +12,11 @@ from datetime import date, datetime, timedelta, timezone
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import ClearanceDecision, InrResult, Patient, User
+from models import ClearanceDecision, InrResult, Patient, PriorTraining, User
 from models.training import EligibilityFact, HomeTestingOrder, TrainingSession
 from service import audit, outbox
 from service.errors import Conflict, invalid
+from service.history import trainee_label as trained_elsewhere
 from service.patients import local_date, payer_rules
 from service.rules.counting import ClearancePeriod
 from service.rules.eligibility import (
@@ -136,11 +139,17 @@ def _trainee_label(ts: TrainingSession) -> str:
 
 
 def demonstrations(session: Session, patient: Patient) -> tuple[Demonstration, ...]:
-    """Every signed session as the eligibility and reassessment rules read it, oldest first."""
-    return tuple(Demonstration(local_date(patient, ts.occurred_at), ts.kind, ts.outcome == "competent",
-                               _trainee_label(ts), ts.trainee_kind == "caregiver")
-                 for ts in session.scalars(select(TrainingSession).where(TrainingSession.patient_id == patient.id)
-                                           .order_by(TrainingSession.occurred_at, TrainingSession.id)))
+    """Every signed session, and every training with documented competency done elsewhere before the patient came,
+    as the eligibility and reassessment rules read them, oldest first."""
+    signed = [Demonstration(local_date(patient, ts.occurred_at), ts.kind, ts.outcome == "competent",
+                            _trainee_label(ts), ts.trainee_kind == "caregiver")
+              for ts in session.scalars(select(TrainingSession).where(TrainingSession.patient_id == patient.id)
+                                        .order_by(TrainingSession.occurred_at, TrainingSession.id))]
+    elsewhere = [Demonstration(prior.trained_on, prior.kind, True, trained_elsewhere(prior),
+                               prior.trainee_kind == "caregiver")
+                 for prior in session.scalars(select(PriorTraining).where(PriorTraining.patient_id == patient.id)
+                                              .order_by(PriorTraining.trained_on, PriorTraining.id))]
+    return tuple(sorted(elsewhere + signed, key=lambda demonstration: demonstration.on))
 
 
 def home_testing_start(session: Session, patient: Patient) -> date | None:
@@ -235,30 +244,68 @@ def _current(history: list[ClearanceDecision]) -> str:
 
 
 def decide(session: Session, patient: Patient, actor: User, decision: str, reason: str, now: datetime,
-           reassessment_months: int) -> ClearanceDecision:
+           reassessment_months: int, effective_on: date | None = None) -> ClearanceDecision:
     """Clear a patient only when every criterion is met on recorded facts (also to end a suspension); revoke with
-    a reason (also a suspended clearance)."""
+    a reason (also a suspended clearance).
+
+    A clearance takes effect today, or on `effective_on` (a past day) for a patient brought in with their history:
+    every criterion must have been met on that day, on the facts recorded for it (training done elsewhere, the
+    order's date, the anticoagulation by then), and must still be met today. It is never dated before the decision
+    in force, and a day before the patient's enrolment needs their go-live date first (billing starts there).
+    """
     history = decisions(session, patient)
     current = _current(history)
+    today = local_date(patient, now)
     clearance = evaluate(session, patient, now, reassessment_months)
     if decision == "cleared":
         if current == "cleared":
             raise Conflict("The patient is already cleared for home testing.")
+        if effective_on is not None:
+            _check_past_day(patient, history, effective_on, today)
         if not clearance.cleared:
             unmet = {c.name: [f"{c.status}: {c.evidence}"] for c in clearance.outstanding}
             raise Conflict("Not every eligibility criterion is met: " + ", ".join(unmet) + ".", errors=unmet)
+        if effective_on is not None:
+            clearance = _cleared_on(session, patient, effective_on, reassessment_months)
     elif current not in ("cleared", "suspended"):
         raise Conflict("The patient is not cleared for home testing; there is nothing to revoke.")
-    row = ClearanceDecision(patient=patient, sequence=len(history) + 1, status=decision,
-                            effective_on=local_date(patient, now),
+    elif effective_on is not None:
+        raise invalid({"effective_on": ["Only a clearance takes effect on a past day; a revocation takes effect the "
+                                        "day it is decided (void what was billed after it, if anything)."]})
+    on = effective_on or today
+    row = ClearanceDecision(patient=patient, sequence=len(history) + 1, status=decision, effective_on=on,
                             decided_by=actor, reason=reason, created_at=now,
                             evidence={c.name: {"status": c.status, "evidence": c.evidence} for c in clearance.criteria})
     session.add(row)
     session.flush()
     audit.record(session, f"clearance.{decision}", patient_id=patient.public_id, object_type="clearance_decision",
-                 object_id=row.public_id, now=now)
+                 object_id=row.public_id,
+                 detail={"effective_on": on.isoformat(), "decided_on": today.isoformat()} if on != today else None,
+                 now=now)
     session.commit()
     return row
+
+
+def _check_past_day(patient: Patient, history: list[ClearanceDecision], effective_on: date, today: date) -> None:
+    if effective_on > today:
+        raise invalid({"effective_on": [f"Must not be after today ({today})."]})
+    if history and effective_on < history[-1].effective_on:
+        raise invalid({"effective_on": [f"Must not be before the decision in force ({history[-1].status} from "
+                                        f"{history[-1].effective_on})."]})
+    if effective_on < local_date(patient, patient.created_at) and patient.go_live_on is None:
+        raise invalid({"effective_on": ["Before the patient's enrolment: record their go-live date first, so that "
+                                        "their history is not billed here."]})
+
+
+def _cleared_on(session: Session, patient: Patient, effective_on: date, reassessment_months: int) -> Clearance:
+    """The eligibility on `effective_on` that a clearance from that past day rests on, or the reason it cannot."""
+    then = evaluate_clearance(eligibility_facts(session, patient),
+                              clinic_payer_rules(patient, reassessment_months), effective_on)
+    if not then.cleared:
+        unmet = {c.name: [f"{c.status} on {effective_on}: {c.evidence}"] for c in then.outstanding}
+        raise Conflict(f"Not every eligibility criterion was met on {effective_on}: " + ", ".join(unmet) + ".",
+                       errors=unmet)
+    return then
 
 
 def suspend(session: Session, patient: Patient, decided_by: User | None, effective_on: date, reason: str,

@@ -4,18 +4,28 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from models import CaregiverLink, IndicationSet, Patient, Payer, TargetRange, TimeZoneVersion, User
+from models import (
+    CaregiverLink,
+    ClaimLine,
+    IndicationSet,
+    Patient,
+    Payer,
+    TargetRange,
+    TimeZoneVersion,
+    User,
+)
 from service import audit, policy
 from service.errors import Conflict, invalid
 from service.rules import flags
 from service.rules.billing_week import ZoneHistory
+from service.rules.eligibility import add_months
 from service.rules.indications import (
     DEFAULT_COVERED_DIAGNOSES,
     IndicationError,
@@ -122,6 +132,8 @@ def create_patient(session: Session, actor: User, data: dict, now: datetime) -> 
         practice_id=actor.practice_id,
         warfarin_start_date=data.get("warfarin_start_date"), created_at=now, updated_at=now,
     )
+    if data.get("go_live_on") is not None:
+        patient.go_live_on = _checked_go_live(session, patient, data["go_live_on"], now)
     if data.get("user_id"):
         patient.user = _patient_user(session, data["user_id"], actor.practice_id)
     session.add(patient)
@@ -156,6 +168,10 @@ def update_patient(session: Session, patient: Patient, actor: User, changes: dic
     if "user_id" in changes:
         user_id = changes.pop("user_id")
         patient.user = _patient_user(session, user_id, patient.practice_id, patient) if user_id else None
+    if "go_live_on" in changes:
+        go_live = changes.pop("go_live_on")
+        if go_live != patient.go_live_on:
+            patient.go_live_on = _checked_go_live(session, patient, go_live, now)
     for name, value in changes.items():
         setattr(patient, name, value)
     patient.updated_at = now
@@ -165,42 +181,83 @@ def update_patient(session: Session, patient: Patient, actor: User, changes: dic
     return patient
 
 
+def _checked_go_live(session: Session, patient: Patient, day: date | None, now: datetime) -> date | None:
+    """The go-live date a patient may be given (None: billed from enrolment): from their birth to a year ahead, and
+    never changed once claim lines are recorded for them (it decides which of their work is billed)."""
+    if day is not None and day < patient.date_of_birth:
+        raise invalid({"go_live_on": ["Must not be before the patient's date of birth."]})
+    if day is not None and day > add_months(local_date(patient, now), 12):
+        raise invalid({"go_live_on": ["Must be within a year from today."]})
+    if patient.id is not None and session.scalar(select(exists().where(ClaimLine.patient_id == patient.id))):
+        raise Conflict("Claim lines are already recorded for this patient: the go-live date decides what is billed "
+                       "and can no longer change.", errors={"go_live_on": ["Claim lines are already recorded."]})
+    return day
+
+
+def _history_start(patient: Patient, effective_from: datetime | None, now: datetime) -> datetime:
+    """When a new version takes effect: now, or (history of a patient brought in) a past instant before their
+    enrolment; the versions recorded since enrolment are what this service judged by, and stay as they were."""
+    if effective_from is None:
+        return now
+    if effective_from >= patient.created_at:
+        raise invalid({"effective_from": [f"Only history before the patient's enrolment "
+                                          f"({patient.created_at.isoformat()}) is recorded from a past instant; "
+                                          "leave it out to take effect now."]})
+    return effective_from.astimezone(timezone.utc)
+
+
 def set_target_range(session: Session, patient: Patient, actor: User, low: Decimal, high: Decimal, reason: str,
-                     now: datetime) -> TargetRange:
+                     now: datetime, effective_from: datetime | None = None) -> TargetRange:
+    """A new target range from now on, or, for a patient brought in with their history, the range that was in force
+    from `effective_from` (before enrolment): results of that time are flagged and judged for TTR against it."""
     if low >= high:
         raise invalid({"low": ["Must be below high."]})
-    version = TargetRange(patient=patient, low=low, high=high, effective_from=now, set_by=actor, reason=reason,
+    starts = _history_start(patient, effective_from, now)
+    version = TargetRange(patient=patient, low=low, high=high, effective_from=starts, set_by=actor, reason=reason,
                           created_at=now)
     session.add(version)
     session.flush()
+    detail = {"low": str(low), "high": str(high)}
+    if starts != now:
+        detail["effective_from"] = starts.isoformat()
     audit.record(session, "patient.target_range.set", patient_id=patient.public_id, object_type="target_range",
-                 object_id=version.id, detail={"low": str(low), "high": str(high)}, now=now)
+                 object_id=version.id, detail=detail, now=now)
     session.commit()
+    session.expire(patient, ["target_ranges"])  # read again in effective order: a past version goes before the rest
     return version
 
 
 def set_time_zone(session: Session, patient: Patient, actor: User, zone: str, reason: str,
-                  now: datetime) -> TimeZoneVersion:
-    """The patient's zone from now on (they moved). Past weeks keep the zone they were judged in."""
-    if zone == patient.time_zone:
+                  now: datetime, effective_from: datetime | None = None) -> TimeZoneVersion:
+    """The patient's zone from now on (they moved). Past weeks keep the zone they were judged in. With
+    `effective_from` (before enrolment), the zone a patient brought in with their history lived in from then: the
+    weeks of their imported results are judged in it."""
+    starts = _history_start(patient, effective_from, now)
+    if starts == now and zone == patient.time_zone:
         raise Conflict(f"The patient's zone is already {zone}.", errors={"time_zone": ["Already in force."]})
-    version = _new_zone_version(session, patient, actor, zone, reason, now)
+    version = _new_zone_version(session, patient, actor, zone, reason, now, starts)
     patient.updated_at = now
     session.commit()
+    session.expire(patient, ["time_zone_versions"])
     return version
 
 
 def _new_zone_version(session: Session, patient: Patient, actor: User, zone: str, reason: str,
-                      now: datetime) -> TimeZoneVersion:
+                      now: datetime, effective_from: datetime | None = None) -> TimeZoneVersion:
     # The patient row keeps the zone in force now (claim generation reads it to notice a change); the versions
-    # keep every zone with the instant it took effect.
-    version = TimeZoneVersion(patient=patient, time_zone=zone, effective_from=now, set_by_id=actor.id, reason=reason,
-                              created_at=now)
+    # keep every zone with the instant it took effect. A version of the past before enrolment leaves it alone.
+    starts = effective_from or now
+    version = TimeZoneVersion(patient=patient, time_zone=zone, effective_from=starts, set_by_id=actor.id,
+                              reason=reason, created_at=now)
     session.add(version)
-    patient.time_zone = zone
+    if starts == now:
+        patient.time_zone = zone
     session.flush()
+    detail = {"time_zone": zone}
+    if starts != now:
+        detail["effective_from"] = starts.isoformat()
     audit.record(session, "patient.time_zone.set", patient_id=patient.public_id, object_type="time_zone_version",
-                 object_id=version.id, detail={"time_zone": zone}, now=now)
+                 object_id=version.id, detail=detail, now=now)
     return version
 
 

@@ -50,14 +50,17 @@ from service.errors import NotFound, Problem
 # or loss of coverage; "issue_supplies": record test supplies handed out; "em_visit": record the E/M visits that
 # rule out a 93793 (staff and billers, from the practice management system); "correct_result": replace a result
 # by a correction (staff any result; a patient or caregiver only their own entry, within a window: the domain
-# decides that part, service.rules.entries).
+# decides that part, service.rules.entries); "import_history": bring in past results from another system (the
+# physician of record and admins: clinical records staff vouch for; a trainer records training done elsewhere with
+# "train").
 PERMISSIONS: dict[str, frozenset[str]] = {
     "admin": frozenset({"read", "read_clinical", "edit", "link_caregiver", "train", "read_training", "bill",
                         "report_result", "correct_result", "acknowledge_alert", "clear", "end_care",
-                        "issue_supplies", "em_visit"}),
+                        "issue_supplies", "em_visit", "import_history"}),
     "physician": frozenset({"read", "read_clinical", "edit", "set_target", "link_caregiver", "train",
                             "read_training", "report_result", "correct_result", "review", "acknowledge_alert",
-                            "order", "propose_fact", "clear", "end_care", "issue_supplies", "em_visit"}),
+                            "order", "propose_fact", "clear", "end_care", "issue_supplies", "em_visit",
+                            "import_history"}),
     "trainer": frozenset({"read", "link_caregiver", "train", "read_training", "issue_supplies", "propose_fact"}),
     "biller": frozenset({"read", "bill", "em_visit"}),
     "patient": frozenset({"read", "read_clinical", "report_result", "correct_result", "read_training"}),

@@ -1,5 +1,6 @@
 """The result aggregate: recording home INR results once (idempotent by client id), correcting them, and describing
-them (flag, alert, billing count, next test, message)."""
+them (flag, alert, billing count, next test, message). Results imported from another system's history are stored by
+service.history; a correction of one stays imported history."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from service.errors import Conflict, Problem, Refused, invalid
 from service.patients import local_date, target_range_at, zone_history
 from service.rules import entries, flags, no_valid_result, readings
 from service.rules.counting import CountDecision, ResultForCounting, count_weekly_tests
+from service.rules.history_import import IMPORT_SOURCE, why_not_history
 from service.rules.next_test import Instruction, NextTest, next_test_due
 from service.rules.next_test import Reading as TimelineReading
 from service.settings import Settings
@@ -69,8 +71,9 @@ def flagged_symptoms(symptoms: list[str], note: str | None) -> list[str]:
 
 
 def _content(session: Session, patient: Patient, actor: User, data: dict, settings: Settings,
-             now: datetime) -> dict:
-    """The stored columns for `data`, or a 422 naming the field."""
+             now: datetime, imported: bool = False) -> dict:
+    """The stored columns for `data`, or a 422 naming the field. `imported`: the correction of an imported result,
+    dated as history is (service.rules.history_import), not as a report is."""
     if "value" in data and "reading" in data:
         raise invalid({"value": ["Send either value or reading (\"<0.8\" or \">8.0\"), not both."]})
     if "reading" in data:
@@ -85,10 +88,16 @@ def _content(session: Session, patient: Patient, actor: User, data: dict, settin
     stated = data["measured_at"]
     # A meter whose clock runs ahead still reports a real value: never refused, placed at its receipt instead.
     placed = entries.place_reading(stated, now, settings.clock_skew)
-    earliest = entries.earliest_result_day(patient.warfarin_start_date, local_date(patient, patient.created_at),
-                                           settings.result_days_before_enrolment)
-    if local_date(patient, placed.at) < earliest.day:
-        raise invalid({"measured_at": [f"Must not be before {earliest.day}: {earliest.why}."]})
+    if imported:
+        why = why_not_history(placed.at, local_date(patient, placed.at), warfarin_start=patient.warfarin_start_date,
+                              go_live_on=patient.go_live_on, now=now, clock_skew=settings.clock_skew)
+        if why is not None:
+            raise invalid({"measured_at": [why]})
+    else:
+        earliest = entries.earliest_result_day(patient.warfarin_start_date, local_date(patient, patient.created_at),
+                                               settings.result_days_before_enrolment)
+        if local_date(patient, placed.at) < earliest.day:
+            raise invalid({"measured_at": [f"Must not be before {earliest.day}: {earliest.why}."]})
     tested_by, caregiver = _tester(session, patient, actor, data, now)
     return {
         "value": value, "comparator": comparator, "measured_at": placed.at,
@@ -235,9 +244,13 @@ def correct_result(session: Session, original: InrResult, actor: User, data: dic
     original leaves flags, TTR and counting, its open alerts close with the reason, the correction is flagged
     afresh, and claim lines that billed the original are voided for rebilling (service.billing), so the week is
     judged again and never counts twice.
+
+    A correction of an imported result stays imported history (source import, from the same file): dated as
+    history, never billed, and it opens no alert for the past.
     """
     patient = original.patient
-    content = _content(session, patient, actor, data, settings, now)
+    imported = original.source == IMPORT_SOURCE
+    content = _content(session, patient, actor, data, settings, now, imported)
     stored = _stored(session, patient, data["client_id"])
     if stored is not None:
         return describe(session, patient, [_replay(session, patient, stored, content, original, now)], settings)[0], \
@@ -257,7 +270,8 @@ def correct_result(session: Session, original: InrResult, actor: User, data: dic
         raise Conflict(f"This result was already corrected by {correction.public_id}; correct that entry instead.",
                        errors={"result_id": [f"Already corrected by {correction.public_id}."]})
     try:
-        result = InrResult(patient_id=patient.id, client_id=data["client_id"], source=_source(actor),
+        result = InrResult(patient_id=patient.id, client_id=data["client_id"],
+                           source=IMPORT_SOURCE if imported else _source(actor), import_id=original.import_id,
                            entered_by_id=actor.id, received_at=now, supersedes_id=original.id,
                            correction_reason=data["reason"], **content)
         session.add(result)
@@ -269,7 +283,8 @@ def correct_result(session: Session, original: InrResult, actor: User, data: dic
         voided = billing.void_for_correction(session, patient, _chain(session, original), actor,
                                              f"result {original.public_id} corrected by {result.public_id}: "
                                              f"{data['reason']}", now)
-        flag = _after_recording(session, patient, result, settings, now)
+        flag = flag_of(patient, result, settings) if imported else _after_recording(session, patient, result,
+                                                                                      settings, now)
         audit.record(session, "result.correct", patient_id=patient.public_id, object_type="inr_result",
                      object_id=result.public_id,
                      detail={"supersedes": str(original.public_id), "reason": data["reason"], "level": flag.level,
@@ -381,7 +396,7 @@ def valid_inr_clause(result=InrResult):
 def for_counting(result: InrResult, superseded: set[int]) -> ResultForCounting:
     """A stored result as the counting rule sees it, keyed by its public id."""
     return ResultForCounting(str(result.public_id), result.measured_at, result.qc_passed, result.meter_error_code,
-                             result.source == "phone", result.id in superseded)
+                             result.source == "phone", result.id in superseded, result.source == IMPORT_SOURCE)
 
 
 def _superseded_ids(session: Session, patient: Patient) -> set[int]:

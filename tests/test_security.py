@@ -74,6 +74,10 @@ POLICY_ACTIONS = {
     "POST /patients/<uuid:patient_id>/em-visits": "em_visit",
     "GET /patients/<uuid:patient_id>/coverage": "read",
     "POST /patients/<uuid:patient_id>/coverage": "bill",
+    "POST /patients/<uuid:patient_id>/prior-trainings": "train",
+    "GET /patients/<uuid:patient_id>/prior-trainings": "read_training",
+    "POST /patients/<uuid:patient_id>/result-imports": "import_history",
+    "GET /patients/<uuid:patient_id>/result-imports": "read_clinical",
 }
 
 

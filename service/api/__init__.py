@@ -227,6 +227,7 @@ def init_app(app: Flask) -> Api:
         billing,
         clearance,
         health,
+        history,
         login,
         patients,
         practices,
@@ -242,7 +243,8 @@ def init_app(app: Flask) -> Api:
     api.spec.components.security_scheme("bearer", {"type": "http", "scheme": "bearer",
                                                    "description": "A token from POST /auth/login."})
     api.register_field(DecimalNumber, "number", None)
-    for module in (health, login, admin, practices, patients, results, reviews, alerts, training, clearance, billing):
+    for module in (health, login, admin, practices, patients, results, reviews, alerts, training, clearance, history,
+                   billing):
         api.register_blueprint(module.bp)
     return api
 

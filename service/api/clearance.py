@@ -33,7 +33,8 @@ bp = Blueprint("clearance", __name__, description="Orders, eligibility (NCD 190.
 @bp.response(201, OrderOut)
 @idempotent(HomeTestingOrder)
 def record_order(data, patient):
-    """The physician's order for home INR testing."""
+    """The physician's order for home INR testing, dated the day it was signed (today or earlier: a patient
+    brought in with their history has an order from before; not before their warfarin start)."""
     return clearance.record_order(db.session(), patient, g.user, data["ordered_on"], data.get("note"), clock.now())
 
 
@@ -90,9 +91,13 @@ def eligibility(patient):
 @bp.response(201, DecisionOut)
 def decide(data, patient):
     """Clear the patient for home testing (every criterion met on recorded facts; also ends a suspension), or
-    revoke it."""
+    revoke it.
+
+    A patient brought in with their history is cleared from the day they were (`effective_on`, in the past), on the
+    facts as they stood then; the decision records both days and is audited.
+    """
     return clearance.decide(db.session(), patient, g.user, data["status"], data["reason"], clock.now(),
-                            current_settings().reassessment_months)
+                            current_settings().reassessment_months, data.get("effective_on"))
 
 
 @bp.get("/patients/<uuid:patient_id>/clearance")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import g
 
-from models import CaregiverLink, IndicationSet, Patient, TargetRange
+from models import CaregiverLink, IndicationSet, Patient, TargetRange, TimeZoneVersion
 from service import clock, db, patients, policy
 from service.api import Blueprint
 from service.idempotency import idempotent
@@ -42,7 +42,8 @@ bp = Blueprint("patients", __name__, description="Patients, target ranges, indic
 @idempotent(Patient)
 def create_patient(data):
     """Enrol a patient (a physician enrols for their own panel; a trainer enrolling for training names the
-    physician of record)."""
+    physician of record). A patient brought in with their history is given their `go_live_on`: billing starts
+    there."""
     return patients.create_patient(db.session(), g.user, data, clock.now())
 
 
@@ -67,7 +68,7 @@ def get_patient(patient):
 @bp.arguments(PatientChangeIn)
 @bp.response(200, PatientOut)
 def update_patient(changes, patient):
-    """Change demographic and administrative fields."""
+    """Change demographic and administrative fields (the go-live date too, until claim lines are recorded)."""
     return patients.update_patient(db.session(), patient, g.user, changes, clock.now())
 
 
@@ -86,9 +87,13 @@ def list_target_ranges(patient):
 @bp.response(201, TargetRangeOut)
 @idempotent(TargetRange)
 def set_target_range(data, patient):
-    """Set a new target range from now on (a physician's order); earlier results keep the range then in force."""
+    """Set a new target range from now on (a physician's order); earlier results keep the range then in force.
+
+    For a patient brought in with their history, `effective_from` (before enrolment) records a range that was in
+    force then: imported results of that time are flagged and judged for TTR against it.
+    """
     return patients.set_target_range(db.session(), patient, g.user, data["low"], data["high"], data["reason"],
-                                     clock.now())
+                                     clock.now(), data.get("effective_from"))
 
 
 @bp.get("/patients/<uuid:patient_id>/time-zones")
@@ -104,9 +109,15 @@ def list_time_zones(patient):
 @policy.loads("patient", "edit")
 @bp.arguments(TimeZoneChangeIn)
 @bp.response(201, TimeZoneOut)
+@idempotent(TimeZoneVersion)
 def set_time_zone(data, patient):
-    """The patient's zone from now on (they moved); weeks already past keep the zone they were judged in."""
-    return patients.set_time_zone(db.session(), patient, g.user, data["time_zone"], data["reason"], clock.now())
+    """The patient's zone from now on (they moved); weeks already past keep the zone they were judged in.
+
+    For a patient brought in with their history, `effective_from` (before enrolment) records the zone they lived in
+    from then: the weeks of their imported results are judged in it.
+    """
+    return patients.set_time_zone(db.session(), patient, g.user, data["time_zone"], data["reason"], clock.now(),
+                                  data.get("effective_from"))
 
 
 @bp.get("/patients/<uuid:patient_id>/indications")

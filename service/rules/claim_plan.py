@@ -123,6 +123,8 @@ def plan_claims(
     orders: Sequence[HomeTestingOrder] = (),
     valid_inr_ids: Collection[str] | None = None,
     em_visit_dates: Collection[date] = (),
+    bills_from: date | None = None,
+    imported_ids: Collection[str] = frozenset(),
 ) -> ClaimPlan:
     """The lines due by the patient-local `today` that `recorded` does not hold yet: G0249, G0250, 93793,
     training, a -52 line for each period of care that ended, and reissues of lines voided for correction.
@@ -133,11 +135,16 @@ def plan_claims(
     `supplies_issued` are (day, tests issued) per supply issue; `orders` the home-testing orders (93792 needs one
     dated by the training; G0249's rendering provider is the ordering physician); `valid_inr_ids` the results that
     are valid INRs (93793; None: all); `em_visit_dates` the practice-local days of E/M services (no 93793).
-    With the same inputs, any day before `next_due_on` gives the same plan. Raises ValueError when the payer names
-    a code or trigger the rules do not know.
+    `bills_from` is the patient's go-live date (domain.md "Existing patients"): nothing dated before it is billed,
+    as if care began that day (None: from the beginning of the record); `imported_ids` the results imported from
+    another system's history (they never count, see service.rules.counting, and a review of them alone bills no
+    93793). With the same inputs, any day before `next_due_on` gives the same plan. Raises ValueError when the
+    payer names a code or trigger the rules do not know.
     """
     periods = list(care) if care is not None else [CarePeriod(None, end_of_care and end_of_care.effective_on,
                                                               end_of_care and end_of_care.reason)]
+    if bills_from is not None:
+        periods = billed_from(periods, bills_from)
     last_end = periods[-1].end if periods else None
     # After the last end of care nothing is dated later than its last day.
     horizon = min(today, last_end) if last_end else today
@@ -214,7 +221,7 @@ def plan_claims(
     management = management_claims(
         [ReviewEvent(w.source_id, w.service_date, w.result_ids, w.provider_id) for w in reviews],
         billed_ids(MANAGEMENT), {line.date_of_service for line in recorded if line.code == MANAGEMENT},
-        em_visit_dates, valid_inr_ids=valid_inr_ids, payer=payer, patient_id=patient_id)
+        em_visit_dates, valid_inr_ids=valid_inr_ids, imported_ids=imported_ids, payer=payer, patient_id=patient_id)
 
     trainings = [w.service_date for w in work
                  if w.kind == TRAINING_KIND and w.service_date <= horizon and in_care(w.service_date)]
@@ -235,6 +242,13 @@ def plan_claims(
                              *(p.start for p in periods), *(p.end for p in periods))
              if day is not None and day > today]
     return ClaimPlan((*drafts, *_reissues(recorded)), tuple(skipped), min(later, default=None))
+
+
+def billed_from(periods: Sequence[CarePeriod], go_live: date) -> list[CarePeriod]:
+    """The parts of the periods of care on or after the go-live date: a period that ended before it is dropped, one
+    that ran across it starts on it."""
+    return [replace(period, start=go_live if period.start is None or period.start < go_live else period.start)
+            for period in periods if period.end is None or period.end >= go_live]
 
 
 def _interpreted(counted: Sequence[CountedTest], reviews: Sequence[BillableWork]) -> list[InterpretedTest]:

@@ -31,6 +31,7 @@ SKIP_NO_VALID_INR = "no_valid_inr_reviewed"  # 93793: only failed strips, meter 
 SKIP_INR_ALREADY_MANAGED = "inr_already_managed"  # 93793: every valid INR reviewed was covered by an earlier 93793
 SKIP_WAITING_AT_END_OF_CARE = "waiting_at_end_of_care"  # G0249: a full set still waiting out 28 days at the end
 SKIP_NO_ORDER = "no_order_by_training"  # 93792/G0248: no home-testing order dated on or before the training
+SKIP_IMPORTED_INR = "imported_inr_only"  # 93793: every valid INR reviewed was imported history, never billed here
 
 # Why a recorded line waits for the biller (ClaimDraft.held_reason starts with it).
 HOLD_PARTIAL_WITHIN_28_DAYS = "partial_within_28_days"
@@ -278,17 +279,19 @@ def management_claims(
     office_visit_dates: Collection[date] = frozenset(),
     *,
     valid_inr_ids: Collection[str] | None = None,
+    imported_ids: Collection[str] = frozenset(),
     payer: PayerRules,
     patient_id: str,
 ) -> ManagementClaims:
     """93793 lines for payers whose review code is 93793: one per practice-local day whose reviews interpret at
     least one new valid INR, i.e. a valid INR (`valid_inr_ids`; None: every result named) that no earlier 93793
-    covers (`already_managed_result_ids`, and the days before it in this call).
+    covers (`already_managed_result_ids`, and the days before it in this call) and that was not imported from
+    another system's history (`imported_ids`: managed, if billed at all, by whoever monitored the patient then).
 
     Days already billed are left out silently (that is re-running, not a decision). A day with an office,
-    telephone or online E/M service, a day whose reviews name no INR, only invalid readings, or only INRs already
-    managed is returned in `skipped` with its reason. An E/M day's INRs count as managed (the visit paid for it).
-    The rendering provider is the physician of the first review that day to interpret a new INR.
+    telephone or online E/M service, a day whose reviews name no INR, only invalid readings, only imported INRs, or
+    only INRs already managed is returned in `skipped` with its reason. An E/M day's INRs count as managed (the
+    visit paid for it). The rendering provider is the physician of the first review that day to interpret a new INR.
     """
     _require_review_code(payer)
     # G0250 payers are billed per four tests by review_claims_due; producing both would bill the review twice.
@@ -305,7 +308,8 @@ def management_claims(
         events = by_day[day]
         named = [rid for e in events for rid in e.result_ids]
         valid = [rid for rid in named if valid_inr_ids is None or rid in valid_inr_ids]
-        new = tuple(sorted(set(valid) - managed))
+        billable = [rid for rid in valid if rid not in imported_ids]
+        new = tuple(sorted(set(billable) - managed))
         managed.update(valid)
         if day in already_billed_dates:
             continue
@@ -316,6 +320,8 @@ def management_claims(
             skipped.append(Skipped(key, SKIP_NO_INR))
         elif not valid:
             skipped.append(Skipped(key, SKIP_NO_VALID_INR))
+        elif not billable:
+            skipped.append(Skipped(key, SKIP_IMPORTED_INR))
         elif not new:
             skipped.append(Skipped(key, SKIP_INR_ALREADY_MANAGED))
         else:

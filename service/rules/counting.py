@@ -1,5 +1,6 @@
 """Which INR results count toward billing: at most one valid result per billing week, every other one with its
-reason."""
+reason. A result imported from another system's history takes its week (the week had its test) but is never
+billed by this service."""
 
 from __future__ import annotations
 
@@ -16,7 +17,10 @@ from service.rules.readings import METER_ERROR, QC_FAILED, SUPERSEDED, why_not_v
 # SUPERSEDED, QC_FAILED and METER_ERROR: not a valid INR (service.rules.readings).
 NOT_CLEARED = "not_cleared"  # the patient was not cleared for home testing on the local test date
 SECOND_IN_WEEK = "second_in_week"  # a valid test already counts this week (NCD 190.11: at most weekly)
-REASONS = (SUPERSEDED, QC_FAILED, METER_ERROR, NOT_CLEARED, SECOND_IN_WEEK)
+# Brought in from another system's history (domain.md "Existing patients"): the week had its test, billed (if at
+# all) by whoever monitored the patient then; this service never bills it.
+IMPORTED = "imported"
+REASONS = (SUPERSEDED, QC_FAILED, METER_ERROR, NOT_CLEARED, SECOND_IN_WEEK, IMPORTED)
 
 
 @dataclass(frozen=True)
@@ -25,6 +29,8 @@ class ResultForCounting:
 
     entered_by_staff: the patient tested at home and phoned the value in; staff typed it. It still counts:
     the home test is the billable work, and who keyed it in changes nothing about it.
+    imported: brought in from another system's history (source "import"): it takes its week like any valid test,
+    so a later test that week is a second one, but it never counts for this service's billing.
     """
 
     result_id: str
@@ -33,6 +39,7 @@ class ResultForCounting:
     meter_error: str | None
     entered_by_staff: bool
     superseded: bool = False
+    imported: bool = False
 
 
 @dataclass(frozen=True)
@@ -77,11 +84,15 @@ def count_weekly_tests(
         # UTC because Python ignores `fold` between datetimes sharing a tzinfo (the repeated DST hour).
         week_taken = False
         for result in sorted(in_week, key=lambda r: (r.measured_at.astimezone(timezone.utc), r.result_id)):
-            # An invalid result never takes the week: a later valid retest that week still counts.
+            # An invalid result never takes the week: a later valid retest that week still counts. An imported one
+            # does: the week had its test, in the other system's care.
             reason = _invalid_reason(result, clearance, zones)
-            if reason is None and week_taken:
+            takes_week = reason is None
+            if reason is None and result.imported:
+                reason = IMPORTED
+            elif reason is None and week_taken:
                 reason = SECOND_IN_WEEK
-            week_taken = week_taken or reason is None
+            week_taken = week_taken or takes_week
             decisions[result.result_id] = CountDecision(result.result_id, week, reason is None, reason)
     return [decisions[r.result_id] for r in results]
 
@@ -100,5 +111,6 @@ def _invalid_reason(result: ResultForCounting, clearance: Sequence[ClearancePeri
 def managed_while_cleared(decisions: Sequence[CountDecision]) -> set[str]:
     """The results that are valid INRs measured while the patient was cleared for home testing, whether or not
     they were the week's counted test: what anticoagulant management (93793) may bill. A reading that is no valid
-    INR, or one taken while home testing was not cleared (before clearance, suspended, revoked), bills nothing."""
-    return {d.result_id for d in decisions if d.counts or d.reason == SECOND_IN_WEEK}
+    INR, or one taken while home testing was not cleared (before clearance, suspended, revoked), bills nothing.
+    Imported history is kept in the set so that the claim rules skip it with its own reason (imported_inr_only)."""
+    return {d.result_id for d in decisions if d.counts or d.reason in (SECOND_IN_WEEK, IMPORTED)}

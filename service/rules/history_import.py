@@ -1,8 +1,9 @@
 """Reading a patient's past home INR results from another system (a FHIR R4 Bundle or a CSV export).
 
 Each row is accepted or refused on its own, with the reason, so one bad row never loses the others; each keeps the
-source's own id, which makes a second import of the same file add nothing. Nothing here touches the database:
-`service.history` stores what these functions accept.
+source's own id, which makes a second import of the same file add nothing. A reading is history when it lies
+between the patient's warfarin start and their go-live date (from go-live on, results are reported to this
+service). Nothing here touches the database: `service.history` stores what these functions accept.
 """
 
 from __future__ import annotations
@@ -10,14 +11,18 @@ from __future__ import annotations
 import csv
 import io
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal, InvalidOperation
 
 from service.rules.flags import METER_HIGH, METER_LOW
 
+IMPORT_SOURCE = "import"  # the source a result brought in from another system's history is recorded with
 HOME_INR_LOINC = "34714-6"  # INR in blood by coagulation assay: the home fingerstick meter's code
 CSV_COLUMNS = ("source_id", "measured_at", "value")  # required; "comparator", "meter_serial", "qc_passed" optional
 MAX_OFFSET = timedelta(hours=14)
+# What became of a row when it was stored: added, found already stored (the same id and content), or refused.
+IMPORTED, ALREADY_IMPORTED, REFUSED = "imported", "already_imported", "refused"
+ROW_STATUSES = (IMPORTED, ALREADY_IMPORTED, REFUSED)
 
 
 @dataclass(frozen=True)
@@ -60,11 +65,15 @@ def _from_observation(position: int, resource: object) -> Row:
     if not isinstance(source_id, str) or not source_id.strip() or len(source_id) > 64:
         return Row(position, None, reason="An Observation without an id (1 to 64 characters) cannot be matched "
                                           "when the file is imported again.")
-    if resource.get("status") not in ("final", "amended", "corrected"):
-        return Row(position, source_id, reason=f"Status {resource.get('status')!r}: only final results are imported.")
-    codings = (resource.get("code") or {}).get("coding") or []
-    if not any(isinstance(c, dict) and c.get("system") == "http://loinc.org" and c.get("code") == HOME_INR_LOINC
-               for c in codings):
+    status = resource.get("status")
+    if status not in ("final", "amended", "corrected"):
+        shown = repr(status)[:40] if isinstance(status, str) else "missing or not a code"
+        return Row(position, source_id, reason=f"Status {shown}: only final results are imported.")
+    code = resource.get("code")
+    codings = code.get("coding") if isinstance(code, dict) else None
+    if not isinstance(codings, list) or not any(
+            isinstance(c, dict) and c.get("system") == "http://loinc.org" and c.get("code") == HOME_INR_LOINC
+            for c in codings):
         return Row(position, source_id, reason=f"Not a home INR (LOINC {HOME_INR_LOINC}).")
     measured_at = _instant(resource.get("effectiveDateTime"))
     if isinstance(measured_at, str):
@@ -86,14 +95,18 @@ def readings_from_csv(text: str) -> list[Row]:
     """Rows of a CSV export with a header: source_id, measured_at (ISO 8601 with offset), value, and optionally
     comparator ("<" or ">"), meter_serial and qc_passed (true/false)."""
     reader = csv.DictReader(io.StringIO(text))
-    header = [name.strip() for name in reader.fieldnames or []]
-    missing = [name for name in CSV_COLUMNS if name not in header]
-    if missing:
-        return [Row(0, None, reason=f"The header lacks {', '.join(missing)}.")]
     rows = []
-    for position, raw in enumerate(reader, start=1):
-        record = {key.strip(): (value or "").strip() for key, value in raw.items() if key is not None}
-        rows.append(_from_csv_record(position, record))
+    try:
+        header = [name.strip() for name in reader.fieldnames or []]
+        missing = [name for name in CSV_COLUMNS if name not in header]
+        if missing:
+            return [Row(0, None, reason=f"The header lacks {', '.join(missing)}.")]
+        for position, raw in enumerate(reader, start=1):
+            record = {key.strip(): (value or "").strip() for key, value in raw.items()
+                      if key is not None and isinstance(value, str | None)}
+            rows.append(_from_csv_record(position, record))
+    except csv.Error as exc:  # e.g. a field longer than the csv module reads: no reading after it can be trusted
+        rows.append(Row(len(rows) + 1, None, reason=f"Not readable as CSV from here on: {str(exc)[:80]}."))
     return rows or [Row(0, None, reason="The file has no rows.")]
 
 
@@ -110,8 +123,11 @@ def _from_csv_record(position: int, record: dict) -> Row:
     qc = (record.get("qc_passed") or "true").lower()
     if qc not in ("true", "false"):
         return Row(position, source_id, reason="qc_passed is true or false.")
-    return Row(position, source_id, ImportedReading(source_id, measured_at, value[0], value[1],
-                                                   (record.get("meter_serial") or None), qc == "true"))
+    serial = record.get("meter_serial") or None
+    if serial is not None and len(serial) > 64:
+        return Row(position, source_id, reason="meter_serial is at most 64 characters.")
+    return Row(position, source_id, ImportedReading(source_id, measured_at, value[0], value[1], serial,
+                                                   qc == "true"))
 
 
 def _instant(text: object) -> datetime | str:
@@ -135,7 +151,9 @@ def _inr(text: str, comparator: object) -> tuple[Decimal, str | None] | str:
         value = Decimal(text)
     except InvalidOperation:
         return f"Not a number: {text[:20]!r}."
-    if not value.is_finite() or value != value.quantize(Decimal("0.1")):
+    if not value.is_finite() or abs(value) >= 1000:  # beyond any INR: refused before quantize, which would raise
+        return f"An INR from a home meter is from {METER_LOW} to {METER_HIGH}."
+    if value != value.quantize(Decimal("0.1")):
         return "An INR has one decimal place."
     if comparator not in (None, "<", ">"):
         return "comparator is '<' or '>'."
@@ -144,3 +162,27 @@ def _inr(text: str, comparator: object) -> tuple[Decimal, str | None] | str:
     if not METER_LOW <= value <= METER_HIGH:
         return f"An INR from a home meter is from {METER_LOW} to {METER_HIGH}."
     return value.quantize(Decimal("0.1")), comparator
+
+
+def same_reading(first: ImportedReading, second: ImportedReading) -> bool:
+    """Whether two rows say the same thing: the same instant (whatever offset names it), value, comparator, meter and
+    quality check. The same source id with anything else is another result, refused rather than overwritten."""
+    return (first.measured_at.astimezone(timezone.utc) == second.measured_at.astimezone(timezone.utc)
+            and first.value == second.value and first.comparator == second.comparator
+            and first.meter_serial == second.meter_serial and first.qc_passed == second.qc_passed)
+
+
+def why_not_history(measured_at: datetime, local_day: date, *, warfarin_start: date | None,
+                    go_live_on: date | None, now: datetime, clock_skew: timedelta) -> str | None:
+    """None when a reading measured at `measured_at` may be recorded as the patient's imported history; otherwise
+    why not. `local_day` is its date in the patient's zone then. No bound ties it to enrolment (as reported results
+    are, service.rules.entries): history is as old as the source's records."""
+    if measured_at.astimezone(timezone.utc) > now.astimezone(timezone.utc) + clock_skew:
+        return "The time of the test is in the future."
+    if warfarin_start is not None and local_day < warfarin_start:
+        return (f"Before the patient started warfarin ({warfarin_start}): an INR then is no monitoring of their "
+                "warfarin.")
+    if go_live_on is not None and local_day >= go_live_on:
+        return (f"On or after the patient's go-live date ({go_live_on}): from then on results are reported to this "
+                "service, not imported.")
+    return None

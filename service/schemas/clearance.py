@@ -82,6 +82,12 @@ class EligibilityOut(OutSchema):
 class DecisionIn(StrictSchema):
     status = fields.String(required=True, validate=validate.OneOf(CLEARANCE_STATUSES))
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    effective_on = Day(metadata={
+        "description": "A clearance only: the past day (patient-local) it took effect, for a patient brought in "
+                       "with their history. Every criterion must have been met that day on the facts recorded for "
+                       "it (training done elsewhere, the order's date) and still be met today; not after today, "
+                       "not before the decision in force, and before enrolment only once the go-live date is "
+                       "recorded. Left out: today."})
 
 
 class DecisionOut(OutSchema):

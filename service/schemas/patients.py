@@ -21,8 +21,14 @@ class TargetRangeIn(StrictSchema):
             raise ValidationError("Must be below high.", "low")
 
 
+_HISTORY_START = ("For a patient brought in with their history: the past instant from which this version was in "
+                  "force, before the patient's enrolment (the versions since enrolment stay as they were). Left out: "
+                  "from now on.")
+
+
 class TargetRangeChangeIn(TargetRangeIn):
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    effective_from = Instant(metadata={"description": _HISTORY_START})
 
 
 class TargetRangeOut(OutSchema):
@@ -40,6 +46,7 @@ class TargetRangePage(OutSchema):
 class TimeZoneChangeIn(StrictSchema):
     time_zone = TimeZoneName(required=True)
     reason = fields.String(required=True, validate=validate.Length(min=1, max=500))
+    effective_from = Instant(metadata={"description": _HISTORY_START})
 
 
 class TimeZoneOut(OutSchema):
@@ -74,6 +81,12 @@ class IndicationsPage(OutSchema):
     items = fields.List(fields.Nested(IndicationsOut))
 
 
+_GO_LIVE = ("The day this service starts billing for the patient (patient-local): a patient brought in with their "
+            "history is billed for nothing dated before it (tests, reviews, training), and results from it on are "
+            "reported here, not imported. Null: billed from enrolment, as a patient who started here. Cannot change "
+            "once claim lines are recorded for the patient; at most a year ahead.")
+
+
 class PatientIn(StrictSchema):
     full_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     date_of_birth = PastDate(required=True)
@@ -86,6 +99,7 @@ class PatientIn(StrictSchema):
         "description": "Billable ICD-10-CM codes beside the indications (e.g. Z79.01); never a reason for coverage."})
     target_range = fields.Nested(TargetRangeIn)
     user_id = fields.UUID(allow_none=True, metadata={"description": "The patient's own login, if they have one."})
+    go_live_on = Day(allow_none=True, metadata={"description": _GO_LIVE})
 
 
 class PatientChangeIn(StrictSchema):
@@ -99,6 +113,7 @@ class PatientChangeIn(StrictSchema):
     payer = fields.String(validate=validate.Length(min=1, max=40))
     warfarin_start_date = PastDate(earliest_year=1950, allow_none=True)
     user_id = fields.UUID(allow_none=True)
+    go_live_on = Day(allow_none=True, metadata={"description": _GO_LIVE})
 
 
 class PatientOut(OutSchema):
@@ -109,6 +124,7 @@ class PatientOut(OutSchema):
     physician = fields.Nested(PersonRef)
     payer = fields.String(attribute="payer_code")
     warfarin_start_date = fields.Date(allow_none=True)
+    go_live_on = fields.Date(allow_none=True, metadata={"description": _GO_LIVE})
     target_range = fields.Nested(TargetRangeOut, attribute="current_target_range")
     indications = fields.List(fields.String(), attribute="current_indications")
     secondary_diagnoses = fields.List(fields.String(), attribute="current_secondary_diagnoses")

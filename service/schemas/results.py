@@ -126,7 +126,13 @@ class ResultOut(OutSchema):
     symptoms = fields.List(fields.String(), attribute="result.symptoms")
     symptom_note = fields.String(attribute="result.symptom_note", allow_none=True)
     missed_doses = fields.Integer(attribute="result.missed_doses", allow_none=True)
-    source = fields.String(attribute="result.source")
+    source = fields.String(attribute="result.source", validate=validate.OneOf(("app", "phone", "import")), metadata={
+        "description": "app: reported by the patient or a caregiver; phone: entered by staff as the patient reported "
+                       "it; import: brought in from another system's history (never billed here, and it opened no "
+                       "alert)."})
+    import_id = fields.Method("_import_id", allow_none=True, metadata={
+        "type": "string", "format": "uuid",
+        "description": "The import that brought the result in (GET /patients/{id}/result-imports); null otherwise."})
     entered_by = fields.Nested(PersonRef, attribute="result.entered_by")
     received_at = fields.AwareDateTime(attribute="result.received_at")
     corrects = fields.Method("_corrects", allow_none=True, metadata={
@@ -156,6 +162,9 @@ class ResultOut(OutSchema):
 
     def _corrects(self, view) -> str | None:
         return str(view.result.supersedes.public_id) if view.result.supersedes_id is not None else None
+
+    def _import_id(self, view) -> str | None:
+        return str(view.result.imported_from.public_id) if view.result.import_id is not None else None
 
     def _corrected_by(self, view) -> str | None:
         return str(view.corrected_by.public_id) if view.corrected_by else None

@@ -63,12 +63,12 @@ ORDER = HomeTestingOrder(D(2025, 12, 1), physician_id=7)  # the physician who or
 
 
 def plan(counted=(), work=(), lines=(), *, payer=MEDICARE, today=D(2026, 4, 1), idtf=False, issued=(),
-         end=None, care=None, orders=(ORDER,), valid=None, em=()) -> ClaimPlan:
+         end=None, care=None, orders=(ORDER,), valid=None, em=(), go_live=None, imported=()) -> ClaimPlan:
     """`issued`: supply issue days (four tests each) or (day, tests issued) pairs."""
     supplies = [item if isinstance(item, tuple) else (item, 4) for item in issued]
     return plan_claims(counted, work, lines, payer, today=today, patient_id=PATIENT, billing_entity_is_idtf=idtf,
                        supplies_issued=supplies, end_of_care=end, care=care, orders=orders, valid_inr_ids=valid,
-                       em_visit_dates=em)
+                       em_visit_dates=em, bills_from=go_live, imported_ids=set(imported))
 
 
 def rows(result: ClaimPlan) -> list[tuple]:
@@ -338,6 +338,46 @@ def test_nothing_is_dated_after_the_last_day_of_care(payer, expected):
     work = [*reviews(T[:3]), review_on(D(2026, 2, 2), T[3]), *reviews(T[4:6]), training(D(2026, 2, 3))]
     result = plan(T[:6], work, payer=payer, end=EndOfCare(D(2026, 1, 31), "died"))
     assert rows(result) == expected
+
+
+# --- go-live: a patient brought in with their history -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("go_live", "expected"),
+    [
+        pytest.param(None, [("G0249", "", D(2026, 1, 26), ids(T[:4])), ("G0249", "", D(2026, 2, 23), ids(T[4:8])),
+                            ("G0250", "", D(2026, 1, 27), ids(T[:4])), ("G0250", "", D(2026, 2, 24), ids(T[4:8])),
+                            ("93792", "", D(2026, 1, 2), ())], id="without_a_go_live_everything_as_ever"),
+        pytest.param(D(2026, 2, 2), [("G0249", "", D(2026, 2, 23), ids(T[4:8])),
+                                     ("G0250", "", D(2026, 2, 24), ids(T[4:8]))],
+                     id="tests_reviews_and_training_before_go_live_are_never_billed"),
+        pytest.param(D(2026, 2, 3), [("G0249", "", D(2026, 3, 2), ids(T[5:9])),
+                                     ("G0250", "", D(2026, 3, 3), ids(T[5:9]))],
+                     id="the_first_set_is_four_tests_on_or_after_go_live"),
+    ],
+)
+def test_nothing_dated_before_go_live_is_billed(go_live, expected):
+    work = [training(D(2026, 1, 2)), *reviews(T[:9])]
+    assert rows(plan(T[:9], work, go_live=go_live)) == expected
+
+
+def test_go_live_ahead_is_the_next_day_to_look_again():
+    assert plan(T[:4], [training(D(2026, 1, 2))], today=D(2026, 1, 30), go_live=D(2026, 2, 2)).next_due_on == \
+        D(2026, 2, 2)
+
+
+def test_care_that_ended_before_go_live_bills_nothing_not_even_a_partial_line():
+    result = plan(T[:2], end=EndOfCare(D(2026, 1, 20), "discharged"), go_live=D(2026, 2, 2))
+    assert result.drafts == () and result.skipped == ()
+
+
+def test_a_93793_review_of_imported_results_alone_is_skipped_with_its_reason():
+    old = [CountedTest("old", D(2026, 1, 5), D(2026, 1, 5))]
+    result = plan([], [review_on(D(2026, 1, 6), *old), review_on(D(2026, 1, 13), T[1])], payer=MGMT_PAYER,
+                  imported={"old"})
+    assert rows(result) == [("93793", "", D(2026, 1, 13), ("t01",))]
+    assert result.skipped == (Skipped("93793:p1:2026-01-06", "imported_inr_only"),)
 
 
 # --- when to look again ------------------------------------------------------------------------------------------

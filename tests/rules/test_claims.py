@@ -5,6 +5,7 @@ from itertools import pairwise
 import pytest
 
 from service.rules.claims import (
+    SKIP_IMPORTED_INR,
     SKIP_NO_INR,
     SKIP_OFFICE_VISIT,
     ClaimDraft,
@@ -257,8 +258,10 @@ def test_g0250_rerun_with_billed_ids_produces_nothing():
 # --- 93793 ----------------------------------------------------------------------------------------------------
 
 
-def manage(events, *, billed=frozenset(), office=frozenset(), payer=MGMT_PAYER, managed=frozenset(), valid=None):
-    return management_claims(events, managed, billed, office, valid_inr_ids=valid, payer=payer, patient_id=PATIENT)
+def manage(events, *, billed=frozenset(), office=frozenset(), payer=MGMT_PAYER, managed=frozenset(), valid=None,
+           imported=frozenset()):
+    return management_claims(events, managed, billed, office, valid_inr_ids=valid, imported_ids=imported,
+                             payer=payer, patient_id=PATIENT)
 
 
 def test_two_93793_reviews_the_same_day_give_one_line():
@@ -285,6 +288,22 @@ def test_93793_is_skipped_with_its_reason_on_an_office_em_visit_day():
 def test_93793_needs_an_inr_reviewed():
     got = manage([ReviewEvent("rv1", D(2026, 3, 2), ())])
     assert got == ManagementClaims((), (Skipped("93793:p1:2026-03-02", SKIP_NO_INR),))
+
+
+@pytest.mark.parametrize(
+    ("named", "expected"),
+    [
+        pytest.param(("old1", "old2"), ManagementClaims((), (Skipped("93793:p1:2026-03-02", SKIP_IMPORTED_INR),)),
+                     id="a_review_of_imported_history_alone_bills_nothing"),
+        pytest.param(("old1", "r1"), ("r1",), id="a_review_of_a_new_inr_bills_it_alone"),
+    ],
+)
+def test_93793_never_bills_imported_inrs(named, expected):
+    got = manage([ReviewEvent("rv1", D(2026, 3, 2), named)], imported={"old1", "old2"})
+    if isinstance(expected, ManagementClaims):
+        assert got == expected
+    else:
+        assert [d.result_ids for d in got.drafts] == [expected] and got.skipped == ()
 
 
 def test_93793_day_already_billed_is_not_billed_again():

@@ -4,6 +4,7 @@ from zoneinfo import ZoneInfo
 import pytest
 
 from service.rules.counting import (
+    IMPORTED,
     METER_ERROR,
     NOT_CLEARED,
     QC_FAILED,
@@ -23,8 +24,8 @@ UTC = timezone.utc
 CLEARED_ALWAYS = (ClearancePeriod(date(2020, 1, 1), None),)
 
 
-def result(result_id, measured_at, *, qc=True, error=None, staff=False, superseded=False):
-    return ResultForCounting(result_id, measured_at, qc, error, staff, superseded)
+def result(result_id, measured_at, *, qc=True, error=None, staff=False, superseded=False, imported=False):
+    return ResultForCounting(result_id, measured_at, qc, error, staff, superseded, imported)
 
 
 def ny(*args, **kwargs):
@@ -179,10 +180,52 @@ def test_every_reason_in_the_fixed_vocabulary_is_reachable():
         result("d", ny(2026, 6, 8, 12)),
         result("e", ny(2026, 6, 8, 13)),
         result("f", ny(2026, 6, 9, 9)),
+        result("g", ny(2026, 6, 1, 9), imported=True),
     ]
-    got = count_weekly_tests(results, (ClearancePeriod(date(2026, 6, 8), date(2026, 6, 8)),), NEW_YORK)
-    assert [d.reason for d in got] == [SUPERSEDED, QC_FAILED, METER_ERROR, None, SECOND_IN_WEEK, NOT_CLEARED]
+    got = count_weekly_tests(results, (ClearancePeriod(date(2026, 6, 1), date(2026, 6, 8)),), NEW_YORK)
+    assert [d.reason for d in got] == [SUPERSEDED, QC_FAILED, METER_ERROR, None, SECOND_IN_WEEK, NOT_CLEARED,
+                                       IMPORTED]
     assert set(REASONS) == {d.reason for d in got} - {None}
+
+
+@pytest.mark.parametrize(
+    ("results", "expected"),
+    [
+        pytest.param(
+            [result("old", ny(2026, 6, 8, 9), imported=True)],
+            [("old", False, IMPORTED)],
+            id="an_imported_result_is_never_billed_here",
+        ),
+        pytest.param(
+            [result("old", ny(2026, 6, 8, 9), imported=True), result("app", ny(2026, 6, 11, 9))],
+            [("old", False, IMPORTED), ("app", False, SECOND_IN_WEEK)],
+            id="an_imported_result_takes_its_week_a_later_test_is_a_second_one",
+        ),
+        pytest.param(
+            [result("old", ny(2026, 6, 8, 9), imported=True, qc=False), result("app", ny(2026, 6, 11, 9))],
+            [("old", False, QC_FAILED), ("app", True, None)],
+            id="an_imported_failed_strip_takes_no_week",
+        ),
+        pytest.param(
+            [result("app", ny(2026, 6, 8, 9)), result("old", ny(2026, 6, 11, 9), imported=True)],
+            [("app", True, None), ("old", False, IMPORTED)],
+            id="an_imported_result_after_the_weeks_test_says_it_was_imported",
+        ),
+        pytest.param(
+            [result("old", ny(2026, 6, 8, 9), imported=True), result("app", ny(2026, 6, 15, 9))],
+            [("old", False, IMPORTED), ("app", True, None)],
+            id="the_next_week_counts_as_ever",
+        ),
+    ],
+)
+def test_imported_history_takes_its_week_and_is_never_billed(results, expected):
+    assert decisions(results) == expected
+
+
+def test_an_imported_result_on_a_day_not_cleared_takes_no_week():
+    results = [result("old", ny(2026, 6, 8, 9), imported=True), result("app", ny(2026, 6, 11, 9))]
+    assert decisions(results, (ClearancePeriod(date(2026, 6, 10), None),)) == [("old", False, NOT_CLEARED),
+                                                                                ("app", True, None)]
 
 
 def test_duplicate_result_ids_are_refused():

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from dataclasses import replace
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 
-from service.rules.history_import import readings_from_csv, readings_from_fhir
+from service.rules.history_import import (
+    ImportedReading,
+    readings_from_csv,
+    readings_from_fhir,
+    same_reading,
+    why_not_history,
+)
 
 
 def observation(oid="obs-1", value=2.4, when="2025-06-03T08:15:00-04:00", **changes):
@@ -43,6 +50,11 @@ def test_a_home_inr_observation_becomes_a_reading_with_its_offset_and_meter():
     pytest.param({"valueQuantity": {"value": 2.0, "comparator": "<"}}, "beyond its range",
                  id="a_comparator_only_at_the_meters_limits"),
     pytest.param({"id": ""}, "without an id", id="no_source_id_no_idempotent_import"),
+    pytest.param({"code": "34714-6"}, "home INR", id="a_code_that_is_not_a_codeable_concept"),
+    pytest.param({"code": {"coding": 7}}, "home INR", id="codings_that_are_not_a_list"),
+    pytest.param({"status": {"final": True}}, "only final", id="a_status_that_is_not_a_code"),
+    pytest.param({"valueQuantity": {"value": 10 ** 40}}, "from 0.8 to 8.0", id="a_number_beyond_any_inr"),
+    pytest.param({"valueQuantity": {"value": float("nan")}}, "from 0.8 to 8.0", id="not_a_number_at_all"),
 ])
 def test_an_observation_is_refused_with_the_reason(changes, reason):
     [row] = readings_from_fhir(bundle(observation(**changes)))
@@ -84,3 +96,60 @@ def test_csv_rows_become_readings_and_bad_rows_say_why():
 def test_a_csv_without_the_required_columns_is_refused_whole():
     [row] = readings_from_csv("id,when,inr\n1,2025-01-07T09:00:00Z,2.5\n")
     assert "source_id, measured_at, value" in row.reason
+
+
+def test_a_csv_field_longer_than_csv_reads_refuses_the_rest_not_the_rows_before():
+    text = CSV_HEADER + "old-1,2025-01-07T09:00:00-05:00,2.6,,,\n" + 'old-2,"' + "x" * 200_000 + '",2.5,,,\n'
+    rows = readings_from_csv(text)
+    assert rows[0].reading is not None
+    assert rows[-1].reading is None and "Not readable as CSV" in rows[-1].reason
+
+
+def test_a_csv_meter_serial_longer_than_a_serial_is_refused():
+    [row] = readings_from_csv(CSV_HEADER + "old-1,2025-01-07T09:00:00-05:00,2.5,," + "U" * 65 + ",\n")
+    assert row.reading is None and "meter_serial" in row.reason
+
+
+def test_a_csv_value_beyond_any_inr_is_refused_not_raised():
+    [row] = readings_from_csv(CSV_HEADER + "old-1,2025-01-07T09:00:00-05:00,1e400,,,\n")
+    assert row.reading is None and "from 0.8 to 8.0" in row.reason
+
+
+READING = ImportedReading("old-1", datetime(2025, 6, 3, 8, 15, tzinfo=timezone(timedelta(hours=-4))), Decimal("2.4"))
+
+
+@pytest.mark.parametrize(("other", "same"), [
+    pytest.param(replace(READING, measured_at=datetime(2025, 6, 3, 12, 15, tzinfo=timezone.utc)), True,
+                 id="the_same_instant_named_in_another_offset_is_the_same"),
+    pytest.param(replace(READING, source_id="other-id"), True, id="the_id_is_the_key_not_the_content"),
+    pytest.param(replace(READING, value=Decimal("2.5")), False, id="another_value"),
+    pytest.param(replace(READING, measured_at=READING.measured_at + timedelta(minutes=1)), False,
+                 id="another_time"),
+    pytest.param(replace(READING, qc_passed=False), False, id="another_quality_check"),
+    pytest.param(replace(READING, meter_serial="UP9"), False, id="another_meter"),
+])
+def test_a_row_imported_again_is_the_same_reading_only_with_the_same_content(other, same):
+    assert same_reading(READING, other) is same
+
+
+NOW = datetime(2026, 11, 23, 15, 0, tzinfo=timezone.utc)
+SKEW = timedelta(minutes=5)
+
+
+@pytest.mark.parametrize(("measured_at", "local_day", "warfarin", "go_live", "reason"), [
+    pytest.param(datetime(2024, 2, 1, 13, tzinfo=timezone.utc), date(2024, 2, 1), date(2024, 1, 10), None, None,
+                 id="years_before_enrolment_is_history"),
+    pytest.param(datetime(2024, 1, 9, 13, tzinfo=timezone.utc), date(2024, 1, 9), date(2024, 1, 10), None,
+                 "started warfarin", id="not_before_warfarin"),
+    pytest.param(datetime(2026, 11, 20, 13, tzinfo=timezone.utc), date(2026, 11, 20), None, date(2026, 11, 21),
+                 None, id="the_day_before_go_live_is_history"),
+    pytest.param(datetime(2026, 11, 21, 13, tzinfo=timezone.utc), date(2026, 11, 21), None, date(2026, 11, 21),
+                 "go-live", id="from_go_live_on_results_are_reported_not_imported"),
+    pytest.param(NOW + SKEW + timedelta(seconds=1), date(2026, 11, 23), None, None, "future",
+                 id="not_in_the_future"),
+    pytest.param(NOW + SKEW, date(2026, 11, 23), None, None, None, id="a_clock_within_the_skew_is_not_future"),
+])
+def test_what_is_history(measured_at, local_day, warfarin, go_live, reason):
+    got = why_not_history(measured_at, local_day, warfarin_start=warfarin, go_live_on=go_live, now=NOW,
+                          clock_skew=SKEW)
+    assert got is None if reason is None else reason in got
