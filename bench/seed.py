@@ -47,21 +47,28 @@ def seed(conn: Connection, patients: int, now: datetime, weeks: int = 52, ingest
               "per": PATIENTS_PER_PHYSICIAN, "zones": list(ZONES)}
     run = lambda sql, **extra: conn.execute(text(sql), {**params, **extra})  # noqa: E731
 
-    run("""INSERT INTO users (public_id, email, full_name, role, password_hash, active, npi, created_at)
+    # Everyone belongs to the practice every migrated database starts with (migration 0012).
+    params["practice"] = conn.execute(text("SELECT min(id) FROM practices")).scalar_one()
+    run("""INSERT INTO users (public_id, email, full_name, role, password_hash, active, npi, practice_id, created_at)
            SELECT gen_random_uuid(), 'physician' || g || '@bench.test', 'Dr Bench ' || g, 'physician',
-                  'not-a-login', true, (CAST(:npis AS text[]))[g], :now
+                  'not-a-login', true, (CAST(:npis AS text[]))[g], :practice, :now
            FROM generate_series(1, :phys) g""")
-    run("""INSERT INTO users (public_id, email, full_name, role, password_hash, active, created_at)
+    run("""INSERT INTO users (public_id, email, full_name, role, password_hash, active, practice_id, created_at)
            SELECT gen_random_uuid(), 'patient' || g || '@bench.test', 'Patient ' || g, 'patient', 'not-a-login',
-                  true, :now FROM generate_series(1, :ingest) g""", ingest=ingest_patients)
+                  true, :practice, :now FROM generate_series(1, :ingest) g""", ingest=ingest_patients)
     run("""INSERT INTO patients (public_id, full_name, date_of_birth, time_zone, physician_id, payer_code,
-                                 warfarin_start_date, user_id, created_at, updated_at)
+                                 practice_id, warfarin_start_date, user_id, created_at, updated_at)
            SELECT gen_random_uuid(), 'Patient ' || lpad(g::text, 6, '0'), date '1950-01-01' + (g % 7000),
                   (CAST(:zones AS text[]))[1 + g % 4],
                   (SELECT id FROM users WHERE email = 'physician' || (1 + (g - 1) / :per) || '@bench.test'),
-                  'medicare', date '2020-01-01',
-                  (SELECT id FROM users WHERE email = 'patient' || g || '@bench.test'), :now, :now
+                  'medicare', :practice, date '2020-01-01',
+                  (SELECT id FROM users WHERE email = 'patient' || g || '@bench.test'), :now - interval '600 days',
+                  :now
            FROM generate_series(1, :n) g""")
+    # The physician's order for home testing, before the training (a 93792 needs one: issue 13).
+    run("""INSERT INTO home_testing_orders (public_id, patient_id, physician_id, ordered_on, created_at)
+           SELECT gen_random_uuid(), id, physician_id, CAST(:now AS date) - 560, :now - interval '560 days'
+           FROM patients""")
     run("""INSERT INTO target_ranges (patient_id, low, high, effective_from, set_by_id, reason, created_at)
            SELECT id, 2.0, 3.0, :now - interval '600 days', physician_id, 'bench', :now FROM patients""")
     run("""INSERT INTO indication_sets (patient_id, codes, code_list_version, effective_from, set_by_id, reason,
