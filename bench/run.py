@@ -154,21 +154,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--reps", type=int, default=7)
     parser.add_argument("--job-timeout", type=float, default=1200, help="seconds before a job run is abandoned")
     parser.add_argument("--skip-api", action="store_true")
+    parser.add_argument("--skip-jobs", action="store_true", help="only the API figures (on the small size)")
     args = parser.parse_args(argv)
     now = datetime.now(timezone.utc)
     print(f"bench at {now:%Y-%m-%d %H:%M} UTC", flush=True)
 
     jobs: dict[int, dict] = {}
-    for size in (args.patients_small, args.patients_large):
+    for size in (args.patients_small,) if args.skip_jobs else (args.patients_small, args.patients_large):
         print(f"\n== {size} patients, 52 weekly results each", flush=True)
         url = fresh_database(args.admin_url, f"{args.db_prefix}_{size}")
         seeded = load(url, size, now, args.ingest_patients if size == args.patients_small else 0)
-        print("3. Weekly jobs", flush=True)
-        jobs[size] = jobs_at(url, now, args.job_timeout)
+        if not args.skip_jobs:
+            print("3. Weekly jobs", flush=True)
+            jobs[size] = jobs_at(url, now, args.job_timeout)
         if size == args.patients_small and not args.skip_api:
             api_figures(url, seeded, args)
 
     small, large = args.patients_small, args.patients_large
+    if args.skip_jobs:
+        return 0
     print(f"\nGrowth of the weekly jobs from {small} to {large} patients ({large / small:.0f}x the patients):")
     for label in jobs[small]:
         a, b = jobs[small][label], jobs[large][label]
