@@ -38,6 +38,7 @@ class Payer(Base):
 
 class Patient(PublicIdMixin, Base):
     __tablename__ = "patients"
+    __table_args__ = (Index("uq_patients_practice_id_mrn", "practice_id", "mrn", unique=True),)
 
     full_name: Mapped[str] = mapped_column(String(200))
     date_of_birth: Mapped[dt.date]
@@ -52,6 +53,8 @@ class Patient(PublicIdMixin, Base):
     # The day this service starts billing for the patient (domain.md "Existing patients"): a patient brought in
     # with history is billed from their go-live on. None: from enrolment, as a patient who started here.
     go_live_on: Mapped[dt.date | None]
+    # The practice's own medical record number, as staff look a patient up by it (unique within the practice).
+    mrn: Mapped[str | None] = mapped_column(String(30))
     # The patient's own login, when they have one (a patient may be cared for entirely by caregivers).
     user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), unique=True)
     created_at: Mapped[dt.datetime]

@@ -132,6 +132,8 @@ def create_patient(session: Session, actor: User, data: dict, now: datetime) -> 
         practice_id=actor.practice_id,
         warfarin_start_date=data.get("warfarin_start_date"), created_at=now, updated_at=now,
     )
+    if data.get("mrn") is not None:
+        patient.mrn = _free_mrn(session, actor.practice_id, data["mrn"])
     if data.get("go_live_on") is not None:
         patient.go_live_on = _checked_go_live(session, patient, data["go_live_on"], now)
     if data.get("user_id"):
@@ -168,6 +170,10 @@ def update_patient(session: Session, patient: Patient, actor: User, changes: dic
     if "user_id" in changes:
         user_id = changes.pop("user_id")
         patient.user = _patient_user(session, user_id, patient.practice_id, patient) if user_id else None
+    if "mrn" in changes:
+        mrn = changes.pop("mrn")
+        if mrn != patient.mrn:
+            patient.mrn = None if mrn is None else _free_mrn(session, patient.practice_id, mrn)
     if "go_live_on" in changes:
         go_live = changes.pop("go_live_on")
         if go_live != patient.go_live_on:
@@ -179,6 +185,15 @@ def update_patient(session: Session, patient: Patient, actor: User, changes: dic
                  object_id=patient.public_id, detail={"fields": changed}, now=now)
     session.commit()
     return patient
+
+
+def _free_mrn(session: Session, practice_id: int, mrn: str) -> str:
+    """`mrn`, unless another patient of the practice already has it (a 409: two charts under one number would mix
+    two people's records). The unique index settles two enrolments racing for it."""
+    if session.scalar(select(exists().where(Patient.practice_id == practice_id, Patient.mrn == mrn))):
+        raise Conflict("Another patient of this practice has this medical record number.",
+                       errors={"mrn": ["Already recorded for another patient."]})
+    return mrn
 
 
 def _checked_go_live(session: Session, patient: Patient, day: date | None, now: datetime) -> date | None:
@@ -329,17 +344,21 @@ class PatientListing:
 
 def list_patients(session: Session, caller: User, query: dict, now: datetime) -> PatientListing:
     """A page of the patients `caller` reaches (policy.reachable_patients), by name, optionally found by words of
-    the name (each must appear, in any case) and the date of birth; the listing is audited."""
+    the name (each must appear, in any case), the date of birth and the medical record number; the listing is
+    audited."""
     statement = policy.reachable_patients(caller, now)
     for word in query.get("name", "").split():
         statement = statement.where(func.lower(Patient.full_name).contains(word.lower(), autoescape=True))
     if "date_of_birth" in query:
         statement = statement.where(Patient.date_of_birth == query["date_of_birth"])
+    if "mrn" in query:
+        statement = statement.where(Patient.mrn == query["mrn"])
     total = session.scalar(statement.with_only_columns(func.count(Patient.id)))
     found = list(session.scalars(statement.order_by(Patient.full_name, Patient.id)
                                  .limit(query["limit"]).offset(query["offset"])))
     audit.record(session, "patient.list", object_type="patient",
-                 detail={"count": len(found), "searched": bool(query.get("name") or query.get("date_of_birth"))},
+                 detail={"count": len(found),
+                         "searched": bool(query.get("name") or query.get("date_of_birth") or query.get("mrn"))},
                  now=now)
     session.commit()
     return PatientListing(found, total)

@@ -207,6 +207,39 @@ def test_patients_are_found_by_words_of_the_name_and_the_date_of_birth(app, clie
     assert event.detail == {"count": 2, "searched": False}
 
 
+def test_patients_are_found_by_their_practices_medical_record_number(app, client, clinic):
+    def enrol(who, name, physician, **extra):
+        return client.post("/patients", headers=clinic.headers[who], json={
+            "full_name": name, "date_of_birth": "1950-01-01", "time_zone": "America/Chicago",
+            "indications": ["I48.91"], "physician_id": clinic.id(physician), **extra})
+
+    ada = enrol("admin", "Ada Chart", "physician", mrn="MRN-0042")
+    assert ada.status_code == 201 and ada.json["mrn"] == "MRN-0042"
+    assert get(client, clinic, "/patients", mrn="MRN-0042")["items"][0]["id"] == ada.json["id"]
+    assert get(client, clinic, "/patients", mrn="mrn-0042")["total"] == 0  # exactly as recorded
+    # Two charts under one number would mix two people's records: refused, nothing stored.
+    twin = enrol("admin", "Twin Chart", "physician", mrn="MRN-0042")
+    assert twin.status_code == 409 and "mrn" in twin.json["errors"]
+    assert get(client, clinic, "/patients", who="admin", name="Twin")["total"] == 0
+    # Another practice numbers its own charts: the same number there is another patient, never found here.
+    theirs = enrol("elsewhere_admin", "Elsewhere Chart", "elsewhere_physician", mrn="MRN-0042")
+    assert theirs.status_code == 201
+    assert [p["id"] for p in get(client, clinic, "/patients", who="admin", mrn="MRN-0042")["items"]] == \
+        [ada.json["id"]]
+    # Set, changed and cleared later; a malformed number is a field error.
+    patch = client.patch(f"/patients/{clinic.patient_id}", headers=clinic.headers["admin"], json={"mrn": "A/77.1"})
+    assert patch.status_code == 200 and patch.json["mrn"] == "A/77.1"
+    taken = client.patch(f"/patients/{clinic.patient_id}", headers=clinic.headers["admin"], json={"mrn": "MRN-0042"})
+    assert taken.status_code == 409
+    for bad in ("", " 12", "12 34", "x" * 31):
+        refused = client.patch(f"/patients/{clinic.patient_id}", headers=clinic.headers["admin"], json={"mrn": bad})
+        assert refused.status_code == 422 and "mrn" in refused.json["errors"], bad
+    assert get(client, clinic, f"/patients/{clinic.patient_id}", who="admin")["mrn"] == "A/77.1"
+    cleared = client.patch(f"/patients/{clinic.patient_id}", headers=clinic.headers["admin"], json={"mrn": None})
+    assert cleared.status_code == 200 and cleared.json["mrn"] is None
+    assert client.get("/patients?mrn=", headers=clinic.headers["admin"]).status_code == 422
+
+
 # --- the panel in one request ------------------------------------------------------------------------------
 
 

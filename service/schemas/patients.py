@@ -87,6 +87,14 @@ _GO_LIVE = ("The day this service starts billing for the patient (patient-local)
             "once claim lines are recorded for the patient; at most a year ahead.")
 
 
+_MRN = ("The practice's medical record number for the patient (letters, digits, `.`, `/`, `-`); "
+        "unique within the practice.")
+_mrn = dict(validate=validate.Regexp(
+                r"^[A-Za-z0-9][A-Za-z0-9./-]{0,29}$",
+                error="1 to 30 letters, digits, '.', '/' or '-', starting with a letter or digit."),
+            metadata={"description": _MRN})
+
+
 class PatientIn(StrictSchema):
     full_name = fields.String(required=True, validate=validate.Length(min=1, max=200))
     date_of_birth = PastDate(required=True)
@@ -100,6 +108,7 @@ class PatientIn(StrictSchema):
     target_range = fields.Nested(TargetRangeIn)
     user_id = fields.UUID(allow_none=True, metadata={"description": "The patient's own login, if they have one."})
     go_live_on = Day(allow_none=True, metadata={"description": _GO_LIVE})
+    mrn = fields.String(allow_none=True, **_mrn)
 
 
 class PatientChangeIn(StrictSchema):
@@ -114,6 +123,7 @@ class PatientChangeIn(StrictSchema):
     warfarin_start_date = PastDate(earliest_year=1950, allow_none=True)
     user_id = fields.UUID(allow_none=True)
     go_live_on = Day(allow_none=True, metadata={"description": _GO_LIVE})
+    mrn = fields.String(allow_none=True, **_mrn)
 
 
 class PatientOut(OutSchema):
@@ -125,6 +135,7 @@ class PatientOut(OutSchema):
     payer = fields.String(attribute="payer_code")
     warfarin_start_date = fields.Date(allow_none=True)
     go_live_on = fields.Date(allow_none=True, metadata={"description": _GO_LIVE})
+    mrn = fields.String(allow_none=True, metadata={"description": _MRN})
     target_range = fields.Nested(TargetRangeOut, attribute="current_target_range")
     indications = fields.List(fields.String(), attribute="current_indications")
     secondary_diagnoses = fields.List(fields.String(), attribute="current_secondary_diagnoses")
@@ -146,11 +157,13 @@ class PatientPage(OutSchema):
 
 
 class PatientQuery(Paging):
-    """Find patients by name and date of birth (the service keeps no medical record number)."""
+    """Find patients by words of the name, the date of birth, or the practice's medical record number."""
 
     name = fields.String(validate=validate.Length(min=1, max=200), metadata={
         "description": "Words of the name, each found anywhere in it, in any case (`jon pat` finds Pat Jones)."})
     date_of_birth = Day()
+    mrn = fields.String(validate=validate.Length(min=1, max=30), metadata={
+        "description": "The medical record number, exactly as recorded."})
 
 
 class CaregiverLinkIn(StrictSchema):
