@@ -7,7 +7,6 @@ from datetime import datetime, timezone
 from typing import Any
 
 from flask import g, has_request_context, request
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from models import AuditEvent
@@ -49,27 +48,3 @@ def record_alone(session_factory, action: str, **kwargs) -> None:
     with session_factory() as own:
         record(own, action, **kwargs)
         own.commit()
-
-
-def list_events(session: Session, reader, filters: dict, now: datetime) -> list[AuditEvent]:
-    """Events of the reader's practice matching `filters`, newest first: what its people did, and what the system
-    did to its patients. Reading the trail is recorded in it too."""
-    from models import Patient
-
-    own_patients = select(Patient.public_id).where(Patient.practice_id == reader.practice_id)
-    statement = (select(AuditEvent).where(or_(AuditEvent.practice_id == reader.practice_id,
-                                              AuditEvent.patient_id.in_(own_patients)))
-                 .order_by(AuditEvent.id.desc()).limit(filters["limit"]))
-    for name in ("patient_id", "actor_id", "action", "outcome"):
-        if name in filters:
-            statement = statement.where(getattr(AuditEvent, name) == filters[name])
-    if "since" in filters:
-        statement = statement.where(AuditEvent.occurred_at >= filters["since"])
-    if "until" in filters:
-        statement = statement.where(AuditEvent.occurred_at < filters["until"])
-    if "before_id" in filters:
-        statement = statement.where(AuditEvent.id < filters["before_id"])
-    events = list(session.scalars(statement))
-    record(session, "audit.list", detail={k: str(v) for k, v in filters.items()}, now=now)
-    session.commit()
-    return events

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import ClaimGenerationRun, Coverage, ExportBatch, Patient, Payer, Practice, User
 from models.claims import ClaimLine, ClaimLineEvent
-from service import audit, claim_generation, practices
+from service import audit, claim_generation, policy, practices
 from service.errors import Conflict, invalid
 from service.rules import x12_837p
 from service.rules.code_reference import CODE_REFERENCE
@@ -80,9 +80,8 @@ def _audit_per_patient(session: Session, action: str, lines: Sequence[ClaimLine]
 def list_claims(session: Session, reader: User, filters: dict, patient: Patient | None, limit: int, offset: int,
                 now: datetime) -> list[ClaimLine]:
     """Claim lines of the reader's practice (of one patient, with `patient`), by date of service."""
-    practice = session.get(Practice, reader.practice_id)
-    lines = list(session.scalars(claim_lines_query(patient=patient, practice=practice, **filters)
-                                 .limit(limit).offset(offset)).unique())
+    query = claim_lines_query(patient=patient, **filters).where(policy.own_practice(ClaimLine, reader))
+    lines = list(session.scalars(query.limit(limit).offset(offset)).unique())
     audit.record(session, "claim.list", patient_id=patient.public_id if patient else None, object_type="claim_line",
                  detail={"count": len(lines)}, now=now)
     _audit_per_patient(session, "claim.read", lines, now, {})
@@ -156,13 +155,13 @@ def export_file(session: Session, batch: ExportBatch, now: datetime) -> ExportBa
 
 
 def _batch_by_key(session: Session, actor: User, client_key: str) -> ExportBatch | None:
-    return session.scalar(select(ExportBatch).where(ExportBatch.practice_id == actor.practice_id,
+    return session.scalar(select(ExportBatch).where(policy.own_practice(ExportBatch, actor),
                                                     ExportBatch.client_key == client_key))
 
 
 def list_exports(session: Session, reader: User, limit: int, offset: int) -> list[ExportBatch]:
     """The export batches of the reader's practice, newest first."""
-    return list(session.scalars(select(ExportBatch).where(ExportBatch.practice_id == reader.practice_id)
+    return list(session.scalars(select(ExportBatch).where(policy.own_practice(ExportBatch, reader))
                                 .order_by(ExportBatch.created_at.desc(), ExportBatch.id.desc())
                                 .limit(limit).offset(offset)))
 
@@ -292,10 +291,10 @@ class RunSeen:
 def run_seen_by(session: Session, run: ClaimGenerationRun, reader: User) -> RunSeen:
     named = {item["patient_id"] for item in (*run.skipped, *run.held, *run.errors) if item.get("patient_id")}
     own = {str(pid) for pid in session.scalars(select(Patient.public_id).where(
-        Patient.practice_id == reader.practice_id, Patient.public_id.in_([uuid.UUID(p) for p in named])))} \
+        policy.own_practice(Patient, reader), Patient.public_id.in_([uuid.UUID(p) for p in named])))} \
         if named else set()
     lines = {str(lid) for lid in session.scalars(select(ClaimLine.public_id).where(
-        ClaimLine.practice_id == reader.practice_id,
+        policy.own_practice(ClaimLine, reader),
         ClaimLine.public_id.in_([uuid.UUID(line) for line in run.created_lines])))} if run.created_lines else set()
 
     def mine(items):

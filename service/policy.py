@@ -24,6 +24,7 @@ from sqlalchemy.orm import Session
 
 from models import (
     Alert,
+    AuditEvent,
     CareEpisodeEvent,
     CaregiverLink,
     ClaimGenerationRun,
@@ -162,6 +163,18 @@ def visible_users(user: User) -> Select[tuple[User]]:
     if user.role in DIRECTORY_ROLES:
         return query.where(User.role.in_(("caregiver", "physician")))
     return query.where(User.id == user.id)
+
+
+def own_practice(model, user: User):
+    """The clause that keeps a practice-owned record (claim lines, export batches, patients) to `user`'s practice:
+    two practices on one server never see each other's."""
+    return model.practice_id == user.practice_id
+
+
+def visible_audit_events(user: User) -> Select[tuple[AuditEvent]]:
+    """The trail of the admin's practice: what its people did, and what the system did to its patients."""
+    own_patients = select(Patient.public_id).where(own_practice(Patient, user))
+    return select(AuditEvent).where(or_(own_practice(AuditEvent, user), AuditEvent.patient_id.in_(own_patients)))
 
 
 # --- loaders -------------------------------------------------------------------------------------------

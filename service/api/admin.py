@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from flask import current_app, g
 
-from service import audit, clock, db, identity, policy
+from service import audit_trail, clock, db, identity, policy
 from service.api import Blueprint
 from service.policy import roles
 from service.schemas.audit import AuditPage, AuditQuery
@@ -74,4 +74,4 @@ def list_audit_events(query):
 
     Reading the trail is itself an access to patient data, and is recorded too.
     """
-    return {"items": audit.list_events(db.session(), g.user, query, clock.now())}
+    return {"items": audit_trail.list_events(db.session(), g.user, query, clock.now())}
