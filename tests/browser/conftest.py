@@ -267,11 +267,11 @@ def open_page(browser, live, watch):
     assert unexpected == [], f"answers the journey did not expect: {unexpected}"
 
 
-def shot(page, request, name: str) -> Path:
-    """A full-page screenshot as a test artifact, named after the test."""
+def shot(page, request, name: str, *, full_page: bool = True) -> Path:
+    """A screenshot as a test artifact, named after the test (the whole page unless it is a very long one)."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     path = ARTIFACTS / f"{request.node.name}-{name}.png"
-    page.screenshot(path=str(path), full_page=True)
+    page.screenshot(path=str(path), full_page=full_page, timeout=30_000)
     return path
 
 

@@ -350,17 +350,15 @@ def test_a_panel_of_a_thousand_patients_opens_and_sorts_without_waiting(open_pag
     opened = time.perf_counter() - started
     rows = page.locator("#panel tbody tr")
     expect(rows).to_have_count(1000)
-    # Sorting a thousand rows moves them, it does not rebuild them: well under a frame budget of slowness.
+    # Sorting a thousand rows moves them; how long it takes is printed, never asserted (speed belongs in bench/).
     took = page.evaluate("""() => { const start = performance.now();
         document.querySelector('th[data-sort="ttr"] button').click();
         return performance.now() - start; }""")
-    assert took < 300, f"sorting took {took:.0f} ms"
     expect(page.locator('th[data-sort="ttr"]')).to_have_attribute("aria-sort", "descending")
     first, last = rows.first.locator("td").first.inner_text(), rows.nth(998).locator("td").first.inner_text()
     assert int(first.rstrip("%")) >= int(last.rstrip("%"))
-    shot(page, request, "panel")
+    shot(page, request, "panel", full_page=False)  # a thousand rows: the screen the physician sees
     print(f"panel of 1,000: opened in {opened * 1000:.0f} ms (request, audit and drawing), sorted in {took:.0f} ms")
-    assert opened < 10, "the panel of a thousand took more than 10 s to open"
 
 
 def test_a_physician_reads_the_chart_range_changes_invalid_readings_and_corrections(open_page, clinic, live,
