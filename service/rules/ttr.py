@@ -123,13 +123,15 @@ def ttr_of_readings(
         span = t1 - t0
         if span <= 0 or span > max_gap:
             continue
-        start, end = max(t0, start_us), min(t1, end_us)
+        start = t0 if t0 > start_us else start_us
+        end = t1 if t1 < end_us else end_us
         if start >= end:
             continue
-        cuts = [change for change in changes if start < change < end]
+        later = bisect_right(changes, start)  # the first range change after the start
         v0, v1 = values[i], values[i + 1]
-        if start == t0 and end == t1 and not cuts:  # the usual case: a whole interval under one range
-            low, high = bounds[max(bisect_right(changes, t0) - 1, 0)]
+        if start == t0 and end == t1 and (later == len(changes) or changes[later] >= end):
+            # The usual case: a whole interval under one range (the first one before any is in force).
+            low, high = bounds[later - 1 if later else 0]
             total += span
             if low <= v0 <= high and low <= v1 <= high:
                 whole += span  # a straight segment between two points in range stays in range
@@ -141,6 +143,7 @@ def ttr_of_readings(
                 if share > 0:
                     crossing[rise] += span * share
             continue
+        cuts = [change for change in changes if start < change < end]
         f0, f1 = Fraction(v0, scale), Fraction(v1, scale)
         for piece_start, piece_end in pairwise([start, *cuts, end]):
             low, high = bounds[max(bisect_right(changes, piece_start) - 1, 0)]
