@@ -100,7 +100,7 @@ def ttr_of_readings(
     # so results measured at the same instant keep their given order.
     periods = sorted(((_micros(p.effective_from), p.low, p.high) for p in ranges), key=itemgetter(0))
     try:
-        points = sorted(((_micros(at), value) for at, value in readings), key=itemgetter(0))
+        points = sorted([((at - _EPOCH) // _MICROSECOND, value) for at, value in readings], key=itemgetter(0))
     except TypeError:
         raise ValueError("measured_at must be timezone-aware") from None
     # Values and bounds become integers on one common scale (tenths, for a meter's INR), so that most intervals
