@@ -222,3 +222,17 @@ def test_a_panel_read_is_one_audit_event_that_each_patients_trail_finds(app, cli
     assert client.get("/audit-events", query_string={"patient_id": str(stranger.public_id),
                                                      "action": "physician.panel.read"},
                       headers=clinic.headers["admin"]).json["items"] == []
+
+
+def test_the_links_of_a_read_to_its_patients_are_append_only(app, client, clinic):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    assert client.get(f"/physicians/{clinic.id('physician')}/panel-ttr",
+                      headers=clinic.headers["physician"]).status_code == 200
+    for statement in ("DELETE FROM audit_event_patients", "UPDATE audit_event_patients SET event_id = event_id"):
+        with app.app_context():
+            session = db.session()
+            with pytest.raises(DBAPIError, match="append-only"):
+                session.execute(text(statement))
+            session.rollback()
