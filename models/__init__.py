@@ -1,7 +1,7 @@
 """SQLAlchemy models: one module per aggregate; `Base.metadata` is what Alembic migrates."""
 
 from models.alerts import Alert, AlertEvent, CoveringPhysician, InstructionAcknowledgement, Review, review_results
-from models.audit import AuditEvent
+from models.audit import AuditEvent, AuditEventPatient
 from models.base import AppendOnly, Base, UTCDateTime
 from models.billing import BillableEvent, Coverage, EmVisit
 from models.claims import (
@@ -31,8 +31,9 @@ from models.training import (
 )
 
 __all__ = [
-    "Alert", "AlertEvent", "ApiToken", "AppendOnly", "AuditEvent", "Base", "BillableEvent", "CareEpisodeEvent",
-    "CaregiverLink", "ChecklistItem", "ChecklistTemplate", "ClaimCheck", "ClaimGenerationRun", "ClaimLine",
+    "Alert", "AlertEvent", "ApiToken", "AppendOnly", "AuditEvent", "AuditEventPatient", "Base", "BillableEvent",
+    "CareEpisodeEvent", "CaregiverLink", "ChecklistItem", "ChecklistTemplate", "ClaimCheck", "ClaimGenerationRun",
+    "ClaimLine",
     "ClaimLineEvent", "ClearanceDecision", "Coverage", "CoveringPhysician", "DeliveryAttempt", "EligibilityFact",
     "EmVisit", "ExportBatch", "HomeTestingOrder", "IdempotentRequest", "IndicationSet", "InrResult",
     "InstructionAcknowledgement", "JobRun", "OutboxMessage", "PasswordResetCode", "Patient", "Payer", "Practice",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import JSON, String
+from sqlalchemy import JSON, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from models.base import AppendOnly, Base
@@ -29,3 +29,14 @@ class AuditEvent(AppendOnly, Base):
     request_id: Mapped[str | None] = mapped_column(String(64))
     client_address: Mapped[str | None] = mapped_column(String(64))
     detail: Mapped[dict | None] = mapped_column(JSON)
+
+
+class AuditEventPatient(AppendOnly, Base):
+    """A patient whose data one audited read disclosed along with others' (a panel, an alert queue): the read is
+    one event, and the trail by patient still finds it through this link."""
+
+    __tablename__ = "audit_event_patients"
+
+    event_id: Mapped[int] = mapped_column(ForeignKey("audit_events.id"), primary_key=True)
+    # The patient's public id, a plain value like AuditEvent.patient_id: the trail outlives any change to patients.
+    patient_id: Mapped[uuid.UUID] = mapped_column(primary_key=True, index=True)

@@ -16,7 +16,7 @@ from sqlalchemy import case, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from models import Alert, AlertEvent, CoveringPhysician, InrResult, Patient, User
+from models import Alert, AlertEvent, CoveringPhysician, InrResult, Patient, Review, User
 from service import audit, outbox, policy
 from service.errors import Conflict, invalid
 from service.rules.flags import InrFlag
@@ -146,19 +146,24 @@ def list_alerts(session: Session, user: User, filters: dict, now: datetime) -> A
     counted = statement
     if "severity" in filters:
         statement = statement.where(Alert.severity == filters["severity"])
-    # The page's patients, results and people load in a few queries, not several per alert.
-    eager = [selectinload(relation) for relation in (Alert.patient, Alert.result, Alert.physician,
-                                                    Alert.acknowledged_by, Alert.escalated_to,
-                                                    Alert.resolved_by_review)]
+    # The page's patients, results and people load in a few queries, not several per alert, and only the columns
+    # the queue shows (a patient's zone history, say, is not read).
+    people = (User.public_id, User.full_name)
+    eager = [selectinload(Alert.patient).load_only(Patient.public_id, Patient.full_name)
+             .lazyload(Patient.time_zone_versions),
+             selectinload(Alert.result).load_only(InrResult.public_id, InrResult.value, InrResult.comparator,
+                                                  InrResult.measured_at, InrResult.measured_utc_offset_minutes),
+             selectinload(Alert.physician).load_only(*people), selectinload(Alert.acknowledged_by).load_only(*people),
+             selectinload(Alert.escalated_to).load_only(*people),
+             selectinload(Alert.resolved_by_review).load_only(Review.public_id)]
     found = list(session.scalars(statement.options(*eager).order_by(_SEVERITY_ORDER, Alert.opened_at, Alert.id)
                                  .limit(filters["limit"]).offset(filters["offset"])))
     counts = {"critical": 0, "out_of_range": 0, ROUTINE: 0}
     visible = counted.with_only_columns(Alert.id, Alert.severity).subquery()
     counts.update(dict(session.execute(select(visible.c.severity, func.count()).group_by(visible.c.severity)).all()))
-    # One event per patient shown, so each patient's trail says who saw their alerts.
-    for patient_public_id in dict.fromkeys(alert.patient.public_id for alert in found):
-        audit.record(session, "alert.list", patient_id=patient_public_id, object_type="alert", now=now)
-    audit.record(session, "alert.list", object_type="alert", detail={"count": len(found)}, now=now)
+    # One event for the page, linked to each patient shown, so each patient's trail says who saw their alerts.
+    audit.record(session, "alert.list", object_type="alert", detail={"count": len(found)}, now=now,
+                 patient_ids=[alert.patient.public_id for alert in found])
     session.commit()
     return AlertListing(found, counts)
 

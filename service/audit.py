@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Collection
 from datetime import datetime, timezone
 from typing import Any
 
 from flask import g, has_request_context, request
+from sqlalchemy import ColumnElement, insert, or_, select
 from sqlalchemy.orm import Session
 
-from models import AuditEvent
+from models import AuditEvent, AuditEventPatient
 
 
 def record(session: Session, action: str, *, outcome: str = "success", patient_id: uuid.UUID | None = None,
            object_type: str | None = None, object_id: Any = None, detail: dict | None = None,
-           actor=None, now: datetime | None = None) -> AuditEvent:
+           actor=None, now: datetime | None = None, patient_ids: Collection[uuid.UUID] = ()) -> AuditEvent:
     """Add an audit event to `session`; it commits (or rolls back) with the action it describes.
 
     The actor defaults to the authenticated user of the current request; scheduler jobs pass none
-    and are recorded as the system.
+    and are recorded as the system. `patient_ids` are the patients whose data one read disclosed together (a
+    panel, an alert queue): one event, linked to each of them, so the trail by patient finds it.
     """
     request_id = client = None
     if has_request_context():
@@ -40,7 +43,17 @@ def record(session: Session, action: str, *, outcome: str = "success", patient_i
         detail=detail,
     )
     session.add(event)
+    if patient_ids:
+        session.flush()  # the links need its id
+        session.execute(insert(AuditEventPatient), [{"event_id": event.id, "patient_id": patient_id}
+                                                    for patient_id in dict.fromkeys(patient_ids)])
     return event
+
+
+def naming_patient(patient_id: uuid.UUID) -> ColumnElement[bool]:
+    """SQL: the events about the patient: their own, and the reads that disclosed their data among others'."""
+    return or_(AuditEvent.patient_id == patient_id,
+               AuditEvent.id.in_(select(AuditEventPatient.event_id).where(AuditEventPatient.patient_id == patient_id)))
 
 
 def record_alone(session_factory, action: str, **kwargs) -> None:

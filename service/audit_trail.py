@@ -13,7 +13,9 @@ from service import audit, policy
 def list_events(session: Session, reader: User, filters: dict, now: datetime) -> list[AuditEvent]:
     """Events of the reader's practice matching `filters`, newest first. Reading the trail is recorded in it too."""
     statement = policy.visible_audit_events(reader).order_by(AuditEvent.id.desc()).limit(filters["limit"])
-    for name in ("patient_id", "actor_id", "action", "outcome"):
+    if "patient_id" in filters:  # events about the patient, and reads that showed them among others (a panel)
+        statement = statement.where(audit.naming_patient(filters["patient_id"]))
+    for name in ("actor_id", "action", "outcome"):
         if name in filters:
             statement = statement.where(getattr(AuditEvent, name) == filters[name])
     if "since" in filters:

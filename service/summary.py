@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import Row, func, select
 from sqlalchemy.orm import Session, selectinload
 
-from models import Alert, InrResult, Patient, User
+from models import Alert, InrResult, Patient, TargetRange, User
 from service import audit
 from service import results as results_domain
 from service.clearance import clearance_periods
@@ -29,6 +30,7 @@ from service.rules.ttr import (
     panel_ttr,
     reading_window,
     time_in_therapeutic_range,
+    ttr_of_readings,
 )
 from service.settings import Settings
 
@@ -82,9 +84,12 @@ def chosen_period(query: dict, zone: ZoneInfo, now: datetime) -> tuple[datetime,
         return self.next_test.reason if self.next_test else None
 
 
+def target_range_periods(patient: Patient) -> list[RangePeriod]:
+    return [RangePeriod(r.effective_from, Decimal(r.low), Decimal(r.high)) for r in patient.target_ranges]
+
+
 def patient_ttr(patient: Patient, points: list[TtrPoint], start: datetime, end: datetime, max_gap_days: int) -> Ttr:
-    ranges = [RangePeriod(r.effective_from, Decimal(r.low), Decimal(r.high)) for r in patient.target_ranges]
-    return time_in_therapeutic_range(points, ranges, start, end, max_gap_days)
+    return time_in_therapeutic_range(points, target_range_periods(patient), start, end, max_gap_days)
 
 
 def ttr_points(results: list[InrResult]) -> list[TtrPoint]:
@@ -139,7 +144,7 @@ def patient_summary(session: Session, patient: Patient, settings: Settings, now:
 
 @dataclass(frozen=True)
 class PatientTtr:
-    patient: Patient
+    patient: Patient | Row  # a row of its id, public_id and full_name is all the TTR listing names
     ttr: Ttr
 
 
@@ -152,29 +157,38 @@ class PanelTtr:
     patients: list[PatientTtr]
 
 
-def _panel_ttrs(session: Session, physician: User, start: datetime, end: datetime,
-                max_gap_days: int) -> list[PatientTtr]:
-    """Each of the physician's patients (by name) with their TTR over [start, end]."""
-    patients = list(session.scalars(select(Patient).where(Patient.physician_id == physician.id)
-                                    .order_by(Patient.full_name, Patient.id)
-                                    .options(selectinload(Patient.target_ranges))))
-    # Every patient's results in one query (as plain rows), not one query per patient: a panel has ~1,000.
-    # Only those that can touch the window; whether one was corrected is looked up over all results.
+def _panel_ttrs(session: Session, physician: User, patients: Sequence[Patient | Row], start: datetime,
+                end: datetime, max_gap_days: int) -> list[PatientTtr]:
+    """Each of `patients` (the physician's) with their TTR over [start, end].
+
+    Every patient's results and ranges in one query each, as plain rows: not a query per patient (a panel has
+    ~1,000), nor an object per result (a year of them is ~52,000). Only the valid results that can touch the
+    window are read.
+    """
     earliest, latest = reading_window(start, end, max_gap_days)
-    readings: dict[int, list[TtrPoint]] = defaultdict(list)
-    for row in session.execute(select(InrResult.patient_id, InrResult.measured_at, InrResult.value)
-                               .join(Patient, Patient.id == InrResult.patient_id)
-                               .where(Patient.physician_id == physician.id, InrResult.measured_at > earliest,
-                                      InrResult.measured_at < latest, results_domain.valid_inr_clause())
-                               .order_by(InrResult.patient_id, InrResult.measured_at, InrResult.id)):
-        readings[row.patient_id].append(TtrPoint(row.measured_at, Decimal(row.value)))
-    return [PatientTtr(p, patient_ttr(p, readings[p.id], start, end, max_gap_days)) for p in patients]
+    readings: dict[int, list[tuple[datetime, Decimal]]] = defaultdict(list)
+    for patient_id, measured_at, value in session.execute(
+            select(InrResult.patient_id, InrResult.measured_at, InrResult.value)
+            .join(Patient, Patient.id == InrResult.patient_id)
+            .where(Patient.physician_id == physician.id, InrResult.measured_at > earliest,
+                   InrResult.measured_at < latest, results_domain.valid_inr_clause())
+            .order_by(InrResult.patient_id, InrResult.measured_at, InrResult.id)):
+        readings[patient_id].append((measured_at, value))
+    ranges: dict[int, list[RangePeriod]] = defaultdict(list)
+    for patient_id, effective_from, low, high in session.execute(
+            select(TargetRange.patient_id, TargetRange.effective_from, TargetRange.low, TargetRange.high)
+            .join(Patient, Patient.id == TargetRange.patient_id).where(Patient.physician_id == physician.id)
+            .order_by(TargetRange.patient_id, TargetRange.effective_from, TargetRange.id)):
+        ranges[patient_id].append(RangePeriod(effective_from, Decimal(low), Decimal(high)))
+    return [PatientTtr(p, ttr_of_readings(readings[p.id], ranges[p.id], start, end, max_gap_days))
+            for p in patients]
 
 
 def _audit_panel_read(session: Session, action: str, physician: User, rows, now: datetime) -> None:
-    for row in rows:  # each patient's results were read: each gets its audit event
-        audit.record(session, action, patient_id=row.patient.public_id, object_type="user",
-                     object_id=physician.public_id, now=now)
+    # One event for the whole panel, linked to every patient whose results were read: each patient's trail
+    # still shows who read their data and when, without a thousand rows per page view.
+    audit.record(session, action, object_type="user", object_id=physician.public_id, now=now,
+                 detail={"patients": len(rows)}, patient_ids=[row.patient.public_id for row in rows])
     session.commit()
 
 
@@ -182,7 +196,9 @@ def physician_panel_ttr(session: Session, physician: User, now: datetime, chosen
                         max_gap_days: int) -> PanelTtr:
     """Each patient's TTR and the panel's over the period `chosen` (a date is a UTC day: one window for all)."""
     start, end = chosen_period(chosen, ZoneInfo("UTC"), now)
-    per_patient = _panel_ttrs(session, physician, start, end, max_gap_days)
+    patients = session.execute(select(Patient.id, Patient.public_id, Patient.full_name)
+                               .where(Patient.physician_id == physician.id).order_by(Patient.full_name, Patient.id))
+    per_patient = _panel_ttrs(session, physician, patients.all(), start, end, max_gap_days)
     _audit_panel_read(session, "physician.panel_ttr.read", physician, per_patient, now)
     return PanelTtr(physician, start, end, panel_ttr({row.patient.id: row.ttr for row in per_patient}), per_patient)
 
@@ -246,7 +262,9 @@ def physician_panel(session: Session, physician: User, now: datetime, chosen: di
     """The panel page in one request: per patient the TTR over the period `chosen`, the latest valid INR, the
     days since it (in the patient's own calendar) and the unresolved alerts; and the panel's TTR."""
     start, end = chosen_period(chosen, ZoneInfo("UTC"), now)
-    per_patient = _panel_ttrs(session, physician, start, end, settings.ttr_max_gap_days)
+    patients = session.scalars(select(Patient).where(Patient.physician_id == physician.id)
+                               .order_by(Patient.full_name, Patient.id).options(selectinload(Patient.target_ranges)))
+    per_patient = _panel_ttrs(session, physician, patients.all(), start, end, settings.ttr_max_gap_days)
     latest = _latest_valid_inrs(session, physician)
     alert_counts = _open_alert_counts(session, physician)
     rows = []

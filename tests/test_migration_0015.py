@@ -94,6 +94,7 @@ def test_the_way_back_is_refused_once_history_was_brought_in(tmp_path):
         with engine.begin() as conn:
             seed(conn)
         migrate.upgrade(engine, "0014")  # 0014 puts the seeded physician in the first practice
+        # To 0015, not the head: a refused way back rolls back every step of it, so from the head it stays there.
         migrate.upgrade(engine, "0015")
         with engine.begin() as conn:
             conn.execute(text("UPDATE patients SET go_live_on = '2026-12-01'"))

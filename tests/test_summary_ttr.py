@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
+from sqlalchemy import select
 
-from models import Patient
+from models import AuditEvent, Patient
 from service import db, patients
 from tests import factories
 from tests.conftest import NOW
@@ -119,3 +120,119 @@ def test_a_summary_without_results_is_empty_not_an_error(client, clinic):
     assert doc["latest"] is None and doc["trend"] == [] and doc["next_test_due"] is None
     assert doc["ttr"] == {"percent": None, "days_in_range": 0.0, "days_total": 0.0}
     assert doc["adherence"] == {"since": None, "weeks_expected": 0, "weeks_tested": 0, "percent": None}
+
+
+def _history(app, clinic, name, rng, *, created_days_ago=200, range_changes=(), past_ranges=(), zones=(),
+             source="app"):
+    """A patient with ~a year of results every 3-12 days (gaps past 56 days now and then) measured in several UTC
+    offsets, ranges set at `range_changes` (days ago, low, high, set that day), ranges of before enrolment
+    (`past_ranges`: days ago in force from), time-zone changes (days ago, zone) and results of `source`."""
+    physician = clinic.users["physician"]
+    patient = factories.make_patient(app, clinic.users["admin"], physician, NOW - timedelta(days=created_days_ago),
+                                     full_name=name)
+    def change(what, *args, **kwargs):
+        with app.app_context():  # one session each: a merged patient keeps its range list as first loaded
+            session = db.session()
+            what(session, session.get(Patient, patient.id), session.merge(physician), *args, **kwargs)
+
+    for days_ago, low, high in past_ranges:
+        change(patients.set_target_range, Decimal(low), Decimal(high), "history",
+               NOW - timedelta(days=created_days_ago), effective_from=NOW - timedelta(days=days_ago))
+    for days_ago, low, high in range_changes:
+        change(patients.set_target_range, Decimal(low), Decimal(high), "changed", NOW - timedelta(days=days_ago))
+    for days_ago, zone in zones:
+        change(patients.set_time_zone, zone, "moved", NOW - timedelta(days=days_ago))
+    offsets = [timezone(timedelta(hours=h)) for h in (-5, -8, 0, 5.5)]
+    days_ago = 420.0
+    while days_ago > 0.5:
+        days_ago -= rng.choice((3, 7, 7, 7, 12, 60)) + rng.random()
+        measured = (NOW - timedelta(days=max(days_ago, 0.2))).astimezone(rng.choice(offsets))
+        value = rng.choice(("0.8", "8.0", f"{rng.randint(10, 50) / 10:.1f}"))
+        kind = rng.random()
+        if kind < 0.08:
+            factories.make_result(app, patient, measured, value=value, qc_passed=False, source=source)
+        elif kind < 0.14:
+            factories.make_result(app, patient, measured, value=value, meter_error="E-5", source=source)
+        elif kind < 0.22:
+            wrong = factories.make_result(app, patient, measured, value=value, source=source)
+            factories.make_result(app, patient, measured, value=f"{rng.randint(15, 40) / 10:.1f}", source=source,
+                                  supersedes=wrong)
+        else:
+            factories.make_result(app, patient, measured, value=value, source=source)
+    return patient
+
+
+@pytest.mark.parametrize("query", [{}, {"window_days": 365},
+                                   {"from": "2026-03-01", "to": "2026-10-15"}])
+def test_the_panel_gives_each_patient_exactly_the_rules_own_ttr(app, client, clinic, query):
+    """The panel reads its results in one query; each figure is still what the rule gives for that patient alone
+    (and what the rule as first written, all in Fractions, gave), to the last bit."""
+    import random
+
+    from models import InrResult
+    from service import summary as summary_domain
+    from service.rules.history_import import IMPORT_SOURCE
+    from service.rules.ttr import time_in_therapeutic_range
+    from tests.rules.ttr_reference import reference_ttr
+
+    rng = random.Random(16)
+    _history(app, clinic, "Corrected Often", rng)
+    _history(app, clinic, "Range History", rng, range_changes=[(150, "2.5", "3.5"), (40, "2.0", "3.0")],
+             past_ranges=[(380, "1.5", "2.5")])
+    _history(app, clinic, "Brought In", rng, created_days_ago=100, past_ranges=[(300, "2.5", "3.5")],
+             source=IMPORT_SOURCE)
+    _history(app, clinic, "Moved West", rng, zones=[(120, "America/Los_Angeles"), (30, "Asia/Kolkata")])
+    max_gap = app.extensions["settings"].ttr_max_gap_days
+    for path in ("panel-ttr", "panel"):
+        panel = client.get(f"/physicians/{clinic.id('physician')}/{path}", query_string=query,
+                           headers=clinic.headers["physician"]).json
+        start, end = (datetime.fromisoformat(panel[k]) for k in ("window_start", "window_end"))
+        figures = {row["patient"]["full_name"]: row["ttr"] for row in panel["patients"]}
+        with app.app_context():
+            session = db.session()
+            for patient in session.scalars(select(Patient).where(Patient.physician_id == clinic.users["physician"].id)):
+                everything = list(session.scalars(select(InrResult).where(InrResult.patient_id == patient.id)))
+                points = summary_domain.ttr_points(everything)
+                ranges = summary_domain.target_range_periods(patient)
+                expected = time_in_therapeutic_range(points, ranges, start, end, max_gap)
+                assert expected == reference_ttr(points, ranges, start, end, max_gap)
+                assert figures[patient.full_name] == {"percent": expected.percent,
+                                                      "days_in_range": expected.days_in_range,
+                                                      "days_total": expected.days_total}, patient.full_name
+        assert sum(1 for ttr in figures.values() if ttr["percent"] not in (None, 0.0, 100.0)) >= 3  # not vacuous
+
+
+def test_a_panel_read_is_one_audit_event_that_each_patients_trail_finds(app, client, clinic):
+    """Who read patient X's data, and when: the answer includes the panel reads that showed X among others."""
+    other = factories.make_patient(app, clinic.users["admin"], clinic.users["physician"], NOW, full_name="Other One")
+    for path, action in (("panel-ttr", "physician.panel_ttr.read"), ("panel", "physician.panel.read")):
+        assert client.get(f"/physicians/{clinic.id('physician')}/{path}",
+                          headers=clinic.headers["physician"]).status_code == 200
+        with app.app_context():
+            events = list(db.session().scalars(select(AuditEvent).where(AuditEvent.action == action)))
+        assert len(events) == 1
+        for patient_id in (clinic.patient.public_id, other.public_id):
+            trail = client.get("/audit-events", query_string={"patient_id": str(patient_id), "action": action},
+                               headers=clinic.headers["admin"]).json["items"]
+            assert [(e["id"], e["actor_id"], e["object_id"]) for e in trail] == [
+                (events[0].id, str(clinic.users["physician"].public_id), str(clinic.users["physician"].public_id))]
+    # A patient of another physician was not shown, and their trail says so.
+    stranger = factories.make_patient(app, clinic.users["admin"], clinic.users["other_physician"], NOW,
+                                      full_name="Not Shown")
+    assert client.get("/audit-events", query_string={"patient_id": str(stranger.public_id),
+                                                     "action": "physician.panel.read"},
+                      headers=clinic.headers["admin"]).json["items"] == []
+
+
+def test_the_links_of_a_read_to_its_patients_are_append_only(app, client, clinic):
+    from sqlalchemy import text
+    from sqlalchemy.exc import DBAPIError
+
+    assert client.get(f"/physicians/{clinic.id('physician')}/panel-ttr",
+                      headers=clinic.headers["physician"]).status_code == 200
+    for statement in ("DELETE FROM audit_event_patients", "UPDATE audit_event_patients SET event_id = event_id"):
+        with app.app_context():
+            session = db.session()
+            with pytest.raises(DBAPIError, match="append-only"):
+                session.execute(text(statement))
+            session.rollback()

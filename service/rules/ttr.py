@@ -2,18 +2,23 @@
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+import math
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
 from fractions import Fraction
 from itertools import pairwise
+from operator import itemgetter
 
 # LOINC 72281-9: results further apart than this are not interpolated.
 DEFAULT_MAX_GAP_DAYS = 56
 
 _MICROSECONDS_PER_DAY = 86_400 * 1_000_000
 _MICROSECOND = timedelta(microseconds=1)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 @dataclass(frozen=True)
@@ -39,13 +44,6 @@ class RangePeriod:
         _require_aware(self.effective_from, "effective_from")
         if not self.low < self.high:
             raise ValueError(f"range low {self.low} must be below high {self.high}")
-
-
-@dataclass(frozen=True)
-class _ExactPeriod:
-    effective_from: datetime
-    low: Fraction
-    high: Fraction
 
 
 @dataclass(frozen=True)
@@ -78,6 +76,19 @@ def time_in_therapeutic_range(
     first period applies: a range is usually entered after the results that led to it, and leaving those
     days out would make early TTR depend on data-entry timing.
     """
+    return ttr_of_readings([(p.measured_at, p.value) for p in results], ranges, window_start, window_end,
+                           max_gap_days)
+
+
+def ttr_of_readings(
+    readings: Iterable[tuple[datetime, Decimal]],
+    ranges: Sequence[RangePeriod],
+    window_start: datetime,
+    window_end: datetime,
+    max_gap_days: int = DEFAULT_MAX_GAP_DAYS,
+) -> Ttr:
+    """`time_in_therapeutic_range` of plain (measured_at, value) pairs: a panel passes a thousand patients'
+    readings as they come from the database, without a TtrPoint each. Times must be timezone-aware."""
     _require_aware(window_start, "window_start")
     _require_aware(window_end, "window_end")
     if window_end < window_start:
@@ -85,39 +96,71 @@ def time_in_therapeutic_range(
     if not ranges:
         raise ValueError("at least one target range period is required")
 
-    # Python subtracts two times sharing a tzinfo by wall clock, which is wrong across DST; work in UTC.
-    window_start, window_end = _utc(window_start), _utc(window_end)
-    periods = sorted(
-        (_ExactPeriod(_utc(p.effective_from), Fraction(p.low), Fraction(p.high)) for p in ranges),
-        key=lambda p: p.effective_from,
-    )
-    points = sorted((TtrPoint(_utc(p.measured_at), p.value) for p in results), key=lambda p: p.measured_at)
-    max_gap = timedelta(days=max_gap_days)
+    # Times become integer microseconds since the epoch (real time, so DST needs no care); the sorts are stable,
+    # so results measured at the same instant keep their given order.
+    periods = sorted(((_micros(p.effective_from), p.low, p.high) for p in ranges), key=itemgetter(0))
+    try:
+        points = sorted([((at - _EPOCH) // _MICROSECOND, value) for at, value in readings], key=itemgetter(0))
+    except TypeError:
+        raise ValueError("measured_at must be timezone-aware") from None
+    # Values and bounds become integers on one common scale (tenths, for a meter's INR), so that most intervals
+    # are measured with integer arithmetic; every figure stays an exact rational until the final division.
+    ratios = [value.as_integer_ratio() for _, value in points]
+    bound_ratios = [(low.as_integer_ratio(), high.as_integer_ratio()) for _, low, high in periods]
+    scale = math.lcm(*{d for _, d in ratios}, *{r[1] for pair in bound_ratios for r in pair})
+    values = [n * (scale // d) for n, d in ratios]
+    bounds = [(lo * (scale // lo_d), hi * (scale // hi_d)) for (lo, lo_d), (hi, hi_d) in bound_ratios]
+    changes = [effective_from for effective_from, _, _ in periods]
+    start_us, end_us = _micros(window_start), _micros(window_end)
+    max_gap = timedelta(days=max_gap_days) // _MICROSECOND
 
-    # Exact arithmetic is most of the cost: values and bounds become Fractions once, durations stay integer
-    # microseconds until the end.
-    in_range = Fraction(0)
+    whole = 0  # microseconds wholly in range
+    crossing: dict[int, int] = defaultdict(int)  # |change in value| -> sum of microseconds x in-range share of it
+    clipped = Fraction(0)  # pieces cut by the window or a range change: exact, but few
     total = 0
-    values = [Fraction(p.value) for p in points]
-    for i, (earlier, later) in enumerate(pairwise(points)):
-        span = later.measured_at - earlier.measured_at
-        if span <= timedelta(0) or span > max_gap:
+    for i in range(len(points) - 1):
+        t0, t1 = points[i][0], points[i + 1][0]
+        span = t1 - t0
+        if span <= 0 or span > max_gap:
             continue
-        start = max(earlier.measured_at, window_start)
-        end = min(later.measured_at, window_end)
+        start = t0 if t0 > start_us else start_us
+        end = t1 if t1 < end_us else end_us
         if start >= end:
             continue
-        for piece_start, piece_end in _split_at_range_changes(start, end, periods):
-            period = _period_in_force(piece_start, periods)
-            v0 = _value_at(piece_start, earlier, later, values[i], values[i + 1])
-            v1 = _value_at(piece_end, earlier, later, values[i], values[i + 1])
-            micros = (piece_end - piece_start) // _MICROSECOND
-            in_range += micros * _fraction_within(v0, v1, period.low, period.high)
+        later = bisect_right(changes, start)  # the first range change after the start
+        v0, v1 = values[i], values[i + 1]
+        if start == t0 and end == t1 and (later == len(changes) or changes[later] >= end):
+            # The usual case: a whole interval under one range (the first one before any is in force).
+            low, high = bounds[later - 1 if later else 0]
+            total += span
+            if low <= v0 <= high and low <= v1 <= high:
+                whole += span  # a straight segment between two points in range stays in range
+            elif not ((v0 < low and v1 < low) or (v0 > high and v1 > high)):
+                rise, to_low, to_high = v1 - v0, low - v0, high - v0
+                if rise < 0:
+                    rise, to_low, to_high = -rise, -to_low, -to_high
+                share = min(rise, max(to_low, to_high)) - max(0, min(to_low, to_high))
+                if share > 0:
+                    crossing[rise] += span * share
+            continue
+        cuts = [change for change in changes if start < change < end]
+        f0, f1 = Fraction(v0, scale), Fraction(v1, scale)
+        for piece_start, piece_end in pairwise([start, *cuts, end]):
+            low, high = bounds[max(bisect_right(changes, piece_start) - 1, 0)]
+            micros = piece_end - piece_start
+            clipped += micros * _fraction_within(_value_at(piece_start, t0, t1, f0, f1),
+                                                 _value_at(piece_end, t0, t1, f0, f1),
+                                                 Fraction(low, scale), Fraction(high, scale))
             total += micros
 
-    percent = float(100 * in_range / total) if total else None
-    return Ttr(days_in_range=float(in_range / _MICROSECONDS_PER_DAY), days_total=total / _MICROSECONDS_PER_DAY,
-               percent=percent)
+    # in_range = numerator / denominator, exactly; int / int rounds once, as float(Fraction) does.
+    denominator = math.lcm(*crossing)
+    numerator = whole * denominator + sum(share * (denominator // rise) for rise, share in crossing.items())
+    numerator = numerator * clipped.denominator + clipped.numerator * denominator
+    denominator *= clipped.denominator
+    return Ttr(days_in_range=numerator / (denominator * _MICROSECONDS_PER_DAY),
+               days_total=total / _MICROSECONDS_PER_DAY,
+               percent=100 * numerator / (denominator * total) if total else None)
 
 
 def panel_ttr(per_patient: Mapping[Hashable, Ttr]) -> Ttr:
@@ -127,35 +170,17 @@ def panel_ttr(per_patient: Mapping[Hashable, Ttr]) -> Ttr:
     return Ttr(days_in_range=in_range, days_total=total, percent=100 * in_range / total if total else None)
 
 
-def _split_at_range_changes(
-    start: datetime, end: datetime, periods: Sequence[_ExactPeriod]
-) -> list[tuple[datetime, datetime]]:
-    cuts = [start] + [p.effective_from for p in periods if start < p.effective_from < end] + [end]
-    return list(pairwise(cuts))
-
-
-def _period_in_force(moment: datetime, periods: Sequence[_ExactPeriod]) -> _ExactPeriod:
-    in_force = periods[0]
-    for period in periods:
-        if period.effective_from <= moment:
-            in_force = period
-    return in_force
-
-
-def _value_at(moment: datetime, earlier: TtrPoint, later: TtrPoint, v_earlier: Fraction,
-              v_later: Fraction) -> Fraction:
-    """The interpolated INR at `moment`, given the two results' values as Fractions.
+def _value_at(moment: int, t0: int, t1: int, v0: Fraction, v1: Fraction) -> Fraction:
+    """The interpolated INR at `moment` (microseconds) on the line from (t0, v0) to (t1, v1).
 
     Fractions keep the hand-checkable cases exact (2.0 -> 4.0 over 10 days crosses 3.0 at exactly day 5). At a
-    result itself (the usual case: a whole interval under one range) its value is returned as is.
+    result itself its value is returned as is.
     """
-    if moment == earlier.measured_at:
-        return v_earlier
-    if moment == later.measured_at:
-        return v_later
-    span = (later.measured_at - earlier.measured_at) // _MICROSECOND
-    share = Fraction((moment - earlier.measured_at) // _MICROSECOND, span)
-    return v_earlier + (v_later - v_earlier) * share
+    if moment == t0:
+        return v0
+    if moment == t1:
+        return v1
+    return v0 + (v1 - v0) * Fraction(moment - t0, t1 - t0)
 
 
 def _fraction_within(v0: Fraction, v1: Fraction, low: Fraction, high: Fraction) -> Fraction:
@@ -170,8 +195,9 @@ def _fraction_within(v0: Fraction, v1: Fraction, low: Fraction, high: Fraction) 
     return max(Fraction(0), min(Fraction(1), leaves) - max(Fraction(0), enters))
 
 
-def _utc(moment: datetime) -> datetime:
-    return moment.astimezone(timezone.utc)
+def _micros(moment: datetime) -> int:
+    """Microseconds since the epoch; subtracting aware datetimes compares instants, whatever their zones."""
+    return (moment - _EPOCH) // _MICROSECOND
 
 
 def _require_aware(moment: datetime, name: str) -> None:

@@ -14,6 +14,7 @@ from service.rules.ttr import (
     panel_ttr,
     reading_window,
     time_in_therapeutic_range,
+    ttr_of_readings,
 )
 
 T0 = datetime(2024, 1, 1, 8, 0, tzinfo=timezone.utc)
@@ -211,3 +212,40 @@ def test_results_outside_the_reading_window_never_change_the_ttr(seed):
     earliest, latest = reading_window(start, end)
     near = [r for r in results if earliest < r.measured_at < latest]
     assert ttr(near, start=start, end=end) == ttr(results, start=start, end=end)
+
+
+def _random_case(rng: random.Random):
+    """Readings, ranges and a window of the shapes a clinic produces: one-decimal INRs and the meter's limits,
+    repeated instants, gaps past the maximum, a range changed inside an interval (or dated before every result),
+    bounds to the hundredth, times in several zones."""
+    zones = (timezone.utc, ZoneInfo("America/New_York"), ZoneInfo("Pacific/Chatham"))
+    moments = sorted(rng.uniform(0, 200) for _ in range(rng.randint(0, 30)))
+    if moments and rng.random() < 0.3:
+        moments.insert(rng.randrange(len(moments)), rng.choice(moments))  # two results at one instant
+    results = [TtrPoint(day(n).astimezone(rng.choice(zones)),
+                        D(rng.choice(("0.8", "8.0", f"{rng.randint(8, 80) / 10:.1f}")))) for n in moments]
+    rng.shuffle(results)
+    ranges = []
+    for _ in range(rng.randint(1, 3)):
+        low = D(rng.choice(("1.5", "2.0", "2.25", "2.5")))
+        ranges.append(RangePeriod(day(rng.uniform(-20, 220)).astimezone(rng.choice(zones)), low,
+                                  low + D(rng.choice(("0.5", "1.0", "1.25")))))
+    start = rng.uniform(-30, 200)
+    return results, ranges, day(start), day(rng.uniform(start, 230)), rng.choice((7, 14, 56))
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_the_arithmetic_matches_the_all_fraction_reference_to_the_last_bit(seed):
+    from tests.rules.ttr_reference import reference_ttr
+
+    results, ranges, start, end, max_gap = _random_case(random.Random(seed))
+    assert time_in_therapeutic_range(results, ranges, start, end, max_gap) == \
+        reference_ttr(results, ranges, start, end, max_gap)
+
+
+def test_plain_readings_give_what_points_give_and_naive_times_are_refused():
+    results = points((0, "1.8"), (7, "2.6"), (14, "3.4"))
+    assert ttr_of_readings([(p.measured_at, p.value) for p in results], STANDARD, day(-1), day(20)) == \
+        ttr(results, start=day(-1), end=day(20))
+    with pytest.raises(ValueError, match="timezone-aware"):
+        ttr_of_readings([(datetime(2024, 1, 1), D("2.5")), (day(1), D("2.5"))], STANDARD, day(-1), day(20))
