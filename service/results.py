@@ -371,8 +371,10 @@ def record_batch(session: Session, patient: Patient, actor: User, items: list, s
 
 def result_page(session: Session, patient: Patient, limit: int, offset: int, settings: Settings) -> list[ResultView]:
     """A page of the patient's results, newest first, as every client reads them."""
-    newest_first = list(reversed(patient_results(session, patient)))
-    return describe(session, patient, newest_first[offset:offset + limit], settings)
+    page = list(session.scalars(select(InrResult).where(InrResult.patient_id == patient.id)
+                                .order_by(InrResult.measured_at.desc(), InrResult.id.desc())
+                                .limit(limit).offset(offset)))
+    return describe(session, patient, page, settings)
 
 
 def fhir_bundle(session: Session, patient: Patient, settings: Settings, now: datetime) -> dict:
