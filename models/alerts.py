@@ -85,6 +85,9 @@ class AlertEvent(AppendOnly, Base):
     actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # None: the scheduler
     detail: Mapped[dict | None] = mapped_column(JSON)
 
+    # Lets an event be added beside an alert not yet flushed: both are written in the same flush.
+    alert: Mapped[Alert] = relationship()
+
 
 review_results = Table(
     "review_results",

@@ -33,11 +33,12 @@ def result_key(result: InrResult) -> str:
 
 def open_alert(session: Session, patient: Patient, result: InrResult, flag: InrFlag, now: datetime) -> Alert:
     """Open the alert of a flagged result and queue the physician's notification, in the caller's transaction."""
-    alert = Alert(kind="result", alert_key=result_key(result), result_id=result.id, patient_id=patient.id,
-                  physician_id=patient.physician_id, severity=flag.severity, level=flag.level, opened_at=now,
-                  status="open", escalation_level=0)
+    # Its public id is set here rather than at the insert, so the notification can name it and the alert, its
+    # event, the notification and the audit event go to the database in one flush with the rest of the request.
+    alert = Alert(public_id=uuid.uuid4(), kind="result", alert_key=result_key(result), result_id=result.id,
+                  patient_id=patient.id, physician_id=patient.physician_id, severity=flag.severity, level=flag.level,
+                  opened_at=now, status="open", escalation_level=0)
     session.add(alert)
-    session.flush()
     _opened(session, alert, patient, result, now)
     return alert
 
@@ -49,7 +50,7 @@ def _opened(session: Session, alert: Alert, patient: Patient, result: InrResult 
     if notify:
         outbox.enqueue(session, key=f"alert.opened:{alert.public_id}", kind="alert.opened", now=now,
                        recipient_user_id=patient.physician_id, patient_id=patient.id,
-                       payload=_payload(alert, patient, result))
+                       payload=_payload(alert, patient, result), key_is_new=True)
     audit.record(session, "alert.open", patient_id=patient.public_id, object_type="alert",
                  object_id=alert.public_id, detail={"severity": alert.severity, "kind": alert.kind}, now=now)
 
@@ -121,7 +122,7 @@ def _payload(alert: Alert, patient: Patient, result: InrResult | None) -> dict:
 
 
 def _event(session: Session, alert: Alert, kind: str, actor: User | None, now: datetime, detail=None) -> None:
-    session.add(AlertEvent(alert_id=alert.id, kind=kind, occurred_at=now, actor_id=actor.id if actor else None,
+    session.add(AlertEvent(alert=alert, kind=kind, occurred_at=now, actor_id=actor.id if actor else None,
                            detail=detail))
 
 

@@ -39,6 +39,16 @@ def clearance_periods(session: Session, patient: Patient) -> list[ClearancePerio
         .order_by(ClearanceDecision.effective_on, ClearanceDecision.id)))
 
 
+def clearance_standing(session: Session, patient: Patient) -> tuple[list[ClearancePeriod], str]:
+    """clearance_periods and status in one query: the periods in the order decisions take effect, the status from
+    the decision made last."""
+    rows = session.execute(select(ClearanceDecision.id, ClearanceDecision.status, ClearanceDecision.effective_on,
+                                  ClearanceDecision.created_at).where(ClearanceDecision.patient_id == patient.id)).all()
+    periods = fold_periods(sorted(rows, key=lambda row: (row.effective_on, row.id)))
+    made_last = max(rows, key=lambda row: (row.created_at, row.id), default=None)
+    return periods, made_last.status if made_last else "not_cleared"
+
+
 def periods_by_patient(session: Session, patient_ids: Sequence[int]) -> dict[int, list[ClearancePeriod]]:
     """clearance_periods for many patients in one query (every id is a key, [] for one never cleared)."""
     decisions: dict[int, list] = {patient_id: [] for patient_id in patient_ids}

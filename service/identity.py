@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from models import ApiToken, PasswordResetCode, Patient, User
 from service import audit, outbox, policy, practices
@@ -204,7 +204,9 @@ def set_active(session: Session, user: User, actor: User, active: bool, reason: 
 
 
 def user_for_token(session: Session, token: str, now: datetime) -> User | None:
-    api_token = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_digest(token)))
+    # The token and its user in one round trip: every authenticated request starts here.
+    api_token = session.scalar(select(ApiToken).options(joinedload(ApiToken.user))
+                               .where(ApiToken.token_hash == token_digest(token)))
     if api_token is None or api_token.revoked_at is not None or api_token.expires_at <= now:
         return None
     if not api_token.user.active:

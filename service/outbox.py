@@ -14,13 +14,15 @@ from service.rules.notifications import delivery_priority
 
 
 def enqueue(session: Session, *, key: str, kind: str, payload: dict, now: datetime, recipient_user_id=None,
-            patient_id=None) -> OutboxMessage:
+            patient_id=None, key_is_new: bool = False) -> OutboxMessage:
     """Add a message unless one with the same natural `key` exists (then return that one).
 
     The unique key is what makes a re-run job or a retried request harmless; a concurrent insert of the
     same key fails at commit on the unique constraint, and the caller's transaction retries or gives up.
+    `key_is_new`: the key names a row this transaction just created (a new alert), so nothing can hold it yet
+    and the lookup is skipped (the constraint still guards it).
     """
-    existing = session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == key))
+    existing = None if key_is_new else session.scalar(select(OutboxMessage).where(OutboxMessage.dedupe_key == key))
     if existing is not None:
         return existing
     message = OutboxMessage(dedupe_key=key, kind=kind, payload=payload, created_at=now, next_attempt_at=now,

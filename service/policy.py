@@ -20,7 +20,7 @@ from functools import wraps
 
 from flask import current_app, g, request
 from sqlalchemy import Select, and_, exists, or_, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from models import (
     Alert,
@@ -187,7 +187,10 @@ def patient(patient_id: uuid.UUID, action: str, *, read: str | None = None) -> P
     before anything is returned.
     """
     session, user, now = db.session(), g.user, clock.now()
-    found = session.scalar(select(Patient).where(Patient.public_id == patient_id))
+    # With the zones and target ranges every rule about the patient's dates and values needs, in one statement.
+    found = session.scalars(select(Patient).options(joinedload(Patient.time_zone_versions),
+                                                    joinedload(Patient.target_ranges))
+                            .where(Patient.public_id == patient_id)).unique().one_or_none()
     if found is None or not may(session, user, found, action, now):
         _refused(f"patient.{action}", patient_id=patient_id, object_type="patient", object_id=patient_id)
         raise NotFound("patient")

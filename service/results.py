@@ -9,14 +9,13 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from models import Alert, InrResult, Patient, Review, User
-from service import alerts, audit, billing, fhir, policy
-from service.clearance import clearance_periods
-from service.clearance import status as clearance_status
+from service import alerts, audit, billing, db, fhir, policy
+from service.clearance import clearance_standing
 from service.errors import Conflict, Problem, Refused, invalid
 from service.patients import local_date, target_range_at, zone_history
 from service.rules import entries, flags, no_valid_result, readings
@@ -160,52 +159,74 @@ def record_result(session: Session, patient: Patient, actor: User, data: dict, s
     """Store a result and open what it calls for, once per (patient, client id); returns (result, created).
 
     A retry with the same content returns the stored row; with different content it is a 409, never an
-    overwrite. Two copies arriving together both try the insert; the loser's unique-constraint error is
-    turned into the same replay answer.
+    overwrite. Two copies arriving together both try the insert; the one that finds the row there (ON CONFLICT,
+    or the loser's unique-constraint error) gives the same replay answer.
     """
+    recorded = _record(session, patient, actor, data, settings, now)
+    session.commit()
+    return recorded.result, recorded.created
+
+
+@dataclass(frozen=True)
+class _Recorded:
+    result: InrResult
+    created: bool
+    alert: Alert | None = None  # the alert a new result opened (a new result has no other)
+
+
+def _record(session: Session, patient: Patient, actor: User, data: dict, settings: Settings,
+            now: datetime) -> _Recorded:
+    """record_result without the final commit, so the caller can describe the result in the same transaction (a
+    replay has committed its audit event already)."""
     content = _content(session, patient, actor, data, settings, now)
     client_id = data["client_id"]
-    stored = _stored(session, patient, client_id)
-    if stored is not None:
-        return _replay(session, patient, stored, content, None, now), False
     try:
-        result = InrResult(patient_id=patient.id, client_id=client_id, source=_source(actor), entered_by_id=actor.id,
-                           received_at=now, **content)
-        session.add(result)
-        session.flush()
-        flag = _after_recording(session, patient, result, settings, now)
+        # The idempotency check is the insert itself: a stored (patient, client id) makes it return nothing.
+        result = session.scalar(
+            db.insert(session, InrResult)
+            .values(patient_id=patient.id, client_id=client_id, source=_source(actor), entered_by_id=actor.id,
+                    received_at=now, **content)
+            .on_conflict_do_nothing(index_elements=["patient_id", "client_id"]).returning(InrResult))
+        if result is None:
+            stored = _stored(session, patient, client_id)
+            if stored is None:  # the row that conflicted went away: not one of ours to answer for
+                raise Conflict("This result is being stored by another request; retry it.")
+            return _Recorded(_replay(session, patient, stored, content, None, now), False)
+        flag = flag_of(patient, result, settings)
+        # Recorded first so that this event and the alert's are written together, in one statement.
         audit.record(session, "result.create", patient_id=patient.public_id, object_type="inr_result",
                      object_id=result.public_id, detail={"source": result.source, "level": flag.level,
                                                          "device_clock_ahead": result.device_measured_at is not None},
                      now=now)
-        session.commit()
+        alert = _after_recording(session, patient, result, flag, settings, now)
+        session.flush()
     except IntegrityError:
         session.rollback()
         stored = _stored(session, patient, client_id)
         if stored is None:
             raise
-        return _replay(session, patient, stored, content, None, now), False
-    return result, True
+        return _Recorded(_replay(session, patient, stored, content, None, now), False)
+    return _Recorded(result, True, alert)
 
 
-def _after_recording(session: Session, patient: Patient, result: InrResult, settings: Settings,
-                     now: datetime) -> flags.InrFlag:
-    """What a new reading calls for, in its transaction: its own alert if flagged; the "no valid result" alert
-    when it makes an episode alerting, or the end of that episode when it is a valid INR."""
-    flag = flag_of(patient, result, settings)
-    if flag.needs_alert:
-        alerts.open_alert(session, patient, result, flag, now)
+def _after_recording(session: Session, patient: Patient, result: InrResult, flag: flags.InrFlag, settings: Settings,
+                     now: datetime) -> Alert | None:
+    """What a new reading (flagged `flag`) calls for, in its transaction: its own alert if flagged; the "no valid
+    result" alert when it makes an episode alerting, or the end of that episode when it is a valid INR. Returns
+    the reading's own alert."""
+    alert = alerts.open_alert(session, patient, result, flag, now) if flag.needs_alert else None
     watch_validity(session, patient, settings, now)
-    return flag
+    return alert
 
 
 def watch_validity(session: Session, patient: Patient, settings: Settings, now: datetime) -> Alert | None:
     """Apply the "no valid result" rule (service.rules.no_valid_result) to the patient's readings now: open the
     episode's alert when it is due, or close the alert of an episode a valid INR ended. The caller commits."""
-    episode = open_episode(session, patient, settings.no_valid_result_after, now)
+    episode, alert_open = open_episode(session, patient, settings.no_valid_result_after, now)
     if episode is None:
-        alerts.resolve(session, alerts.unresolved(session, patient, "no_valid_result"), "valid_result",
-                       "a valid INR was recorded", None, now)
+        if alert_open is not False:
+            alerts.resolve(session, alerts.unresolved(session, patient, "no_valid_result"), "valid_result",
+                           "a valid INR was recorded", None, now)
         return None
     if episode.reason is None:
         return None
@@ -214,25 +235,37 @@ def watch_validity(session: Session, patient: Patient, settings: Settings, now: 
 
 
 def open_episode(session: Session, patient: Patient, window: timedelta,
-                 now: datetime) -> no_valid_result.Episode | None:
-    """The patient's readings since their last valid INR, as the rule judges them (corrected entries left out)."""
-    last_valid = session.scalar(select(func.max(InrResult.measured_at)).where(InrResult.patient_id == patient.id,
-                                                                              valid_inr_clause()))
-    query = select(InrResult.public_id, InrResult.measured_at, InrResult.qc_passed, InrResult.meter_error_code).where(
-        InrResult.patient_id == patient.id, ~superseded_clause())
-    if last_valid is not None:
-        query = query.where(InrResult.measured_at >= last_valid)
+                 now: datetime) -> tuple[no_valid_result.Episode | None, bool | None]:
+    """The patient's readings since their last valid INR, as the rule judges them (corrected entries left out), and
+    whether a "no valid result" alert of theirs is unresolved (None: not known, the patient has no reading)."""
+    # One round trip: the time of the last valid INR is a subquery (on its own alias, so it is not correlated), and
+    # whether an alert is open a column beside each reading (almost always none: then nothing is left to close).
+    last_valid = (select(func.max(_VALID.measured_at))
+                  .where(_VALID.patient_id == patient.id, valid_inr_clause(_VALID)).scalar_subquery())
+    alert_open = exists().where(Alert.patient_id == patient.id, Alert.kind == "no_valid_result",
+                                Alert.status != "resolved")
+    query = select(InrResult.public_id, InrResult.measured_at, InrResult.qc_passed, InrResult.meter_error_code,
+                   alert_open.label("alert_open")).where(
+        InrResult.patient_id == patient.id, ~superseded_clause(),
+        or_(last_valid.is_(None), InrResult.measured_at >= last_valid))
+    found = session.execute(query).all()
     rows = [no_valid_result.Reading(str(row.public_id), row.measured_at,
                                     readings.is_valid_inr(row.qc_passed, row.meter_error_code))
-            for row in session.execute(query)]
-    return no_valid_result.open_episode(rows, now, window)
+            for row in found]
+    return no_valid_result.open_episode(rows, now, window), bool(found[0].alert_open) if found else None
 
 
 def report_result(session: Session, patient: Patient, actor: User, data: dict, settings: Settings,
                   now: datetime) -> tuple[ResultView, bool]:
     """Record one reported result (or replay it) and describe it as the app shows it; returns (view, created)."""
-    result, created = record_result(session, patient, actor, data, settings, now)
-    return describe(session, patient, [result], settings)[0], created
+    recorded = _record(session, patient, actor, data, settings, now)
+    if not recorded.created:
+        return describe(session, patient, [recorded.result], settings)[0], False
+    # Described before the commit, in the same transaction, from what is in hand: a new result has no correction
+    # yet and no alert but the one it just opened.
+    view = _views(session, patient, [recorded.result], settings, {recorded.result.id: recorded.alert}, {})[0]
+    session.commit()
+    return view, True
 
 
 def correct_result(session: Session, original: InrResult, actor: User, data: dict, settings: Settings,
@@ -283,8 +316,9 @@ def correct_result(session: Session, original: InrResult, actor: User, data: dic
         voided = billing.void_for_correction(session, patient, _chain(session, original), actor,
                                              f"result {original.public_id} corrected by {result.public_id}: "
                                              f"{data['reason']}", now)
-        flag = flag_of(patient, result, settings) if imported else _after_recording(session, patient, result,
-                                                                                      settings, now)
+        flag = flag_of(patient, result, settings)
+        if not imported:
+            _after_recording(session, patient, result, flag, settings, now)
         audit.record(session, "result.correct", patient_id=patient.public_id, object_type="inr_result",
                      object_id=result.public_id,
                      detail={"supersedes": str(original.public_id), "reason": data["reason"], "level": flag.level,
@@ -337,8 +371,10 @@ def record_batch(session: Session, patient: Patient, actor: User, items: list, s
 
 def result_page(session: Session, patient: Patient, limit: int, offset: int, settings: Settings) -> list[ResultView]:
     """A page of the patient's results, newest first, as every client reads them."""
-    newest_first = list(reversed(patient_results(session, patient)))
-    return describe(session, patient, newest_first[offset:offset + limit], settings)
+    page = list(session.scalars(select(InrResult).where(InrResult.patient_id == patient.id)
+                                .order_by(InrResult.measured_at.desc(), InrResult.id.desc())
+                                .limit(limit).offset(offset)))
+    return describe(session, patient, page, settings)
 
 
 def fhir_bundle(session: Session, patient: Patient, settings: Settings, now: datetime) -> dict:
@@ -382,10 +418,16 @@ def patient_results(session: Session, patient: Patient) -> list[InrResult]:
                                 .order_by(InrResult.measured_at, InrResult.id)))
 
 
+# One alias for every such clause: building an alias anew costs about a millisecond of Python per statement
+# (SQLAlchemy adapts the whole table to it); each clause is its own subquery, so sharing the name is safe.
+_CORRECTION = aliased(InrResult, name="correction")
+_VALID = aliased(InrResult, name="valid")
+_LATEST = aliased(InrResult, name="latest")
+
+
 def superseded_clause(result=InrResult):
     """SQL: a correction replaces `result` (a row of the same patient pointing at it, found by its index)."""
-    correction = aliased(InrResult)
-    return exists().where(correction.patient_id == result.patient_id, correction.supersedes_id == result.id)
+    return exists().where(_CORRECTION.patient_id == result.patient_id, _CORRECTION.supersedes_id == result.id)
 
 
 def valid_inr_clause(result=InrResult):
@@ -399,31 +441,26 @@ def for_counting(result: InrResult, superseded: set[int]) -> ResultForCounting:
                              result.source == "phone", result.id in superseded, result.source == IMPORT_SOURCE)
 
 
-def _superseded_ids(session: Session, patient: Patient) -> set[int]:
-    return set(session.scalars(select(InrResult.supersedes_id).where(
-        InrResult.patient_id == patient.id, InrResult.supersedes_id.is_not(None))))
-
-
-def billing_decisions(session: Session, patient: Patient, results: list[InrResult]) -> dict[str, CountDecision]:
-    """Whether each result counts for billing, by public id, judged against the patient's corrections and in the
-    zone in force when each was measured."""
-    superseded = _superseded_ids(session, patient)
-    decisions = count_weekly_tests([for_counting(r, superseded) for r in results],
-                                   clearance_periods(session, patient), zone_history(patient))
-    return {d.result_id: d for d in decisions}
-
-
 def next_test(session: Session, patient: Patient, settings: Settings) -> NextTest | None:
     """When the patient's next test is due (service.rules.next_test), from their latest instruction and readings."""
-    review = session.scalar(select(Review).where(Review.patient_id == patient.id, Review.next_test_date.is_not(None))
-                            .order_by(Review.reviewed_at.desc(), Review.id.desc()).limit(1))
-    instruction = Instruction(review.reviewed_at, review.next_test_date) if review else None
-    current = select(InrResult).where(InrResult.patient_id == patient.id, ~superseded_clause())
-    latest = session.scalar(current.order_by(InrResult.measured_at.desc(), InrResult.id.desc()).limit(1))
-    chosen = {latest.id: latest} if latest else {}
-    if instruction is not None:
-        chosen.update((r.id, r) for r in session.scalars(current.where(InrResult.measured_at > review.reviewed_at)))
-    return next_test_due([timeline_reading(patient, r, settings) for r in chosen.values()], instruction,
+    instruction_of = (select(Review.reviewed_at).where(Review.patient_id == patient.id,
+                                                       Review.next_test_date.is_not(None))
+                      .order_by(Review.reviewed_at.desc(), Review.id.desc()).limit(1))
+    reviewed_at = instruction_of.scalar_subquery()
+    next_date = instruction_of.with_only_columns(Review.next_test_date).scalar_subquery()
+    latest = (select(_LATEST.id).where(_LATEST.patient_id == patient.id, ~superseded_clause(_LATEST))
+              .order_by(_LATEST.measured_at.desc(), _LATEST.id.desc()).limit(1).scalar_subquery())
+    # One round trip: the latest reading and those after the instruction, each row carrying the instruction.
+    rows = session.execute(select(InrResult, reviewed_at.label("reviewed_at"), next_date.label("next_date")).where(
+        InrResult.patient_id == patient.id, ~superseded_clause(),
+        or_(InrResult.id == latest, InrResult.measured_at > reviewed_at)).order_by(InrResult.measured_at, InrResult.id)
+    ).all()
+    if rows:
+        given = rows[0]
+    else:  # no reading at all: the instruction alone
+        given = session.execute(instruction_of.add_columns(Review.next_test_date.label("next_date"))).first()
+    instruction = Instruction(given.reviewed_at, given.next_date) if given and given.next_date else None
+    return next_test_due([timeline_reading(patient, row.InrResult, settings) for row in rows], instruction,
                          settings.next_test_cadence)
 
 
@@ -434,19 +471,20 @@ def timeline_reading(patient: Patient, result: InrResult, settings: Settings) ->
                            flag.is_critical)
 
 
-def _same_weeks(session: Session, patient: Patient, chosen: list[InrResult]) -> list[InrResult]:
-    """The patient's results in the billing weeks of `chosen` (each judged in the zone in force then): all that
-    judging their count needs."""
+def _same_weeks(session: Session, patient: Patient, chosen: list[InrResult]) -> tuple[list[InrResult], set[int]]:
+    """The patient's results in the billing weeks of `chosen` (each judged in the zone in force then), and which of
+    them a correction replaces: all that judging their count needs, in one query."""
     if not chosen:
-        return []
+        return [], set()
     zones = zone_history(patient)
     weeks = {zones.week_of(r.measured_at) for r in chosen}
     start = min(r.measured_at for r in chosen) - _WEEK_REACH
     end = max(r.measured_at for r in chosen) + _WEEK_REACH
-    around = session.scalars(select(InrResult).where(
+    around = session.execute(select(InrResult, superseded_clause().label("superseded")).where(
         InrResult.patient_id == patient.id, InrResult.measured_at >= start, InrResult.measured_at < end)
-        .order_by(InrResult.measured_at, InrResult.id))
-    return [r for r in around if zones.week_of(r.measured_at) in weeks]
+        .order_by(InrResult.measured_at, InrResult.id)).all()
+    found = [(r, superseded) for r, superseded in around if zones.week_of(r.measured_at) in weeks]
+    return [r for r, _ in found], {r.id for r, superseded in found if superseded}
 
 
 def latest_result(session: Session, patient: Patient) -> InrResult | None:
@@ -456,14 +494,23 @@ def latest_result(session: Session, patient: Patient) -> InrResult | None:
 
 def describe(session: Session, patient: Patient, chosen: list[InrResult], settings: Settings) -> list[ResultView]:
     """Views of `chosen` results of one patient (billing is judged over every result of their weeks)."""
-    decisions = billing_decisions(session, patient, _same_weeks(session, patient, chosen))
-    due = next_test(session, patient, settings)
-    suspended = clearance_status(session, patient) == "suspended"
     ids = [r.id for r in chosen]
     by_result = {a.result_id: a for a in session.scalars(
         select(Alert).where(Alert.result_id.in_(ids), Alert.kind == "result"))} if chosen else {}
     corrections = {r.supersedes_id: r for r in session.scalars(
         select(InrResult).where(InrResult.supersedes_id.in_(ids)))} if chosen else {}
+    return _views(session, patient, chosen, settings, by_result, corrections)
+
+
+def _views(session: Session, patient: Patient, chosen: list[InrResult], settings: Settings,
+           by_result: dict[int, Alert | None], corrections: dict[int, InrResult]) -> list[ResultView]:
+    """describe, given each chosen result's alert and correction."""
+    weeks, superseded = _same_weeks(session, patient, chosen)
+    periods, clearance = clearance_standing(session, patient)
+    decisions = {d.result_id: d for d in count_weekly_tests([for_counting(r, superseded) for r in weeks], periods,
+                                                            zone_history(patient))}
+    due = next_test(session, patient, settings)
+    suspended = clearance == "suspended"
     views = []
     for result in chosen:
         flag = flag_of(patient, result, settings, superseded=result.id in corrections)

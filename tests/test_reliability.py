@@ -137,6 +137,34 @@ def backend_killed(app, when):
         admin.dispose()
 
 
+@contextmanager
+def backend_killed_after_insert(app, table: str, nth: int = 1):
+    """Terminate the request's own PostgreSQL backend right after its `nth` INSERT into `table` (a result is
+    inserted by a statement of its own, INSERT ... ON CONFLICT, not by a flush). Yields the killed pids."""
+    engine = app.extensions["db_engine"]
+    admin = create_engine(engine.url)
+    killed: list[int] = []
+    seen: list[str] = []
+
+    def kill_own_backend(conn, _cursor, statement, _parameters, _context, _executemany):
+        if killed or not statement.startswith(f"INSERT INTO {table} "):
+            return
+        seen.append(statement)
+        if len(seen) < nth:
+            return
+        pid = conn.connection.driver_connection.info.backend_pid
+        with admin.connect() as other:  # the timeout makes PostgreSQL wait until the backend is gone
+            assert other.execute(text("SELECT pg_terminate_backend(:pid, 5000)"), {"pid": pid}).scalar()
+        killed.append(pid)
+
+    event.listen(engine, "after_cursor_execute", kill_own_backend)
+    try:
+        yield killed
+    finally:
+        event.remove(engine, "after_cursor_execute", kill_own_backend)
+        admin.dispose()
+
+
 def assert_unavailable(response) -> None:
     assert response.status_code == 503
     assert response.mimetype == "application/problem+json"
@@ -155,9 +183,10 @@ def test_a_connection_killed_mid_ingest_is_a_503_problem_and_the_retry_lands_exa
     """The request's own backend is terminated after its result row is flushed (the alert insert then fails)
     or after everything is flushed (the COMMIT fails): a 503 problem document, nothing stored; the app's retry
     with the same client_id stores one result and one alert, and a further retry replays it."""
-    trigger = InrResult if moment == "after the result insert" else OutboxMessage
     path = f"/patients/{clinic.patient_id}/results"
-    with backend_killed(app, lambda session: writes(session, trigger)) as killed:
+    killing = (backend_killed_after_insert(app, "inr_results") if moment == "after the result insert"
+               else backend_killed(app, lambda session: writes(session, OutboxMessage)))
+    with killing as killed:
         response = client.post(path, json=RESULT, headers=clinic.headers["patient"])
     assert killed, "the hook never fired"
     assert_unavailable(response)
@@ -175,13 +204,7 @@ def test_a_connection_killed_mid_batch_is_a_503_and_the_retried_batch_stores_eac
     the rest, so every result lands exactly once."""
     items = [{**RESULT, "client_id": f"offline-{i}", "measured_at": f"2026-11-2{i}T09:30:00-05:00"} for i in (1, 2, 3)]
     path = f"/patients/{clinic.patient_id}/results/batch"
-    seen: list[int] = []
-
-    def second_result(session):
-        seen.append(writes(session, InrResult))
-        return sum(seen) == 2 and seen[-1] == 1
-
-    with backend_killed(app, second_result) as killed:
+    with backend_killed_after_insert(app, "inr_results", nth=2) as killed:
         response = client.post(path, json={"results": items}, headers=clinic.headers["patient"])
     assert killed
     assert_unavailable(response)
@@ -194,10 +217,16 @@ def test_a_connection_killed_mid_batch_is_a_503_and_the_retried_batch_stores_eac
 
 @pytest.mark.parametrize("moment", ["while the answer is read back", "once the answer is made"])
 def test_a_connection_killed_after_the_commit_never_answers_with_the_servers_html(moment, app, client, clinic):
-    """The result is committed, then the request's backend dies: under the first statement that reads the answer
-    back (503 problem document saying the result may be stored), or after the answer is made (the answer stands;
+    """The request's commit is done, then its backend dies: under the first statement that reads the answer back
+    (503 problem document saying the result may be stored), or after the answer is made (the answer stands;
     closing the session on the dead connection must not turn it into the server's HTML 500). Either way the retry
-    with the same client_id replays the one stored result."""
+    with the same client_id replays the one stored result.
+
+    A new result's answer is made before its commit, from what the request has in hand; a retry's is read back
+    after it commits the replay's audit event, so that is where the first case strikes."""
+    path = f"/patients/{clinic.patient_id}/results"
+    if moment == "while the answer is read back":
+        assert client.post(path, json=RESULT, headers=clinic.headers["patient"]).status_code == 201
     factory, engine = app.extensions["db_sessionmaker"], app.extensions["db_engine"]
     admin = create_engine(engine.url)
     committed: list[bool] = []
@@ -227,8 +256,7 @@ def test_a_connection_killed_after_the_commit_never_answers_with_the_servers_htm
     event.listen(engine, "before_cursor_execute", before_statement)
     app.after_request_funcs.setdefault(None, []).append(after_answer)
     try:
-        response = client.post(f"/patients/{clinic.patient_id}/results", json=RESULT,
-                               headers=clinic.headers["patient"])
+        response = client.post(path, json=RESULT, headers=clinic.headers["patient"])
     finally:
         app.after_request_funcs[None].remove(after_answer)
         event.remove(factory, "after_commit", note_commit)

@@ -251,3 +251,20 @@ def test_critical_thresholds_come_from_configuration(app, client, clinic):
     assert response.json["flag"]["level"] == "critical_high"
     assert response.json["measured_at"].endswith("-05:00")
     assert datetime.fromisoformat(response.json["received_at"]) == NOW.astimezone(timezone.utc)
+
+
+def test_the_listing_pages_newest_first(client, clinic):
+    """limit and offset page the results newest first (by the time each was measured, not the order sent)."""
+    for client_id, day in (("mon", 16), ("wed", 18), ("tue", 17)):
+        assert post_result(client, clinic, client_id=client_id,
+                           measured_at=f"2026-11-{day}T09:30:00-05:00").status_code == 201
+    path = f"/patients/{clinic.patient_id}/results"
+
+    def page(query: str) -> list[str]:
+        response = client.get(f"{path}?{query}", headers=clinic.headers["patient"])
+        assert response.status_code == 200
+        return [item["measured_at"][:10] for item in response.json["items"]]
+
+    assert page("limit=2") == ["2026-11-18", "2026-11-17"]
+    assert page("limit=2&offset=2") == ["2026-11-16"]
+    assert page("offset=3") == []
