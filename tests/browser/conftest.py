@@ -108,7 +108,7 @@ def live(tmp_path_factory):
         try:
             server = make_server("127.0.0.1", port, app, threaded=True)
             break
-        except OSError:
+        except (OSError, SystemExit):  # werkzeug reports a port in use and exits rather than raising
             continue
     assert server is not None, f"no free port in {PORTS.start}-{PORTS.stop - 1}"
     thread = threading.Thread(target=server.serve_forever, name="pages-server", daemon=True)
