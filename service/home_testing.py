@@ -18,8 +18,8 @@ from service.rules.counting import ClearancePeriod
 from service.rules.flags import CriticalThresholds
 from service.rules.missed_tests import cleared_all_week
 
-__all__ = ["cleared_all_week", "home_testing_batches", "last_tested_week", "patients_in_home_testing",
-           "recheck_candidates", "weeks_with_counted_test"]
+__all__ = ["cleared_all_week", "home_testing_batches", "last_tested_week", "recheck_candidates",
+           "weeks_with_counted_test"]
 
 BATCH_SIZE = 2000  # patients per batch: a few queries each, whatever the size of the clinic
 
@@ -43,12 +43,6 @@ def home_testing_batches(session: Session, now: datetime,
             if any(period.covers(today) for period in periods):
                 batch.append((patient, periods))
         yield batch
-
-
-def patients_in_home_testing(session: Session, now: datetime) -> Iterator[tuple[Patient, list[ClearancePeriod]]]:
-    """Patients cleared on their own local date of `now` and not past their end of care, with their periods."""
-    for batch in home_testing_batches(session, now):
-        yield from batch
 
 
 def weeks_with_counted_test(session: Session, patients: Sequence[Patient], start: datetime,
