@@ -259,10 +259,14 @@ def escalate_due(session: Session, now: datetime, delays: EscalationDelays) -> l
         new_level = 1 if covering is not None else PRACTICE_LEVEL
         changed = session.execute(update(Alert).where(
             Alert.id == alert.id, Alert.status == "open", Alert.escalation_level == old_level).values(
-            escalation_level=new_level, escalated_at=now, escalated_to_id=covering.id if covering else None)).rowcount
+            escalation_level=new_level, escalated_at=now, escalated_to_id=covering.id if covering else None)
+            # Not "evaluate": matching the WHERE against every alert in the session, once per alert, made a run
+            # over N due alerts take N² steps. The escalation columns of this one are reloaded if read again.
+            .execution_options(synchronize_session=False)).rowcount
         if not changed:
             session.rollback()
             continue
+        session.expire(alert, ["escalation_level", "escalated_at", "escalated_to_id"])
         target = "covering_physician" if covering else "practice"
         _event(session, alert, "escalated", None, now, {"level": new_level, "to": target})
         outbox.enqueue(session, key=f"alert.escalated:{alert.public_id}:{new_level}", kind="alert.escalated",
