@@ -1,4 +1,4 @@
-"""Index results by patient and time (the weekly jobs ask "which of these patients' weeks hold a test")
+"""Index results by patient and time (the missed-test job reads the last weeks' results in that order)
 
 Revision ID: 0022
 Revises: 0018
