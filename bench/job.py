@@ -1,6 +1,6 @@
-"""One weekly job in its own process, so its peak memory (ru_maxrss) is its own: prints one JSON line.
+"""One scheduled job in its own process, so its peak memory (ru_maxrss) is its own: prints one JSON line.
 
-`python -m bench.job missed|claims DATABASE_URL NOW_ISO`
+`python -m bench.job missed|claims|reminders|escalation DATABASE_URL NOW_ISO`
 """
 
 from __future__ import annotations
@@ -11,8 +11,27 @@ import sys
 import time
 from datetime import datetime
 
+from schedules.escalation import escalate_overdue_alerts
 from schedules.missed import detect_missed_tests
+from schedules.reminders import send_weekly_reminders
 from service import claim_generation, db
+from service.alerts import EscalationDelays
+from service.settings import Settings
+
+
+def run(job: str, session, now: datetime) -> dict:
+    """What the scheduler's job of that name does (schedules.jobs.job_table), with the default settings."""
+    settings = Settings()
+    if job == "missed":
+        return detect_missed_tests(session, now)
+    if job == "reminders":
+        return send_weekly_reminders(session, now, settings=settings)
+    if job == "escalation":
+        outcome = escalate_overdue_alerts(session, now, EscalationDelays(settings.escalate_critical_after,
+                                                                         settings.escalate_out_of_range_after))
+        return {"escalated": outcome["escalated"]}  # not the list of every alert
+    outcome = claim_generation.generate_claims(session, now)
+    return {k: v for k, v in outcome.items() if k != "skipped"}
 
 
 def main(job: str, url: str, now_iso: str) -> None:
@@ -21,11 +40,7 @@ def main(job: str, url: str, now_iso: str) -> None:
     before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     with factory() as session:
         started = time.perf_counter()
-        if job == "missed":
-            outcome = detect_missed_tests(session, now)
-        else:
-            outcome = claim_generation.generate_claims(session, now)
-            outcome = {k: v for k, v in outcome.items() if k != "skipped"}
+        outcome = run(job, session, now)
         seconds = time.perf_counter() - started
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
     print(json.dumps({"job": job, "seconds": round(seconds, 2), "peak_rss_mb": round(peak / 1024, 1),

@@ -62,9 +62,14 @@ def run_job(job: str, url: str, now: datetime, timeout: float) -> dict:
     return json.loads(completed.stdout.strip().splitlines()[-1])
 
 
-def jobs_at(url: str, now: datetime, timeout: float) -> dict[str, dict]:
-    """Missed tests, then claims three times: the first run bills a year of work (the backfill), the re-run
-    finds nothing new, and the next day's run follows one day of new results (one patient in 7 tested)."""
+JOBS = ("missed", "claims", "reminders", "escalation")  # what --jobs may pick, in the order they run
+
+
+def jobs_at(url: str, now: datetime, timeout: float, chosen: tuple[str, ...] = JOBS) -> dict[str, dict]:
+    """The `chosen` jobs: missed tests; claims three times (the first run bills a year of work, the backfill; the
+    re-run finds nothing new; the next day's run follows one day of new results, one patient in 7 tested); the
+    weekly reminders (everyone's reminder time of the week has come); alert escalation (every seeded alert has
+    waited past its delay: each escalates one level)."""
     figures = {}
 
     def job(label: str, name: str, at: datetime) -> None:
@@ -72,7 +77,18 @@ def jobs_at(url: str, now: datetime, timeout: float) -> dict[str, dict]:
         print(f"  {label:22} {found['seconds']:8.2f} s  peak RSS {found['peak_rss_mb']:7.1f} MB  "
               f"{found['outcome']}", flush=True)
 
-    job("missed", "missed", now)
+    if "missed" in chosen:
+        job("missed", "missed", now)
+    if "claims" in chosen:
+        claims_three_times(url, now, job)
+    if "reminders" in chosen:
+        job("reminders", "reminders", now)
+    if "escalation" in chosen:
+        job("escalation", "escalation", now)
+    return figures
+
+
+def claims_three_times(url: str, now: datetime, job) -> None:
     job("claims (first run)", "claims", now)
     engine = create_engine(url)
     with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -85,7 +101,6 @@ def jobs_at(url: str, now: datetime, timeout: float) -> dict[str, dict]:
         print(f"  (a day later: {bench_seed.a_day_of_new_results(conn, tomorrow)} new results)", flush=True)
     engine.dispose()
     job("claims (next day)", "claims", tomorrow)
-    return figures
 
 
 def api_figures(url: str, seeded: bench_seed.Seeded, args) -> None:
@@ -155,7 +170,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--job-timeout", type=float, default=1200, help="seconds before a job run is abandoned")
     parser.add_argument("--skip-api", action="store_true")
     parser.add_argument("--skip-jobs", action="store_true", help="only the API figures (on the small size)")
+    parser.add_argument("--jobs", default=",".join(JOBS),
+                        help=f"comma-separated jobs to run, of {', '.join(JOBS)} (default: all)")
     args = parser.parse_args(argv)
+    chosen = tuple(name.strip() for name in args.jobs.split(",") if name.strip())
+    if not chosen or set(chosen) - set(JOBS):
+        parser.error(f"--jobs takes names from {', '.join(JOBS)}")
     now = datetime.now(timezone.utc)
     print(f"bench at {now:%Y-%m-%d %H:%M} UTC", flush=True)
 
@@ -166,7 +186,7 @@ def main(argv: list[str] | None = None) -> int:
         seeded = load(url, size, now, args.ingest_patients if size == args.patients_small else 0)
         if not args.skip_jobs:
             print("3. Weekly jobs", flush=True)
-            jobs[size] = jobs_at(url, now, args.job_timeout)
+            jobs[size] = jobs_at(url, now, args.job_timeout, chosen)
         if size == args.patients_small and not args.skip_api:
             api_figures(url, seeded, args)
 

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from models import Alert, Patient
 from service import alerts, audit, outbox
-from service.home_testing import cleared_all_week, home_testing_batches, last_tested_week, weeks_with_counted_test
+from service.home_testing import WeeksWithCountedTest, cleared_all_week, home_testing_batches, last_tested_week
 from service.patients import zone_history
 from service.rules.billing_week import week_bounds
 from service.rules.counting import ClearancePeriod
@@ -19,46 +19,48 @@ from service.rules.missed_tests import TWO_MISSED_WEEKS, alerts_physician, misse
 
 _WEEK = timedelta(days=7)
 _MARGIN = timedelta(days=2)  # a week judged in an earlier zone may start or end up to 26 hours apart
+# The two weeks judged begin at most three weeks (and a DST hour) before now in any zone, and a result judged in
+# an earlier zone may lie a margin outside them: the results read lie in this much before now.
+_WEEKS_JUDGED = 3 * _WEEK + 2 * _MARGIN
 
 
 def detect_missed_tests(session: Session, now: datetime) -> dict:
     """Judge the week that last ended in each patient's zone (weeks judged in the zone in force then); weeks not
     fully cleared are never "missed".
 
-    Set-based: per batch of patients, one query finds the weeks holding a counted test, one statement per 500
-    reminders queues them (a key already queued, by an earlier run or another scheduler, is skipped), and only
-    the patients with two missed weeks in a row are handled one by one (each in a savepoint). One commit a batch.
+    Set-based: one query, streamed, finds the weeks holding a counted test for the whole clinic (read batch by
+    batch); per batch of patients, one statement per 500 reminders queues them (a key already queued, by an
+    earlier run or another scheduler, is skipped), and only the patients with two missed weeks in a row are
+    handled one by one (each in a savepoint). One commit a batch.
     """
     reminded = alerted = conflicts = 0
-    for batch in home_testing_batches(session, now):
-        due = []  # (patient, periods, last week, the week before, whether that week was due too)
-        for patient, periods in batch:
-            zone = zone_history(patient).at(now)
-            last = zone_history(patient).week_of(now) - _WEEK
-            if cleared_all_week(periods, last):
-                due.append((patient, periods, last, last - _WEEK, cleared_all_week(periods, last - _WEEK), zone))
-        if not due:
-            continue
-        start = min(week_bounds(before, zone)[0] for _, _, _, before, _, zone in due) - _MARGIN
-        end = max(week_bounds(last, zone)[1] for _, _, last, _, _, zone in due) + _MARGIN
-        counted = weeks_with_counted_test(session, [patient for patient, *_ in due], start, end)
-        missed = [(patient, periods, last, before, before_due and before not in counted.get(patient.id, ()))
-                  for patient, periods, last, before, before_due, _zone in due
-                  if last not in counted.get(patient.id, ())]
-        reminded += len(outbox.enqueue_many(session, [
-            {"dedupe_key": f"missed.week:{patient.public_id}:{last.isoformat()}", "kind": "reminder.missed_test",
-             "recipient_user_id": patient.user_id, "patient_id": patient.id,
-             "payload": {"patient_id": str(patient.public_id), "week": last.isoformat()}}
-            for patient, _periods, last, _before, _alert in missed], now))
-        for patient, periods, last, before, two_in_a_row in missed:
-            if not two_in_a_row:
+    with WeeksWithCountedTest(session, now - _WEEKS_JUDGED, now + _MARGIN) as counted_weeks:
+        for batch in home_testing_batches(session, now):
+            due = []  # (patient, periods, last week, the week before, whether that week was due too)
+            for patient, periods in batch:
+                last = zone_history(patient).week_of(now) - _WEEK
+                if cleared_all_week(periods, last):
+                    due.append((patient, periods, last, last - _WEEK, cleared_all_week(periods, last - _WEEK)))
+            if not due:
                 continue
-            try:
-                with session.begin_nested():
-                    alerted += notify_physician_of_missed_weeks(session, patient, periods, [before, last], now)
-            except IntegrityError:
-                conflicts += 1  # another scheduler wrote this alert first; the savepoint took ours back
-        session.commit()
+            counted = counted_weeks.of([patient for patient, *_ in due])
+            missed = [(patient, periods, last, before, before_due and before not in counted.get(patient.id, ()))
+                      for patient, periods, last, before, before_due in due
+                      if last not in counted.get(patient.id, ())]
+            reminded += len(outbox.enqueue_many(session, [
+                {"dedupe_key": f"missed.week:{patient.public_id}:{last.isoformat()}",
+                 "kind": "reminder.missed_test", "recipient_user_id": patient.user_id, "patient_id": patient.id,
+                 "payload": {"patient_id": str(patient.public_id), "week": last.isoformat()}}
+                for patient, _periods, last, _before, _alert in missed], now))
+            for patient, periods, last, before, two_in_a_row in missed:
+                if not two_in_a_row:
+                    continue
+                try:
+                    with session.begin_nested():
+                        alerted += notify_physician_of_missed_weeks(session, patient, periods, [before, last], now)
+                except IntegrityError:
+                    conflicts += 1  # another scheduler wrote this alert first; the savepoint took ours back
+            session.commit()
     return {"reminded": reminded, "alerted": alerted, "conflicts": conflicts}
 
 

@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import case, func, select, update
+from sqlalchemy import and_, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -239,6 +239,19 @@ class EscalationDelays:
         return self.critical if severity == "critical" else self.out_of_range
 
 
+def due_for_escalation(now: datetime, delays: EscalationDelays):
+    """SQL: the open alerts below the practice level whose current level has waited its delay (`EscalationDelays.of`:
+    critical ones their own, every other severity the out-of-range one), oldest first, with patient and result.
+    Only these are read: the open alerts still within their delay stay in the database."""
+    waited_since = func.coalesce(Alert.escalated_at, Alert.opened_at)
+    return (select(Alert)
+            .where(Alert.status == "open", Alert.escalation_level < PRACTICE_LEVEL,
+                   or_(and_(Alert.severity == "critical", waited_since <= now - delays.critical),
+                       and_(Alert.severity != "critical", waited_since <= now - delays.out_of_range)))
+            .options(selectinload(Alert.patient), selectinload(Alert.result))
+            .order_by(Alert.opened_at, Alert.id))
+
+
 def escalate_due(session: Session, now: datetime, delays: EscalationDelays) -> list[tuple[str, int]]:
     """Escalate each open, unacknowledged alert whose current level has waited past its delay, one level.
 
@@ -246,22 +259,20 @@ def escalate_due(session: Session, now: datetime, delays: EscalationDelays) -> l
     the outbox key carries the level, so a message can never be queued twice for the same step.
     """
     escalated = []
-    candidates = list(session.scalars(select(Alert).where(Alert.status == "open",
-                                                          Alert.escalation_level < PRACTICE_LEVEL)
-                                      .order_by(Alert.opened_at, Alert.id)))
-    for alert in candidates:
-        waited_since = alert.escalated_at or alert.opened_at
-        if now - waited_since < delays.of(alert.severity):
-            continue
+    for alert in session.scalars(due_for_escalation(now, delays)).all():
         old_level = alert.escalation_level
         covering = covering_physician_of(session, alert.patient.physician_id) if old_level == 0 else None
         new_level = 1 if covering is not None else PRACTICE_LEVEL
         changed = session.execute(update(Alert).where(
             Alert.id == alert.id, Alert.status == "open", Alert.escalation_level == old_level).values(
-            escalation_level=new_level, escalated_at=now, escalated_to_id=covering.id if covering else None)).rowcount
+            escalation_level=new_level, escalated_at=now, escalated_to_id=covering.id if covering else None)
+            # Not "evaluate": matching the WHERE against every alert in the session, once per alert, made a run
+            # over N due alerts take N² steps. The escalation columns of this one are reloaded if read again.
+            .execution_options(synchronize_session=False)).rowcount
         if not changed:
             session.rollback()
             continue
+        session.expire(alert, ["escalation_level", "escalated_at", "escalated_to_id"])
         target = "covering_physician" if covering else "practice"
         _event(session, alert, "escalated", None, now, {"level": new_level, "to": target})
         outbox.enqueue(session, key=f"alert.escalated:{alert.public_id}:{new_level}", kind="alert.escalated",

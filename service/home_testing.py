@@ -18,8 +18,8 @@ from service.rules.counting import ClearancePeriod
 from service.rules.flags import CriticalThresholds
 from service.rules.missed_tests import cleared_all_week
 
-__all__ = ["cleared_all_week", "home_testing_batches", "last_tested_week", "patients_in_home_testing",
-           "recheck_candidates", "weeks_with_counted_test"]
+__all__ = ["cleared_all_week", "home_testing_batches", "last_tested_week", "recheck_candidates",
+           "WeeksWithCountedTest"]
 
 BATCH_SIZE = 2000  # patients per batch: a few queries each, whatever the size of the clinic
 
@@ -45,32 +45,50 @@ def home_testing_batches(session: Session, now: datetime,
         yield batch
 
 
-def patients_in_home_testing(session: Session, now: datetime) -> Iterator[tuple[Patient, list[ClearancePeriod]]]:
-    """Patients cleared on their own local date of `now` and not past their end of care, with their periods."""
-    for batch in home_testing_batches(session, now):
-        yield from batch
-
-
-def weeks_with_counted_test(session: Session, patients: Sequence[Patient], start: datetime,
-                            end: datetime) -> dict[int, set[date]]:
-    """For each of `patients` (by id), the local billing weeks holding a valid result measured in [start, end),
-    each judged in the zone in force when it was measured.
+class WeeksWithCountedTest:
+    """The local billing weeks holding a valid result measured in [start, end), patient by patient, each judged in
+    the zone in force when it was measured.
 
     Valid: not superseded, QC passed, no meter error. In a week the patient was cleared all week, that is
     exactly "the week holds a result that counts" under the counting rule (service.rules.counting): the first
-    valid result of a week counts, and clearance covers every day of it. One query for all of them.
+    valid result of a week counts, and clearance covers every day of it.
+
+    One query for the whole clinic, in patient order, streamed on a connection of its own (so that the caller
+    can commit between batches) and read as far as each batch of patients needs. Asked once a batch, the same
+    query was answered by reading the whole clinic's weeks by the time index for each batch: work growing with
+    the square of the clinic. In (patient, time) order it reads the index of that order once.
     """
-    zones = {patient.id: zone_history(patient) for patient in patients}
-    if not zones:
-        return {}
-    rows = session.execute(
-        select(InrResult.patient_id, InrResult.measured_at)
-        .where(InrResult.patient_id.in_(list(zones)), InrResult.measured_at >= start, InrResult.measured_at < end,
-               valid_inr_clause()))
-    weeks: dict[int, set[date]] = defaultdict(set)
-    for patient_id, measured_at in rows:
-        weeks[patient_id].add(zones[patient_id].week_of(measured_at))
-    return weeks
+
+    def __init__(self, session: Session, start: datetime, end: datetime) -> None:
+        self._session, self._start, self._end = session, start, end
+
+    def __enter__(self) -> WeeksWithCountedTest:
+        query = (select(InrResult.patient_id, InrResult.measured_at)
+                 .where(InrResult.measured_at >= self._start, InrResult.measured_at < self._end, valid_inr_clause())
+                 .order_by(InrResult.patient_id, InrResult.measured_at))  # the order of their index (0022)
+        self._reader = self._session.get_bind().connect()
+        rows = self._reader.execution_options(stream_results=True, yield_per=BATCH_SIZE).execute(query)
+        self._rows = iter(rows)
+        self._next = next(self._rows, None)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self._reader.close()
+
+    def of(self, patients: Sequence[Patient]) -> dict[int, set[date]]:
+        """For each of `patients` (by id), its weeks. Each call must ask for higher ids than the one before: the
+        rows of lower ids, and of patients never asked for, are passed over."""
+        zones = {patient.id: zone_history(patient) for patient in patients}
+        weeks: dict[int, set[date]] = defaultdict(set)
+        if not zones:
+            return weeks
+        last_id = max(zones)
+        while self._next is not None and self._next.patient_id <= last_id:
+            patient_id, measured_at = self._next
+            if patient_id in zones:
+                weeks[patient_id].add(zones[patient_id].week_of(measured_at))
+            self._next = next(self._rows, None)
+        return weeks
 
 
 def last_tested_week(session: Session, patient: Patient, before: datetime) -> date | None:

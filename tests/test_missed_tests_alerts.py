@@ -9,11 +9,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from models import OutboxMessage
+from models import OutboxMessage, Patient
 from schedules.escalation import escalate_overdue_alerts
 from schedules.missed import detect_missed_tests
 from service import db
 from service.alerts import EscalationDelays
+from service.home_testing import WeeksWithCountedTest
 from tests import factories
 from tests.factories import clear_clinic_patient
 
@@ -90,3 +91,23 @@ def test_a_week_with_only_a_failed_strip_is_missed(app, client, clinic):
     factories.make_result(app, clinic.patient, datetime(2026, 10, 13, 9, tzinfo=NEW_YORK), meter_error="E-1")
     judge(app, utc(2026, 10, 11, 5))
     assert judge(app, utc(2026, 10, 18, 5))["alerted"] == 1
+
+
+def test_the_weeks_with_a_counted_test_are_read_in_one_pass_patient_by_patient(app, clinic):
+    """The missed-test job asks batch after batch (ascending ids) from one streamed query: each batch gets its own
+    patients' weeks, patients never asked for are passed over, and a failed strip counts for no week."""
+    admin, physician = clinic.users["admin"], clinic.users["physician"]
+    now = utc(2026, 10, 20, 12)
+    first, skipped, last = (factories.make_patient(app, admin, physician, now, full_name=f"Weekly {i}")
+                            for i in range(3))
+    factories.make_result(app, first, datetime(2026, 10, 6, 9, tzinfo=NEW_YORK))  # week of 4 Oct
+    factories.make_result(app, skipped, datetime(2026, 10, 13, 9, tzinfo=NEW_YORK))
+    factories.make_result(app, last, datetime(2026, 10, 13, 9, tzinfo=NEW_YORK))  # week of 11 Oct
+    factories.make_result(app, last, datetime(2026, 10, 7, 9, tzinfo=NEW_YORK), qc_passed=False)
+    with app.app_context():
+        session = db.session()
+        first, last = session.get(Patient, first.id), session.get(Patient, last.id)
+        with WeeksWithCountedTest(session, utc(2026, 10, 1), now) as weeks:
+            assert weeks.of([first]) == {first.id: {date(2026, 10, 4)}}
+            assert weeks.of([last]) == {last.id: {date(2026, 10, 11)}}
+            assert weeks.of([]) == {}
