@@ -1,13 +1,13 @@
 """Index results by patient and time (the missed-test job reads the last weeks' results in that order)
 
 Revision ID: 0022
-Revises: 0018
+Revises: 0019
 """
 
 from alembic import op
 
 revision = "0022"
-down_revision = "0018"
+down_revision = "0019"
 branch_labels = None
 depends_on = None
 
