@@ -45,9 +45,10 @@ from service.rules.counting import (
 from service.rules.history_import import IMPORT_SOURCE
 
 BATCH_SIZE = 200  # patients loaded together: a handful of queries per batch, not one per result
-# Claim lines per INSERT page. Seven rows keep a statement under 4 KiB, the longest psycopg caches once parsed,
-# so one parse serves the whole run: 10.8 s instead of 16.8 s (SQLAlchemy's 1,000) for 51,800 lines.
-INSERT_PAGE = 7
+# A run that has written this many lines since the planner last looked (and at least as many as it knew of)
+# refreshes claim_lines' statistics: a backfill grows the table from nothing to millions of lines, and on stale
+# statistics each batch's read of its patients' lines became a full scan (the backfill went superlinear).
+ANALYZE_AFTER = 20_000
 # Bump when service/rules changes what is due for records already checked: every patient is then checked again.
 # 2: issue 13 (93793 per new valid INR and E/M days, providers per line, supply units, held -52, 93792 orders).
 # 3: a line voided for a correction whose tests no longer all count is released (claim_plan).
@@ -100,7 +101,8 @@ def generate_claims(session: Session, now: datetime, *, trigger: str = "job", ac
     Only patients whose record gained a row since their last check (a result, a review, a void, an end of care...),
     whose payer or practice terms changed, or whose waiting line falls due are checked: one query finds them
     (ClaimCheck). `recheck_all` checks everyone. Checked patients are read BATCH_SIZE at a time (a handful of queries
-    per batch, none per patient or result), their lines inserted with one executemany, and each batch commits once.
+    per batch, none per patient or result), their lines inserted together (bulk, see db.insert_new), and each batch
+    commits once.
     A line another process wrote first is left to it (ON CONFLICT DO NOTHING on its unique key).
     """
     if trigger not in TRIGGERS:
@@ -108,11 +110,18 @@ def generate_claims(session: Session, now: datetime, *, trigger: str = "job", ac
     actor_id = actor.id if actor is not None else None
     summary = GenerationSummary()
     selected = 0
+    known, unanalyzed = 0, 0  # lines the planner was last told of by this run, lines written since
     for batch in _batches_to_check(session, now, patient_ids, recheck_all):
         selected += len(batch)
+        before = summary.created
         _check_batch(session, batch, now, summary)
         session.commit()
         session.expunge_all()  # a batch's rows are done with; keep memory flat over many patients
+        unanalyzed += summary.created - before
+        if unanalyzed >= max(ANALYZE_AFTER, known):
+            db.analyze(session, ClaimLine.__table__)
+            session.commit()
+            known, unanalyzed = known + unanalyzed, 0
     if patient_ids is None:
         summary.unchanged = session.scalar(select(func.count()).select_from(Patient)) - selected
     else:
@@ -151,7 +160,7 @@ def _check_batch(session: Session, batch: list[dict], now: datetime, summary: Ge
         planned.append((inputs, plan, _line_rows(inputs, plan.drafts, now, npis)))
 
     created = db.insert_new(session, ClaimLine.__table__, [row for _, _, rows in planned for row in rows], "claim_key",
-                            page_size=INSERT_PAGE)
+                            bulk=True)
     checks = []
     for inputs, plan, rows in planned:
         mine = [row for row in rows if row["claim_key"] in created]
@@ -366,8 +375,11 @@ def _counted_tests(inputs: _PatientInputs) -> tuple[list[CountDecision], list[Co
 def _diagnoses(patient: Patient, day: date) -> tuple[str, list[str]]:
     """The principal (first covered) code and the secondary codes of the indication version in force on the (local)
     date of service."""
-    end_of_day = datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(patient.time_zone))
-    versions = [v for v in patient.indication_sets if v.effective_from < end_of_day] or patient.indication_sets[:1]
+    if len(patient.indication_sets) == 1:
+        versions = patient.indication_sets  # the only version is in force whatever the day (below: the first)
+    else:
+        end_of_day = datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(patient.time_zone))
+        versions = [v for v in patient.indication_sets if v.effective_from < end_of_day] or patient.indication_sets[:1]
     if not versions or not versions[-1].codes:
         return "", []
     return versions[-1].codes[0], list(versions[-1].secondary_codes or ())

@@ -153,6 +153,15 @@ def test_running_generation_twice_records_nothing_new(app, clinic):
     assert [(line.claim_key, line.public_id) for line in lines_of(app, clinic.patient)] == before
 
 
+def test_a_run_that_refreshes_the_planners_statistics_as_it_goes_bills_the_same(app, clinic, monkeypatch):
+    # A backfill analyzes claim_lines each time it has doubled them; here after every batch that wrote a line.
+    monkeypatch.setattr(claim_generation, "ANALYZE_AFTER", 1)
+    labels = build_year(app, clinic)
+    summary = generate(app)
+    assert as_rows(lines_of(app, clinic.patient), labels) == sorted(EXPECTED_YEAR)
+    assert summary["created"] == len(EXPECTED_YEAR) and generate(app)["created"] == 0
+
+
 def test_generation_is_audited_as_the_system_per_patient(app, clinic):
     build_year(app, clinic)
     generate(app)
