@@ -44,9 +44,9 @@ def clearance_standing(session: Session, patient: Patient) -> tuple[list[Clearan
     the decision made last."""
     rows = session.execute(select(ClearanceDecision.id, ClearanceDecision.status, ClearanceDecision.effective_on,
                                   ClearanceDecision.created_at).where(ClearanceDecision.patient_id == patient.id)).all()
-    periods = fold_periods(sorted(rows, key=lambda row: (row.effective_on, row.id)))
-    made_last = max(rows, key=lambda row: (row.created_at, row.id), default=None)
-    return periods, made_last.status if made_last else "not_cleared"
+    in_effect_order = sorted(rows, key=lambda row: (row.effective_on, row.id))
+    in_order_made = sorted(rows, key=lambda row: (row.created_at, row.id))  # as `decisions` orders them
+    return fold_periods(in_effect_order), _current(in_order_made)
 
 
 def periods_by_patient(session: Session, patient_ids: Sequence[int]) -> dict[int, list[ClearancePeriod]]:
@@ -249,7 +249,8 @@ def status(session: Session, patient: Patient) -> str:
     return _current(decisions(session, patient))
 
 
-def _current(history: list[ClearanceDecision]) -> str:
+def _current(history: Sequence) -> str:
+    """The status in force: that of the decision made last (`history` in the order decisions were made)."""
     return history[-1].status if history else "not_cleared"
 
 

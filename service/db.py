@@ -104,7 +104,7 @@ def _insert_new_copied(session: Session, table, rows: list[dict], key: str, stat
     connection = session.connection()
     dialect = connection.dialect
     # Values as the driver takes them for these column types (JSON, UTC timestamps): COPY adapts the same.
-    processors = [table.c[name].type._cached_bind_processor(dialect) for name in columns]
+    processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
     names = ", ".join(dialect.identifier_preparer.quote(name) for name in ["n", *columns])
     # One per transaction: dropped at commit, and dropped here if an earlier call of this transaction left one.
     connection.execute(text(f'DROP TABLE IF EXISTS pg_temp."{staged.name}"'))

@@ -487,11 +487,6 @@ def _same_weeks(session: Session, patient: Patient, chosen: list[InrResult]) -> 
     return [r for r, _ in found], {r.id for r, superseded in found if superseded}
 
 
-def latest_result(session: Session, patient: Patient) -> InrResult | None:
-    return session.scalar(select(InrResult).where(InrResult.patient_id == patient.id)
-                          .order_by(InrResult.measured_at.desc(), InrResult.id.desc()).limit(1))
-
-
 def describe(session: Session, patient: Patient, chosen: list[InrResult], settings: Settings) -> list[ResultView]:
     """Views of `chosen` results of one patient (billing is judged over every result of their weeks)."""
     ids = [r.id for r in chosen]
