@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import Row, Select, and_, case, func, or_, select, update
+from sqlalchemy import Row, Select, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -156,6 +156,8 @@ def _shown(session: Session, statement: Select) -> list[Shown]:
         if not ids:
             return {}
         model = columns[0].class_
+        # The ids written into the statement: as 500 parameters, the driver parsed the statement anew each time.
+        ids = bindparam("ids", list(ids), expanding=True, literal_execute=True)
         return {row[0]: row for row in session.execute(select(model.id, *columns).where(model.id.in_(ids)))}
 
     results = by_id(InrResult.public_id, InrResult.value, InrResult.comparator, InrResult.measured_at,
