@@ -157,8 +157,8 @@ def _shown(session: Session, statement: Select) -> list[Shown]:
             return {}
         model = columns[0].class_
         # The ids written into the statement: as 500 parameters, the driver parsed the statement anew each time.
-        ids = bindparam("ids", list(ids), expanding=True, literal_execute=True)
-        return {row[0]: row for row in session.execute(select(model.id, *columns).where(model.id.in_(ids)))}
+        written = bindparam("ids", list(ids), expanding=True, literal_execute=True)
+        return {row[0]: row for row in session.execute(select(model.id, *columns).where(model.id.in_(written)))}
 
     results = by_id(InrResult.public_id, InrResult.value, InrResult.comparator, InrResult.measured_at,
                     InrResult.measured_utc_offset_minutes, ids={a.result_id for a in alerts})
@@ -204,7 +204,7 @@ def list_alerts(session: Session, user: User, filters: dict, now: datetime) -> A
     counts.update(dict(session.execute(select(visible.c.severity, func.count()).group_by(visible.c.severity)).all()))
     # One event for the page, linked to each patient shown, so each patient's trail says who saw their alerts.
     audit.record(session, "alert.list", object_type="alert", detail={"count": len(found)}, now=now,
-                 patient_ids=[shown.alert.patient_id for shown in found])
+                 patient_ids=[item.alert.patient_id for item in found])
     session.commit()
     return AlertListing(found, counts)
 
