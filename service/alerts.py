@@ -12,7 +12,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import and_, case, func, or_, select, update
+from sqlalchemy import Row, Select, and_, bindparam, case, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
@@ -126,15 +126,65 @@ def _event(session: Session, alert: Alert, kind: str, actor: User | None, now: d
                            detail=detail))
 
 
+@dataclass(frozen=True, slots=True)
+class Shown:
+    """An alert as its document shows it (schemas.alerts.alert_document), as plain rows: the alert's columns with
+    its patient's, its result's (None without one), the people it names (public_id, full_name) and its review's id.
+    Plain rows, not ORM objects: a queue page of 500 alerts built about 1,500 objects only to be read once."""
+
+    alert: Row
+    result: Row | None
+    physician: Row
+    acknowledged_by: Row | None
+    escalated_to: Row | None
+    review_id: uuid.UUID | None
+
+
+def _shown(session: Session, statement: Select) -> list[Shown]:
+    """The alerts `statement` selects (joined to their patients, ordered and paged as shown), then what they name,
+    each looked up by its ids. Not one join: the planner, its statistics older than the newest alerts (which name
+    the newest results and reviews), read the whole results table to join a few hundred."""
+    alerts = session.execute(statement.with_only_columns(
+        Alert.public_id.label("id"), Alert.kind, Alert.severity, Alert.level, Alert.reason, Alert.detail,
+        Alert.status, Alert.opened_at, Alert.acknowledged_at, Alert.resolved_at, Alert.resolution,
+        Alert.resolution_note, Alert.escalation_level, Alert.escalated_at, Alert.result_id, Alert.physician_id,
+        Alert.acknowledged_by_id, Alert.escalated_to_id, Alert.resolved_by_review_id,
+        Patient.public_id.label("patient_id"), Patient.full_name.label("patient_name"))).all()
+
+    def by_id(*columns, ids: set) -> dict:
+        ids.discard(None)
+        if not ids:
+            return {}
+        model = columns[0].class_
+        # The ids written into the statement: as 500 parameters, the driver parsed the statement anew each time.
+        written = bindparam("ids", list(ids), expanding=True, literal_execute=True)
+        return {row[0]: row for row in session.execute(select(model.id, *columns).where(model.id.in_(written)))}
+
+    results = by_id(InrResult.public_id, InrResult.value, InrResult.comparator, InrResult.measured_at,
+                    InrResult.measured_utc_offset_minutes, ids={a.result_id for a in alerts})
+    people = by_id(User.public_id, User.full_name, ids={i for a in alerts for i in (
+        a.physician_id, a.acknowledged_by_id, a.escalated_to_id)})
+    reviews = by_id(Review.public_id, ids={a.resolved_by_review_id for a in alerts})
+    return [Shown(a, results.get(a.result_id), people[a.physician_id], people.get(a.acknowledged_by_id),
+                  people.get(a.escalated_to_id),
+                  reviews[a.resolved_by_review_id].public_id if a.resolved_by_review_id else None) for a in alerts]
+
+
+def shown(session: Session, alert: Alert) -> Shown:
+    """One alert as its document shows it (what the queue lists for it)."""
+    [found] = _shown(session, select(Alert).join(Patient, Patient.id == Alert.patient_id).where(Alert.id == alert.id))
+    return found
+
+
 @dataclass(frozen=True)
 class AlertListing:
-    items: list[Alert]
+    items: list[Shown]
     counts: dict[str, int]
 
 
 def list_alerts(session: Session, user: User, filters: dict, now: datetime) -> AlertListing:
     """A page of the alerts `user` may see (policy.visible_alerts), most severe then oldest first, with the
-    counts by severity; each patient shown gets an audit event."""
+    counts by severity; the page is audited as one event linked to each patient shown."""
     statement = policy.visible_alerts(user, now)
     if "physician_id" in filters:
         statement = statement.join(User, User.id == Patient.physician_id).where(
@@ -147,29 +197,19 @@ def list_alerts(session: Session, user: User, filters: dict, now: datetime) -> A
     counted = statement
     if "severity" in filters:
         statement = statement.where(Alert.severity == filters["severity"])
-    # The page's patients, results and people load in a few queries, not several per alert, and only the columns
-    # the queue shows (a patient's zone history, say, is not read).
-    people = (User.public_id, User.full_name)
-    eager = [selectinload(Alert.patient).load_only(Patient.public_id, Patient.full_name)
-             .lazyload(Patient.time_zone_versions),
-             selectinload(Alert.result).load_only(InrResult.public_id, InrResult.value, InrResult.comparator,
-                                                  InrResult.measured_at, InrResult.measured_utc_offset_minutes),
-             selectinload(Alert.physician).load_only(*people), selectinload(Alert.acknowledged_by).load_only(*people),
-             selectinload(Alert.escalated_to).load_only(*people),
-             selectinload(Alert.resolved_by_review).load_only(Review.public_id)]
-    found = list(session.scalars(statement.options(*eager).order_by(_SEVERITY_ORDER, Alert.opened_at, Alert.id)
-                                 .limit(filters["limit"]).offset(filters["offset"])))
+    found = _shown(session, statement.order_by(_SEVERITY_ORDER, Alert.opened_at, Alert.id)
+                   .limit(filters["limit"]).offset(filters["offset"]))
     counts = {"critical": 0, "out_of_range": 0, ROUTINE: 0}
     visible = counted.with_only_columns(Alert.id, Alert.severity).subquery()
     counts.update(dict(session.execute(select(visible.c.severity, func.count()).group_by(visible.c.severity)).all()))
     # One event for the page, linked to each patient shown, so each patient's trail says who saw their alerts.
     audit.record(session, "alert.list", object_type="alert", detail={"count": len(found)}, now=now,
-                 patient_ids=[alert.patient.public_id for alert in found])
+                 patient_ids=[item.alert.patient_id for item in found])
     session.commit()
     return AlertListing(found, counts)
 
 
-def acknowledge(session: Session, alert: Alert, actor: User, now: datetime) -> Alert:
+def acknowledge(session: Session, alert: Alert, actor: User, now: datetime) -> Shown:
     """open -> acknowledged; a conditional update, so two physicians acknowledging at once both see one winner."""
     changed = session.execute(update(Alert).where(Alert.id == alert.id, Alert.status == "open").values(
         status="acknowledged", acknowledged_by_id=actor.id, acknowledged_at=now)).rowcount
@@ -180,8 +220,7 @@ def acknowledge(session: Session, alert: Alert, actor: User, now: datetime) -> A
     audit.record(session, "alert.acknowledge", patient_id=alert.patient.public_id, object_type="alert",
                  object_id=alert.public_id, now=now)
     session.commit()
-    session.refresh(alert)
-    return alert
+    return shown(session, alert)
 
 
 def resolve_for_review(session: Session, review, results: list[InrResult], actor: User, now: datetime) -> int:

@@ -139,8 +139,9 @@ def reachable_patients(user: User, now: datetime, action: str = "read") -> Selec
         own = Patient.physician_id == user.id
         if action not in COVERING_ACTIONS:
             return query.where(own)
-        return query.where(or_(own, exists().where(CoveringPhysician.physician_id == Patient.physician_id,
-                                                   CoveringPhysician.covering_id == user.id)))
+        # The physicians `user` covers, read once (a hashed subquery), not once per patient of the practice.
+        covered = select(CoveringPhysician.physician_id).where(CoveringPhysician.covering_id == user.id)
+        return query.where(or_(own, Patient.physician_id.in_(covered)))
     if user.role == "patient":
         return query.where(Patient.user_id == user.id)
     if user.role == "caregiver":

@@ -37,7 +37,7 @@ def list_alerts(query):
 @bp.response(200, AlertOut)
 def get_alert(alert):
     """One alert, as the queue lists it."""
-    return alert
+    return alerts.shown(db.session(), alert)
 
 
 @bp.post("/alerts/<uuid:alert_id>/acknowledge")

@@ -12,32 +12,66 @@ from service.schemas.period import PeriodQuery
 from service.schemas.results import TtrOut, local_time
 
 
-class ResultOffsetTime(fields.AwareDateTime):
-    """An instant of an alert's life, written with the UTC offset its result was measured with (the patient's
-    clock when they tested), so every time of the alert reads in the same local time; UTC without a result."""
+def _person(row) -> dict | None:
+    return None if row is None else {"id": str(row.public_id), "full_name": row.full_name}
 
-    def _serialize(self, value, attr, obj, **kwargs):
-        if value is None:
-            return None
-        result = getattr(obj, "result", None)
-        return local_time(value, result.measured_utc_offset_minutes if result is not None else 0)
+
+def alert_document(shown) -> dict:
+    """An alert's document from its rows (service.alerts.Shown: the alert and its patient, result, people, review).
+
+    Written directly rather than field by field: a queue page of 500 alerts is about 13,000 fields, and
+    marshmallow's dump of them took as long as reading them. `AlertOut` documents the same keys and values."""
+    alert, result = shown.alert, shown.result
+    # Every instant of the alert is written with the UTC offset its result was measured with (the patient's clock
+    # when they tested), so the alert's times read in one local time; UTC when it has no result.
+    offset = result.measured_utc_offset_minutes if result is not None else 0
+
+    def at(moment):
+        return None if moment is None else local_time(moment, offset)
+
+    return {
+        "id": str(alert.id),
+        "kind": alert.kind,
+        "patient": {"id": str(alert.patient_id), "full_name": alert.patient_name},
+        "physician": _person(shown.physician),
+        "result_id": None if result is None else str(result.public_id),
+        "reading": None if result is None else displayed_reading(result.value, result.comparator),
+        "measured_at": None if result is None else at(result.measured_at),
+        "severity": alert.severity,
+        "level": alert.level,
+        "reason": alert.reason,
+        "detail": None if alert.detail is None else dict(alert.detail),
+        "status": alert.status,
+        "opened_at": at(alert.opened_at),
+        "acknowledged_by": _person(shown.acknowledged_by),
+        "acknowledged_at": at(alert.acknowledged_at),
+        "resolved_by_review_id": None if shown.review_id is None else str(shown.review_id),
+        "resolved_at": at(alert.resolved_at),
+        "resolution": alert.resolution,
+        "resolution_note": alert.resolution_note,
+        "escalation_level": alert.escalation_level,
+        "escalated_at": at(alert.escalated_at),
+        "escalated_to": _person(shown.escalated_to),
+    }
 
 
 class AlertOut(OutSchema):
-    id = fields.UUID(attribute="public_id")
+    """An alert as the queue lists it. The fields document it; `alert_document` writes it, from the rows of
+    service.alerts.Shown (one alone or a page of them)."""
+
+    id = fields.UUID()
     kind = fields.String(validate=validate.OneOf(ALERT_KINDS), metadata={
         "description": "result: a flagged result; missed_tests: two or more weeks with no valid INR (one alert per "
                        "gap); no_valid_result: invalid readings with no valid INR since (one per episode); "
                        "reassessment_overdue: correct use of the meter is due to be reassessed."})
     patient = fields.Nested(PersonRef)
     physician = fields.Nested(PersonRef, metadata={"description": "The physician of record when it opened."})
-    result_id = fields.Method("_result_id", allow_none=True, metadata={
+    result_id = fields.Raw(dump_only=True, allow_none=True, metadata={
         "type": "string", "format": "uuid",
         "description": "The flagged result; a no_valid_result alert's first reading; null for the other kinds."})
-    reading = fields.Method("_reading", allow_none=True, metadata={
+    reading = fields.Raw(dump_only=True, allow_none=True, metadata={
         "type": "string", "description": "As the meter showed it (null: no result, or no number)."})
-    measured_at = fields.Method("_measured_at", allow_none=True, metadata={"type": "string",
-                                                                           "format": "date-time"})
+    measured_at = fields.Raw(dump_only=True, allow_none=True, metadata={"type": "string", "format": "date-time"})
     severity = fields.String(validate=validate.OneOf(ALERT_SEVERITIES), metadata={
         "description": "critical, out_of_range, or routine (not about a value: it escalates like out_of_range)."})
     level = fields.String(validate=validate.OneOf(LEVELS), allow_none=True,
@@ -49,35 +83,23 @@ class AlertOut(OutSchema):
         "description": "missed_tests: {weeks}; no_valid_result: {result_ids, since}; reassessment_overdue: "
                        "{due_by, suspends_on}."})
     status = fields.String(validate=validate.OneOf(ALERT_STATUSES))
-    opened_at = ResultOffsetTime()
+    opened_at = fields.AwareDateTime()
     acknowledged_by = fields.Nested(PersonRef, allow_none=True)
-    acknowledged_at = ResultOffsetTime(allow_none=True)
-    resolved_by_review_id = fields.Method("_review_id", allow_none=True, metadata={"type": "string",
-                                                                                   "format": "uuid"})
-    resolved_at = ResultOffsetTime(allow_none=True)
+    acknowledged_at = fields.AwareDateTime(allow_none=True)
+    resolved_by_review_id = fields.Raw(dump_only=True, allow_none=True, metadata={"type": "string", "format": "uuid"})
+    resolved_at = fields.AwareDateTime(allow_none=True)
     resolution = fields.String(allow_none=True, validate=validate.OneOf(ALERT_RESOLUTIONS), metadata={
         "description": "review, corrected (its result was corrected), valid_result (a valid INR ended the "
                        "episode) or reassessed."})
     resolution_note = fields.String(allow_none=True)
     escalation_level = fields.Integer(metadata={"description": "0: physician of record; 1: covering physician; "
                                                                "2: the practice."})
-    escalated_at = ResultOffsetTime(allow_none=True)
+    escalated_at = fields.AwareDateTime(allow_none=True)
     escalated_to = fields.Nested(PersonRef, allow_none=True)
 
-    def _result_id(self, alert) -> str | None:
-        return str(alert.result.public_id) if alert.result else None
-
-    def _reading(self, alert) -> str | None:
-        if alert.result is None or alert.result.value is None:
-            return None
-        return displayed_reading(alert.result.value, alert.result.comparator)
-
-    def _measured_at(self, alert) -> str | None:
-        result = alert.result
-        return local_time(result.measured_at, result.measured_utc_offset_minutes) if result else None
-
-    def _review_id(self, alert) -> str | None:
-        return str(alert.resolved_by_review.public_id) if alert.resolved_by_review else None
+    def dump(self, obj, *, many=None):
+        many = self.many if many is None else many
+        return [alert_document(row) for row in obj] if many else alert_document(obj)
 
 
 class AlertCounts(OutSchema):
