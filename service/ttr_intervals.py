@@ -1,0 +1,110 @@
+"""The TTR intervals kept at write time (models.TtrInterval): the one place that writes them.
+
+A patient's TTR is a sum over the intervals between consecutive valid INRs, and an interval's in-range time changes
+only when a result, a correction or a target range arrives. Every path that changes a patient's valid INRs or ranges
+calls `readings_changed` (a new result: only the intervals around it) or `rebuild` (a range, an import), in its own
+transaction, so a panel sums stored pieces (service.summary) instead of interpolating a year of results per patient.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from datetime import datetime
+from decimal import Decimal
+from itertools import groupby
+from operator import itemgetter
+
+from sqlalchemy import and_, delete, exists, func, insert, literal, select
+from sqlalchemy.engine import Connection
+from sqlalchemy.orm import Session, aliased
+
+from models import InrResult, Patient, TargetRange, TtrInterval
+from service.rules.ttr import RangePeriod, interval_pieces
+
+_CORRECTION = aliased(InrResult, name="ttr_correction")
+_NEIGHBOUR = aliased(InrResult, name="ttr_neighbour")
+_AT = InrResult.__table__.c.measured_at.type
+
+
+def _valid(result) -> object:
+    """SQL: `result` is a valid INR (service.results.valid_inr_clause, on this module's own aliases)."""
+    return and_(result.qc_passed.is_(True), result.meter_error_code.is_(None),
+                ~exists().where(_CORRECTION.patient_id == result.patient_id, _CORRECTION.supersedes_id == result.id))
+
+
+def readings_changed(session: Session, patient_id: int, since: datetime, until: datetime) -> None:
+    """Valid INRs of the patient measured within [since, until] came or went (a new result, a correction and the
+    result it replaces): rewrite only the intervals from the last valid INR before `since` to the first after
+    `until`. The caller commits."""
+    _refresh(session, patient_id, since, until)
+
+
+def rebuild(session: Session, patient_id: int) -> None:
+    """Rewrite all of the patient's intervals (a target range changed, or history was imported). The caller
+    commits."""
+    _refresh(session, patient_id, None, None)
+
+
+def _refresh(session: Session, patient_id: int, since: datetime | None, until: datetime | None) -> None:
+    if session.get_bind().dialect.name == "postgresql":
+        # One writer of a patient's intervals at a time: two results arriving together each see the other's row
+        # once the first commits. NO KEY UPDATE does not wait for the key share their own inserts hold.
+        session.execute(select(Patient.id).where(Patient.id == patient_id).with_for_update(key_share=True))
+    query = select(InrResult.measured_at, InrResult.value).where(InrResult.patient_id == patient_id,
+                                                                _valid(InrResult))
+    if since is not None:
+        before = (select(func.max(_NEIGHBOUR.measured_at))
+                  .where(_NEIGHBOUR.patient_id == patient_id, _NEIGHBOUR.measured_at < since, _valid(_NEIGHBOUR))
+                  .scalar_subquery())
+        after = (select(func.min(_NEIGHBOUR.measured_at))
+                 .where(_NEIGHBOUR.patient_id == patient_id, _NEIGHBOUR.measured_at > until, _valid(_NEIGHBOUR))
+                 .scalar_subquery())
+        # Typed as the column, or a bare COALESCE argument would skip its conversion to UTC (SQLite).
+        query = query.where(InrResult.measured_at >= func.coalesce(before, literal(since, _AT)),
+                            InrResult.measured_at <= func.coalesce(after, literal(until, _AT)))
+    readings = [(at, Decimal(value)) for at, value in
+                session.execute(query.order_by(InrResult.measured_at, InrResult.id))]
+    ranges = [RangePeriod(at, Decimal(low), Decimal(high)) for at, low, high in session.execute(
+        select(TargetRange.effective_from, TargetRange.low, TargetRange.high)
+        .where(TargetRange.patient_id == patient_id).order_by(TargetRange.effective_from, TargetRange.id))]
+    stale = delete(TtrInterval).where(TtrInterval.patient_id == patient_id)
+    if since is not None:
+        # The intervals wholly between the neighbours: those before and after them are untouched.
+        low = readings[0][0] if readings and readings[0][0] < since else since
+        high = readings[-1][0] if readings and readings[-1][0] > until else until
+        stale = stale.where(TtrInterval.starts_at >= low, TtrInterval.ends_at <= high)
+    session.execute(stale)
+    rows = _rows(patient_id, readings, ranges)
+    if rows:
+        session.execute(insert(TtrInterval), rows)
+
+
+def _rows(patient_id: int, readings: list[tuple[datetime, Decimal]], ranges: list[RangePeriod]) -> list[dict]:
+    if len(readings) < 2 or not ranges:
+        return []
+    return [{"patient_id": patient_id, **piece._asdict()} for piece in interval_pieces(readings, ranges)]
+
+
+def all_rows(conn: Connection, page: int = 500) -> Iterator[list[dict]]:
+    """Every patient's intervals, derived from scratch, a page of patients at a time (the bench's load: one Python
+    pass over rows it inserted in SQL)."""
+    ranges: dict[int, list[RangePeriod]] = {}
+    for patient_id, at, low, high in conn.execute(
+            select(TargetRange.patient_id, TargetRange.effective_from, TargetRange.low, TargetRange.high)
+            .order_by(TargetRange.patient_id, TargetRange.effective_from, TargetRange.id)):
+        ranges.setdefault(patient_id, []).append(RangePeriod(at, Decimal(low), Decimal(high)))
+    readings = conn.execution_options(yield_per=10_000).execute(
+        select(InrResult.patient_id, InrResult.measured_at, InrResult.value).where(_valid(InrResult))
+        .order_by(InrResult.patient_id, InrResult.measured_at, InrResult.id))
+    batch: list[dict] = []
+    for done, (patient_id, rows) in enumerate(groupby(readings, key=itemgetter(0)), start=1):
+        batch.extend(_rows(patient_id, [(at, Decimal(value)) for _, at, value in rows], ranges.get(patient_id, [])))
+        if done % page == 0:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def columns() -> Iterable[str]:
+    return [column.name for column in TtrInterval.__table__.columns if column.name != "id"]
