@@ -85,25 +85,27 @@ def _rows(patient_id: int, readings: list[tuple[datetime, Decimal]], ranges: lis
     return [{"patient_id": patient_id, **piece._asdict()} for piece in interval_pieces(readings, ranges)]
 
 
-def all_rows(conn: Connection, page: int = 500) -> Iterator[list[dict]]:
-    """Every patient's intervals, derived from scratch, a page of patients at a time (the bench's load: one Python
-    pass over rows it inserted in SQL)."""
-    ranges: dict[int, list[RangePeriod]] = {}
-    for patient_id, at, low, high in conn.execute(
-            select(TargetRange.patient_id, TargetRange.effective_from, TargetRange.low, TargetRange.high)
-            .order_by(TargetRange.patient_id, TargetRange.effective_from, TargetRange.id)):
-        ranges.setdefault(patient_id, []).append(RangePeriod(at, Decimal(low), Decimal(high)))
-    readings = conn.execution_options(yield_per=10_000).execute(
-        select(InrResult.patient_id, InrResult.measured_at, InrResult.value).where(_valid(InrResult))
-        .order_by(InrResult.patient_id, InrResult.measured_at, InrResult.id))
-    batch: list[dict] = []
-    for done, (patient_id, rows) in enumerate(groupby(readings, key=itemgetter(0)), start=1):
-        batch.extend(_rows(patient_id, [(at, Decimal(value)) for _, at, value in rows], ranges.get(patient_id, [])))
-        if done % page == 0:
-            yield batch
-            batch = []
-    if batch:
-        yield batch
+def all_rows(conn: Connection, patients=None, page: int = 500) -> Iterator[list[dict]]:
+    """The intervals of every patient (or of those `patients`, a SQL condition on Patient), derived from scratch, a
+    page of patients at a time: the bench's load, one Python pass over the rows it inserted in SQL."""
+    chosen = select(Patient.id).order_by(Patient.id)
+    ids = list(conn.execute(chosen if patients is None else chosen.where(patients)).scalars())
+    for first in range(0, len(ids), page):
+        batch = ids[first:first + page]
+        ranges: dict[int, list[RangePeriod]] = {}
+        for patient_id, at, low, high in conn.execute(
+                select(TargetRange.patient_id, TargetRange.effective_from, TargetRange.low, TargetRange.high)
+                .where(TargetRange.patient_id.in_(batch))
+                .order_by(TargetRange.patient_id, TargetRange.effective_from, TargetRange.id)):
+            ranges.setdefault(patient_id, []).append(RangePeriod(at, Decimal(low), Decimal(high)))
+        readings = conn.execute(
+            select(InrResult.patient_id, InrResult.measured_at, InrResult.value)
+            .where(InrResult.patient_id.in_(batch), _valid(InrResult))
+            .order_by(InrResult.patient_id, InrResult.measured_at, InrResult.id)).all()
+        rows: list[dict] = []
+        for patient_id, found in groupby(readings, key=itemgetter(0)):
+            rows.extend(_rows(patient_id, [(at, Decimal(value)) for _, at, value in found], ranges.get(patient_id, [])))
+        yield rows
 
 
 def columns() -> Iterable[str]:

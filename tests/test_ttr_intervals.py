@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from models import InrResult, Patient, TtrInterval
-from service import db, patients, results, summary
+from service import db, migrate, patients, results, summary
 from service.rules.ttr import IntervalPiece, interval_pieces, ttr_of_readings
 from tests import factories
 from tests.conftest import NOW
@@ -125,3 +125,14 @@ def test_imported_history_fills_the_intervals_it_falls_in(app, client, clinic):
     assert import_csv(client, clinic, "acme-3,2026-06-13T09:00:00-04:00,1.7,,,\n",
                       "acme-4,2026-06-27T09:00:00-04:00,2.4,,,false\n", file_name="acme-2.csv").status_code == 201
     assert assert_kept_intervals_are_fresh(app) >= 3  # between the imported valid INRs, and on to later ones
+
+
+def test_migration_0023_fills_the_intervals_of_the_results_on_record(app, clinic):
+    rng = random.Random(23)
+    for n in range(3):
+        _random_history(app, clinic, rng, f"On Record {n}")
+    engine = app.extensions["db_engine"]
+    engine.dispose()
+    migrate.downgrade(engine, "0022")
+    migrate.upgrade(engine)  # the table comes back empty and the backfill derives every patient's pieces
+    assert assert_kept_intervals_are_fresh(app) > 0

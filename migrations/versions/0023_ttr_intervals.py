@@ -42,7 +42,8 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(["patient_id"], ["patients.id"], name=op.f("fk_ttr_intervals_patient_id_patients")),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_ttr_intervals")),
     )
-    op.create_index("ix_ttr_intervals_patient_id_piece_from", "ttr_intervals", ["patient_id", "piece_from"])
+    op.create_index("ix_ttr_intervals_patient_id_piece_from", "ttr_intervals",
+                    ["patient_id", "piece_from", "piece_to", "span_us", "in_range_den", "in_range_num", "length_us"])
     _backfill(op.get_bind(), table)
 
 

@@ -271,13 +271,25 @@ def in_range_micros(a: int, b: int, t0: int, t1: int, v0: Decimal, v1: Decimal, 
                     high: Decimal) -> Fraction:
     """Microseconds of [a, b] (inside [t0, t1]) during which the straight line from (t0, v0) to (t1, v1) lies within
     [low, high], bounds inclusive: the length of [a, b] where it meets the in-range part of the line, exactly."""
+    return Fraction(*_in_range_ratio(a, b, t0, t1, v0, v1, low, high))
+
+
+def _in_range_ratio(a: int, b: int, t0: int, t1: int, v0: Decimal, v1: Decimal, low: Decimal,
+                    high: Decimal) -> tuple[int, int]:
+    """`in_range_micros` as (numerator, denominator), in integers: values and bounds on one scale (tenths, for a
+    meter's INR), every instant multiplied by the change in value so that the crossings are integers too."""
     if v0 == v1:
-        return Fraction(b - a if low <= v0 <= high else 0)
-    f0, rise, span = Fraction(v0), Fraction(v1) - Fraction(v0), t1 - t0
-    at_low = t0 + span * (Fraction(low) - f0) / rise
-    at_high = t0 + span * (Fraction(high) - f0) / rise
+        return (b - a if low <= v0 <= high else 0), 1
+    ratios = [x.as_integer_ratio() for x in (v0, v1, low, high)]
+    scale = math.lcm(*(d for _, d in ratios))
+    s0, s1, lo, hi = (n * (scale // d) for n, d in ratios)
+    rise, span = s1 - s0, t1 - t0
+    # The line is at x at t0 + span * (x - s0) / rise; times `rise` (made positive), an integer.
+    at_low, at_high = t0 * rise + span * (lo - s0), t0 * rise + span * (hi - s0)
+    if rise < 0:
+        rise, at_low, at_high = -rise, -at_low, -at_high
     enters, leaves = min(at_low, at_high), max(at_low, at_high)
-    return max(Fraction(0), min(Fraction(b), leaves) - max(Fraction(a), enters))
+    return max(0, min(b * rise, leaves) - max(a * rise, enters)), rise
 
 
 def _whole_in_range(span: int, v0: Decimal, v1: Decimal, low: Decimal, high: Decimal) -> tuple[int, int]:
@@ -329,9 +341,9 @@ def ttr_of_pieces(sums: Iterable[tuple[int, int, int]], clipped: Iterable[Clippe
         b = min(_micros(piece.piece_to), end_us)
         if a >= b:
             continue
-        share = in_range_micros(a, b, _micros(piece.starts_at), _micros(piece.ends_at), piece.starts_value,
-                                piece.ends_value, piece.low, piece.high)
-        by_den[share.denominator] += share.numerator
+        num, den = _in_range_ratio(a, b, _micros(piece.starts_at), _micros(piece.ends_at), piece.starts_value,
+                                   piece.ends_value, piece.low, piece.high)
+        by_den[den] += num
         total += b - a
     denominator = math.lcm(*by_den)
     numerator = sum(num * (denominator // den) for den, num in by_den.items())
