@@ -9,7 +9,7 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, and_, func, or_, select
+from sqlalchemy import Row, and_, func, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from models import Alert, InrResult, Patient, TtrInterval, User
@@ -174,14 +174,16 @@ def _panel_ttrs(session: Session, physician: User, patients: Sequence[Patient | 
             .group_by(TtrInterval.patient_id, TtrInterval.in_range_den)):
         sums[patient_id].append((den, int(num), int(length)))
     clipped: dict[int, list[ClippedPiece]] = defaultdict(list)
-    # A kept piece is no longer than the gap: one cut by an end starts less than the gap before it.
-    crosses = [and_(TtrInterval.piece_from > moment - gap, TtrInterval.piece_from < moment,
-                    TtrInterval.piece_to > moment) for moment in (start, end)]
-    for row in session.execute(
-            select(TtrInterval.patient_id, TtrInterval.starts_at, TtrInterval.ends_at, TtrInterval.starts_value,
+    # A kept piece is no longer than the gap: one cut by an end starts less than the gap before it. One select per
+    # end, so that each is a short range of the index per patient (an OR of the two is read by a full scan).
+    ends = [select(TtrInterval.patient_id, TtrInterval.starts_at, TtrInterval.ends_at, TtrInterval.starts_value,
                    TtrInterval.ends_value, TtrInterval.piece_from, TtrInterval.piece_to, TtrInterval.low,
                    TtrInterval.high)
-            .join(Patient, Patient.id == TtrInterval.patient_id).where(mine, kept, or_(*crosses))):
+            .join(Patient, Patient.id == TtrInterval.patient_id)
+            .where(mine, kept, TtrInterval.piece_from > moment - gap, TtrInterval.piece_from < moment,
+                   TtrInterval.piece_to > moment, *since) for moment, since in (
+                       (start, ()), (end, (TtrInterval.piece_from >= start,)))]  # one cut by both ends: once
+    for row in session.execute(union_all(*ends)):
         clipped[row.patient_id].append(ClippedPiece(
             row.starts_at, row.ends_at, Decimal(row.starts_value), Decimal(row.ends_value), row.piece_from,
             row.piece_to, Decimal(row.low), Decimal(row.high)))

@@ -14,7 +14,7 @@ from decimal import Decimal
 from itertools import groupby
 from operator import itemgetter
 
-from sqlalchemy import and_, delete, exists, func, insert, literal, select
+from sqlalchemy import and_, delete, exists, func, insert, literal, select, union_all
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
@@ -50,8 +50,9 @@ def _refresh(session: Session, patient_id: int, since: datetime | None, until: d
         # One writer of a patient's intervals at a time: two results arriving together each see the other's row
         # once the first commits. NO KEY UPDATE does not wait for the key share their own inserts hold.
         session.execute(select(Patient.id).where(Patient.id == patient_id).with_for_update(key_share=True))
-    query = select(InrResult.measured_at, InrResult.value).where(InrResult.patient_id == patient_id,
-                                                                _valid(InrResult))
+    query = select(literal(0).label("kind"), InrResult.measured_at.label("at"), InrResult.value.label("low"),
+                   InrResult.value.label("high"), InrResult.id).where(InrResult.patient_id == patient_id,
+                                                                      _valid(InrResult))
     if since is not None:
         before = (select(func.max(_NEIGHBOUR.measured_at))
                   .where(_NEIGHBOUR.patient_id == patient_id, _NEIGHBOUR.measured_at < since, _valid(_NEIGHBOUR))
@@ -62,11 +63,16 @@ def _refresh(session: Session, patient_id: int, since: datetime | None, until: d
         # Typed as the column, or a bare COALESCE argument would skip its conversion to UTC (SQLite).
         query = query.where(InrResult.measured_at >= func.coalesce(before, literal(since, _AT)),
                             InrResult.measured_at <= func.coalesce(after, literal(until, _AT)))
-    readings = [(at, Decimal(value)) for at, value in
-                session.execute(query.order_by(InrResult.measured_at, InrResult.id))]
-    ranges = [RangePeriod(at, Decimal(low), Decimal(high)) for at, low, high in session.execute(
-        select(TargetRange.effective_from, TargetRange.low, TargetRange.high)
-        .where(TargetRange.patient_id == patient_id).order_by(TargetRange.effective_from, TargetRange.id))]
+    # The ranges in the same round trip, read after the lock: a range set meanwhile is seen.
+    ranges_of = select(literal(1), TargetRange.effective_from, TargetRange.low, TargetRange.high,
+                       TargetRange.id).where(TargetRange.patient_id == patient_id)
+    readings: list[tuple[datetime, Decimal]] = []
+    ranges: list[RangePeriod] = []
+    for kind, at, low, high, _ in session.execute(union_all(query, ranges_of).order_by("kind", "at", "id")):
+        if kind == 0:
+            readings.append((at, Decimal(low)))
+        else:
+            ranges.append(RangePeriod(at, Decimal(low), Decimal(high)))
     stale = delete(TtrInterval).where(TtrInterval.patient_id == patient_id)
     if since is not None:
         # The intervals wholly between the neighbours: those before and after them are untouched.
