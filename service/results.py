@@ -194,7 +194,7 @@ def _record(session: Session, patient: Patient, actor: User, data: dict, setting
             return _Recorded(_replay(session, patient, stored, content, None, now), False)
         if readings.is_valid_inr(result.qc_passed, result.meter_error_code):
             # A new valid INR splits the interval around it: only that one is rewritten.
-            ttr_intervals.readings_changed(session, patient.id, result.measured_at, result.measured_at)
+            ttr_intervals.readings_changed(session, patient.id, result.measured_at, result.measured_at, result.id)
         flag = flag_of(patient, result, settings)
         # Recorded first so that this event and the alert's are written together, in one statement.
         audit.record(session, "result.create", patient_id=patient.public_id, object_type="inr_result",

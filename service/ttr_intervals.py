@@ -32,11 +32,12 @@ def _valid(result) -> object:
                 ~exists().where(_CORRECTION.patient_id == result.patient_id, _CORRECTION.supersedes_id == result.id))
 
 
-def readings_changed(session: Session, patient_id: int, since: datetime, until: datetime) -> None:
+def readings_changed(session: Session, patient_id: int, since: datetime, until: datetime,
+                     added: int | None = None) -> None:
     """Valid INRs of the patient measured within [since, until] came or went (a new result, a correction and the
     result it replaces): rewrite only the intervals from the last valid INR before `since` to the first after
-    `until`. The caller commits."""
-    _refresh(session, patient_id, since, until)
+    `until`. `added`: the id of the one new valid INR, when that is all that changed. The caller commits."""
+    _refresh(session, patient_id, since, until, added)
 
 
 def rebuild(session: Session, patient_id: int) -> None:
@@ -45,7 +46,8 @@ def rebuild(session: Session, patient_id: int) -> None:
     _refresh(session, patient_id, None, None)
 
 
-def _refresh(session: Session, patient_id: int, since: datetime | None, until: datetime | None) -> None:
+def _refresh(session: Session, patient_id: int, since: datetime | None, until: datetime | None,
+             added: int | None = None) -> None:
     if session.get_bind().dialect.name == "postgresql":
         # One writer of a patient's intervals at a time: two results arriving together each see the other's row
         # once the first commits. NO KEY UPDATE does not wait for the key share their own inserts hold.
@@ -68,9 +70,12 @@ def _refresh(session: Session, patient_id: int, since: datetime | None, until: d
                        TargetRange.id).where(TargetRange.patient_id == patient_id)
     readings: list[tuple[datetime, Decimal]] = []
     ranges: list[RangePeriod] = []
-    for kind, at, low, high, _ in session.execute(union_all(query, ranges_of).order_by("kind", "at", "id")):
+    before_added: set[datetime] = set()  # the instants of the region's valid INRs before the one added
+    for kind, at, low, high, row_id in session.execute(union_all(query, ranges_of).order_by("kind", "at", "id")):
         if kind == 0:
             readings.append((at, Decimal(low)))
+            if row_id != added:
+                before_added.add(at)
         else:
             ranges.append(RangePeriod(at, Decimal(low), Decimal(high)))
     stale = delete(TtrInterval).where(TtrInterval.patient_id == patient_id)
@@ -79,7 +84,9 @@ def _refresh(session: Session, patient_id: int, since: datetime | None, until: d
         low = readings[0][0] if readings and readings[0][0] < since else since
         high = readings[-1][0] if readings and readings[-1][0] > until else until
         stale = stale.where(TtrInterval.starts_at >= low, TtrInterval.ends_at <= high)
-    session.execute(stale)
+    if added is None or len(before_added) > 1:
+        # (A new latest result had no interval in its region before it: nothing to delete, one round trip less.)
+        session.execute(stale)
     rows = _rows(patient_id, readings, ranges)
     if rows:
         session.execute(insert(TtrInterval), rows)
