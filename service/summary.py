@@ -31,6 +31,7 @@ from service.rules.ttr import (
     panel_ttr,
     time_in_therapeutic_range,
     ttr_of_pieces,
+    window_micros,
 )
 from service.settings import Settings
 
@@ -171,7 +172,7 @@ def _panel_ttrs(session: Session, physician: User, patients: Sequence[Patient | 
                    func.sum(TtrInterval.length_us))
             .join(Patient, Patient.id == TtrInterval.patient_id)
             .where(mine, kept, TtrInterval.piece_from >= start, TtrInterval.piece_to <= end)
-            .group_by(TtrInterval.patient_id, TtrInterval.in_range_den)):
+            .group_by(TtrInterval.patient_id, TtrInterval.in_range_den)).all():
         sums[patient_id].append((den, int(num), int(length)))
     clipped: dict[int, list[ClippedPiece]] = defaultdict(list)
     # A kept piece is no longer than the gap: one cut by an end starts less than the gap before it. One select per
@@ -183,11 +184,10 @@ def _panel_ttrs(session: Session, physician: User, patients: Sequence[Patient | 
             .where(mine, kept, TtrInterval.piece_from > moment - gap, TtrInterval.piece_from < moment,
                    TtrInterval.piece_to > moment, *since) for moment, since in (
                        (start, ()), (end, (TtrInterval.piece_from >= start,)))]  # one cut by both ends: once
-    for row in session.execute(union_all(*ends)):
-        clipped[row.patient_id].append(ClippedPiece(
-            row.starts_at, row.ends_at, Decimal(row.starts_value), Decimal(row.ends_value), row.piece_from,
-            row.piece_to, Decimal(row.low), Decimal(row.high)))
-    return [PatientTtr(p, ttr_of_pieces(sums.get(p.id, ()), clipped.get(p.id, ()), start, end)) for p in patients]
+    for row in session.execute(union_all(*ends)).all():
+        clipped[row[0]].append(ClippedPiece._make(row[1:]))  # INR columns come as Decimal on both engines
+    window = window_micros(start, end)
+    return [PatientTtr(p, ttr_of_pieces(sums.get(p.id, ()), clipped.get(p.id, ()), window)) for p in patients]
 
 
 def _audit_panel_read(session: Session, action: str, physician: User, rows, now: datetime) -> None:

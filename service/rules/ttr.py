@@ -323,14 +323,19 @@ class ClippedPiece(NamedTuple):
     high: Decimal
 
 
-def ttr_of_pieces(sums: Iterable[tuple[int, int, int]], clipped: Iterable[ClippedPiece], window_start: datetime,
-                  window_end: datetime) -> Ttr:
-    """One patient's TTR over the window from their stored pieces: `sums` of the pieces wholly inside it as
-    (in_range_den, sum of in_range_num, sum of length_us), and the pieces a window's end cuts, measured here.
-    The same figure as `ttr_of_readings` to the last bit: both divide the same exact rational once."""
+def window_micros(window_start: datetime, window_end: datetime) -> tuple[int, int]:
+    """A TTR window as `ttr_of_pieces` takes it (microseconds since the epoch), converted once for a panel."""
     _require_aware(window_start, "window_start")
     _require_aware(window_end, "window_end")
-    start_us, end_us = _micros(window_start), _micros(window_end)
+    return _micros(window_start), _micros(window_end)
+
+
+def ttr_of_pieces(sums: Iterable[tuple[int, int, int]], clipped: Iterable[ClippedPiece],
+                  window: tuple[int, int]) -> Ttr:
+    """One patient's TTR over the window (`window_micros`) from their stored pieces: `sums` of the pieces wholly
+    inside it as (in_range_den, sum of in_range_num, sum of length_us), and the pieces a window's end cuts,
+    measured here. The same figure as `ttr_of_readings` to the last bit: both divide the same exact rational once."""
+    start_us, end_us = window
     by_den: dict[int, int] = defaultdict(int)
     total = 0
     for den, num, length in sums:

@@ -20,6 +20,7 @@ from service.rules.ttr import (
     time_in_therapeutic_range,
     ttr_of_pieces,
     ttr_of_readings,
+    window_micros,
 )
 
 T0 = datetime(2024, 1, 1, 8, 0, tzinfo=timezone.utc)
@@ -269,7 +270,7 @@ def _summed_as_a_panel(pieces, start, end, max_gap_days):
     cut = [ClippedPiece(p.starts_at, p.ends_at, p.starts_value, p.ends_value, p.piece_from, p.piece_to, p.low,
                         p.high)
            for p in kept if (p.piece_from < start < p.piece_to) or (p.piece_from < end < p.piece_to)]
-    return ttr_of_pieces([(den, num, length) for den, (num, length) in sums.items()], cut, start, end)
+    return ttr_of_pieces([(den, num, length) for den, (num, length) in sums.items()], cut, window_micros(start, end))
 
 
 @pytest.mark.parametrize("seed", range(300))
