@@ -2,8 +2,9 @@
 
 A patient's TTR is a sum over the intervals between consecutive valid INRs, and an interval's in-range time changes
 only when a result, a correction or a target range arrives. Every path that changes a patient's valid INRs or ranges
-calls `readings_changed` (a new result: only the intervals around it) or `rebuild` (a range, an import), in its own
-transaction, so a panel sums stored pieces (service.summary) instead of interpolating a year of results per patient.
+calls `readings_changed` (a result, a correction, an import: only the intervals around what changed) or `rebuild`
+(a range change), in its own transaction, so a panel sums stored pieces (service.summary) instead of interpolating a
+year of results per patient. The table is derived: rewritten in place, unlike the records it is derived from.
 """
 
 from __future__ import annotations
