@@ -25,6 +25,7 @@ from service.rules.ttr import RangePeriod, interval_pieces
 _CORRECTION = aliased(InrResult, name="ttr_correction")
 _NEIGHBOUR = aliased(InrResult, name="ttr_neighbour")
 _AT = InrResult.__table__.c.measured_at.type
+_LOCKS = 16_023  # this module's advisory lock space (issue 16, migration 0023); the key within it is the patient's id
 
 
 def _valid(result) -> object:
@@ -50,9 +51,10 @@ def rebuild(session: Session, patient_id: int) -> None:
 def _refresh(session: Session, patient_id: int, since: datetime | None, until: datetime | None,
              added: int | None = None) -> None:
     if session.get_bind().dialect.name == "postgresql":
-        # One writer of a patient's intervals at a time: two results arriving together each see the other's row
-        # once the first commits. NO KEY UPDATE does not wait for the key share their own inserts hold.
-        session.execute(select(Patient.id).where(Patient.id == patient_id).with_for_update(key_share=True))
+        # One writer of a patient's intervals at a time (until commit): two results arriving together, the second
+        # sees the first once it commits. An advisory lock, not the patient row's: locking a row the transaction
+        # already key-shares (its insert's foreign key) writes a multixact, slow under load.
+        session.execute(select(func.pg_advisory_xact_lock(_LOCKS, patient_id)))
     query = select(literal(0).label("kind"), InrResult.measured_at.label("at"), InrResult.value.label("low"),
                    InrResult.value.label("high"), InrResult.id).where(InrResult.patient_id == patient_id,
                                                                       _valid(InrResult))

@@ -136,3 +136,31 @@ def test_migration_0023_fills_the_intervals_of_the_results_on_record(app, clinic
     migrate.downgrade(engine, "0022")
     migrate.upgrade(engine)  # the table comes back empty and the backfill derives every patient's pieces
     assert assert_kept_intervals_are_fresh(app) > 0
+
+
+def test_results_arriving_together_leave_the_intervals_of_all_of_them(app, clinic):
+    """Offline uploads of one patient sent at once, in and out of order: each writer of the patient's intervals waits
+    for the one before it, so none is computed without the others' results."""
+    import threading
+
+    from tests.factories import result_body
+
+    days = [20, 6, 13, 2, 9, 16]
+    barrier = threading.Barrier(len(days))
+    statuses = []
+
+    def send(days_ago):
+        local = app.test_client()
+        barrier.wait()
+        statuses.append(local.post(f"/patients/{clinic.patient_id}/results", headers=clinic.headers["physician"],
+                                   json=result_body(client_id=f"together-{days_ago}", value=1.5 + days_ago / 10,
+                                                    measured_at=(NOW - timedelta(days=days_ago)).isoformat()))
+                        .status_code)
+
+    threads = [threading.Thread(target=send, args=(days_ago,)) for days_ago in days]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert statuses == [201] * len(days)
+    assert assert_kept_intervals_are_fresh(app) == len(days) - 1
