@@ -15,7 +15,7 @@ from decimal import Decimal
 from itertools import groupby
 from operator import itemgetter
 
-from sqlalchemy import and_, delete, exists, func, insert, literal, select, union_all
+from sqlalchemy import and_, bindparam, delete, exists, func, insert, literal, select, union_all
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
@@ -48,6 +48,32 @@ def rebuild(session: Session, patient_id: int) -> None:
     _refresh(session, patient_id, None, None)
 
 
+def _region_and_ranges(region: bool):
+    """One round trip (read after the lock, so a range set meanwhile is seen): the patient's valid INRs (`region`:
+    from the last one before `since` to the first after `until`) and their ranges. Built once: every new result
+    runs it."""
+    # Typed as the column: a bare COALESCE argument would skip its conversion to UTC (SQLite).
+    patient, since, until = bindparam("patient"), bindparam("since", type_=_AT), bindparam("until", type_=_AT)
+    readings = select(literal(0).label("kind"), InrResult.measured_at.label("at"), InrResult.value.label("low"),
+                      InrResult.value.label("high"), InrResult.id).where(InrResult.patient_id == patient,
+                                                                         _valid(InrResult))
+    if region:
+        before = (select(func.max(_NEIGHBOUR.measured_at))
+                  .where(_NEIGHBOUR.patient_id == patient, _NEIGHBOUR.measured_at < since, _valid(_NEIGHBOUR))
+                  .scalar_subquery())
+        after = (select(func.min(_NEIGHBOUR.measured_at))
+                 .where(_NEIGHBOUR.patient_id == patient, _NEIGHBOUR.measured_at > until, _valid(_NEIGHBOUR))
+                 .scalar_subquery())
+        readings = readings.where(InrResult.measured_at >= func.coalesce(before, since),
+                                  InrResult.measured_at <= func.coalesce(after, until))
+    ranges = select(literal(1), TargetRange.effective_from, TargetRange.low, TargetRange.high,
+                    TargetRange.id).where(TargetRange.patient_id == patient)
+    return union_all(readings, ranges).order_by("kind", "at", "id")
+
+
+_REGION, _ALL = _region_and_ranges(True), _region_and_ranges(False)
+
+
 def _refresh(session: Session, patient_id: int, since: datetime | None, until: datetime | None,
              added: int | None = None) -> None:
     if session.get_bind().dialect.name == "postgresql":
@@ -55,26 +81,11 @@ def _refresh(session: Session, patient_id: int, since: datetime | None, until: d
         # sees the first once it commits. An advisory lock, not the patient row's: locking a row the transaction
         # already key-shares (its insert's foreign key) writes a multixact, slow under load.
         session.execute(select(func.pg_advisory_xact_lock(_LOCKS, patient_id)))
-    query = select(literal(0).label("kind"), InrResult.measured_at.label("at"), InrResult.value.label("low"),
-                   InrResult.value.label("high"), InrResult.id).where(InrResult.patient_id == patient_id,
-                                                                      _valid(InrResult))
-    if since is not None:
-        before = (select(func.max(_NEIGHBOUR.measured_at))
-                  .where(_NEIGHBOUR.patient_id == patient_id, _NEIGHBOUR.measured_at < since, _valid(_NEIGHBOUR))
-                  .scalar_subquery())
-        after = (select(func.min(_NEIGHBOUR.measured_at))
-                 .where(_NEIGHBOUR.patient_id == patient_id, _NEIGHBOUR.measured_at > until, _valid(_NEIGHBOUR))
-                 .scalar_subquery())
-        # Typed as the column, or a bare COALESCE argument would skip its conversion to UTC (SQLite).
-        query = query.where(InrResult.measured_at >= func.coalesce(before, literal(since, _AT)),
-                            InrResult.measured_at <= func.coalesce(after, literal(until, _AT)))
-    # The ranges in the same round trip, read after the lock: a range set meanwhile is seen.
-    ranges_of = select(literal(1), TargetRange.effective_from, TargetRange.low, TargetRange.high,
-                       TargetRange.id).where(TargetRange.patient_id == patient_id)
     readings: list[tuple[datetime, Decimal]] = []
     ranges: list[RangePeriod] = []
     before_added: set[datetime] = set()  # the instants of the region's valid INRs before the one added
-    for kind, at, low, high, row_id in session.execute(union_all(query, ranges_of).order_by("kind", "at", "id")):
+    for kind, at, low, high, row_id in session.execute(
+            _ALL if since is None else _REGION, {"patient": patient_id, "since": since, "until": until}):
         if kind == 0:
             readings.append((at, Decimal(low)))
             if row_id != added:
