@@ -93,6 +93,7 @@ def seed(conn: Connection, patients: int, now: datetime, weeks: int = 52, ingest
                   (CAST(CAST(:now AS date) - 7 * w AS timestamp) + interval '11 hours') AT TIME ZONE p.time_zone
            FROM patients p CROSS JOIN generate_series(1, :weeks) w
            WHERE NOT (w = 1 AND p.id % 10 = 0) AND NOT (w <= 2 AND p.id % 50 = 0)""")
+    _ttr_intervals(conn)
     # A review the day after every fourth result (weeks 52-49, 48-45, ...): the physician interpreted those four.
     run("""INSERT INTO billable_events (public_id, event_key, patient_id, kind, code, service_date, occurred_at,
                                         rendering_provider_id, source_type, source_id, result_ids)
@@ -131,7 +132,23 @@ def a_day_of_new_results(conn: Connection, day: datetime) -> int:
                'patient', '[]', 'app', p.physician_id,
                (CAST(CAST(:day AS date) AS timestamp) + interval '11 hours') AT TIME ZONE p.time_zone
         FROM patients p WHERE p.id % 7 = 3"""), {"day": day})
+    _ttr_intervals(conn, "id % 7 = 3")
     return inserted.rowcount
+
+
+def _ttr_intervals(conn: Connection, patients: str | None = None) -> None:
+    """The TTR intervals of the results loaded above (or of `patients`, rewritten), as the app keeps them: one Python
+    pass over the loaded rows by the same derivation (service.ttr_intervals), a page of patients COPied at a time."""
+    from service import ttr_intervals
+
+    names = list(ttr_intervals.columns())
+    if patients is not None:
+        conn.execute(text(f"DELETE FROM ttr_intervals WHERE patient_id IN (SELECT id FROM patients WHERE {patients})"))
+    cursor = conn.connection.driver_connection.cursor()
+    for rows in ttr_intervals.all_rows(conn, None if patients is None else text(patients)):
+        with cursor.copy(f"COPY ttr_intervals ({', '.join(names)}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row([row[name] for name in names])
 
 
 def _token(conn: Connection, user_id: int, now: datetime) -> str:

@@ -19,7 +19,7 @@ from models.history import PriorTraining, ResultImport
 from models.identity import ROLES, ApiToken, PasswordResetCode, User
 from models.operations import DeliveryAttempt, IdempotentRequest, JobRun, OutboxMessage
 from models.practices import Practice
-from models.results import InrResult
+from models.results import InrResult, TtrInterval
 from models.training import (
     ChecklistItem,
     ChecklistTemplate,
@@ -38,5 +38,6 @@ __all__ = [
     "EmVisit", "ExportBatch", "HomeTestingOrder", "IdempotentRequest", "IndicationSet", "InrResult",
     "InstructionAcknowledgement", "JobRun", "OutboxMessage", "PasswordResetCode", "Patient", "Payer", "Practice",
     "PriorTraining", "ResultImport", "Review", "review_results", "ROLES", "SupplyIssue", "TargetRange",
-    "TimeZoneVersion", "TrainingAmendment", "TrainingItemOutcome", "TrainingSession", "User", "UTCDateTime",
+    "TimeZoneVersion", "TrainingAmendment", "TrainingItemOutcome", "TrainingSession", "TtrInterval", "User",
+    "UTCDateTime",
 ]

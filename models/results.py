@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from models.base import AppendOnly, Base, PublicIdMixin
@@ -70,3 +70,36 @@ class InrResult(AppendOnly, PublicIdMixin, Base):
     tested_by_caregiver: Mapped[User | None] = relationship(foreign_keys=[tested_by_caregiver_id])
     supersedes: Mapped[InrResult | None] = relationship(remote_side="InrResult.id")
     imported_from: Mapped[ResultImport | None] = relationship()
+
+
+_PANEL_READS = ("patient_id", "piece_from", "piece_to", "span_us", "in_range_den", "in_range_num", "length_us")
+
+
+class TtrInterval(Base):
+    """One piece of the interval between two consecutive valid INRs of a patient, under one target range, with its
+    in-range time (service.rules.ttr.interval_pieces). Derived, not a record: service.ttr_intervals rewrites a
+    patient's pieces whenever their valid INRs or ranges change, so a panel's TTR is one aggregate query."""
+
+    __tablename__ = "ttr_intervals"
+    __table_args__ = (
+        # A panel reads each patient's pieces inside a window: by patient, then by where the piece starts; the
+        # columns it sums ride along, so a vacuumed table answers from the index alone.
+        Index("ix_ttr_intervals_patient_id_piece_from", *_PANEL_READS),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
+    starts_at: Mapped[dt.datetime]  # the interval's first valid INR
+    ends_at: Mapped[dt.datetime]  # and the next one
+    starts_value: Mapped[Decimal] = mapped_column(INR)
+    ends_value: Mapped[Decimal] = mapped_column(INR)
+    span_us: Mapped[int] = mapped_column(BigInteger)  # compared with the max gap (a setting) when summed
+    piece_from: Mapped[dt.datetime]
+    piece_to: Mapped[dt.datetime]
+    length_us: Mapped[int] = mapped_column(BigInteger)
+    low: Mapped[Decimal] = mapped_column(INR)  # the range in force over the piece
+    high: Mapped[Decimal] = mapped_column(INR)
+    # In-range microseconds of the piece, exactly: in_range_num / in_range_den (the denominator divides the change in
+    # value, in tenths: small).
+    in_range_num: Mapped[int] = mapped_column(BigInteger)
+    in_range_den: Mapped[int] = mapped_column(BigInteger)

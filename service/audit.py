@@ -8,7 +8,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from flask import g, has_request_context, request
-from sqlalchemy import ColumnElement, insert, or_, select, text
+from sqlalchemy import ARRAY, ColumnElement, Uuid, bindparam, func, insert, literal, or_, select
 from sqlalchemy.orm import Session
 
 from models import AuditEvent, AuditEventPatient
@@ -53,9 +53,9 @@ def _link_patients(session: Session, event_id: int, patient_ids: list[uuid.UUID]
     # PostgreSQL: one statement with the ids as one array. An executemany sent one INSERT per patient, about
     # 9 ms for the 500 patients of a queue page against 4 ms. SQLite, in process, takes the executemany.
     if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("INSERT INTO audit_event_patients (event_id, patient_id) "
-                             "SELECT :event_id, unnest(CAST(:patient_ids AS uuid[]))"),
-                        {"event_id": event_id, "patient_ids": patient_ids})
+        session.execute(insert(AuditEventPatient).from_select(
+            ["event_id", "patient_id"],
+            select(literal(event_id), func.unnest(bindparam("linked", patient_ids, type_=ARRAY(Uuid()))))))
     else:
         session.execute(insert(AuditEventPatient), [{"event_id": event_id, "patient_id": patient_id}
                                                     for patient_id in patient_ids])

@@ -18,7 +18,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from models import InrResult, Patient, PriorTraining, ResultImport, User
-from service import audit
+from service import audit, ttr_intervals
 from service.errors import invalid
 from service.patients import local_date
 from service.rules.history_import import (
@@ -120,6 +120,10 @@ def import_results(session: Session, patient: Patient, actor: User, data: dict, 
             if attempt == _ATTEMPTS - 1:
                 raise
             continue
+        if new:
+            # History fills the intervals it falls in (often before every result on record).
+            ttr_intervals.readings_changed(session, patient.id, min(r.measured_at for _, r in new),
+                                           max(r.measured_at for _, r in new))
         audit.record(session, "result.import", patient_id=patient.public_id, object_type="result_import",
                      object_id=record.public_id,
                      detail={"format": kind, "file_name": record.file_name, "imported": record.imported,

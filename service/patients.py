@@ -21,7 +21,7 @@ from models import (
     TimeZoneVersion,
     User,
 )
-from service import audit, policy
+from service import audit, policy, ttr_intervals
 from service.errors import Conflict, invalid
 from service.rules import flags
 from service.rules.billing_week import ZoneHistory
@@ -232,6 +232,9 @@ def set_target_range(session: Session, patient: Patient, actor: User, low: Decim
                           created_at=now)
     session.add(version)
     session.flush()
+    # The range in force changes over some intervals (before every other version, for a past one that comes
+    # first): the patient's intervals are measured again.
+    ttr_intervals.rebuild(session, patient.id)
     detail = {"low": str(low), "high": str(high)}
     if starts != now:
         detail["effective_from"] = starts.isoformat()

@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from models import Alert, InrResult, Patient, Review, User
-from service import alerts, audit, billing, db, fhir, policy
+from service import alerts, audit, billing, db, fhir, policy, ttr_intervals
 from service.clearance import clearance_standing
 from service.errors import Conflict, Problem, Refused, invalid
 from service.patients import local_date, target_range_at, zone_history
@@ -192,6 +192,9 @@ def _record(session: Session, patient: Patient, actor: User, data: dict, setting
             if stored is None:  # the row that conflicted went away: not one of ours to answer for
                 raise Conflict("This result is being stored by another request; retry it.")
             return _Recorded(_replay(session, patient, stored, content, None, now), False)
+        if readings.is_valid_inr(result.qc_passed, result.meter_error_code):
+            # A new valid INR splits the interval around it: only that one is rewritten.
+            ttr_intervals.readings_changed(session, patient.id, result.measured_at, result.measured_at, result.id)
         flag = flag_of(patient, result, settings)
         # Recorded first so that this event and the alert's are written together, in one statement.
         audit.record(session, "result.create", patient_id=patient.public_id, object_type="inr_result",
@@ -309,6 +312,9 @@ def correct_result(session: Session, original: InrResult, actor: User, data: dic
                            correction_reason=data["reason"], **content)
         session.add(result)
         session.flush()
+        # The original leaves TTR and the correction may enter it: the intervals between the two change.
+        ttr_intervals.readings_changed(session, patient.id, min(original.measured_at, result.measured_at),
+                                       max(original.measured_at, result.measured_at))
         closed = alerts.resolve(
             session, list(session.scalars(select(Alert).where(Alert.result_id == original.id, Alert.kind == "result",
                                                               Alert.status != "resolved"))),

@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, func, select
+from sqlalchemy import Row, and_, func, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
-from models import Alert, InrResult, Patient, TargetRange, User
+from models import Alert, InrResult, Patient, TtrInterval, User
 from service import audit
 from service import results as results_domain
 from service.clearance import clearance_periods
@@ -24,13 +24,14 @@ from service.rules.next_test import NextTest
 from service.rules.period import PeriodError, period
 from service.rules.readings import is_valid_inr, superseded_ids
 from service.rules.ttr import (
+    ClippedPiece,
     RangePeriod,
     Ttr,
     TtrPoint,
     panel_ttr,
-    reading_window,
     time_in_therapeutic_range,
-    ttr_of_readings,
+    ttr_of_pieces,
+    window_micros,
 )
 from service.settings import Settings
 
@@ -159,29 +160,34 @@ class PanelTtr:
 
 def _panel_ttrs(session: Session, physician: User, patients: Sequence[Patient | Row], start: datetime,
                 end: datetime, max_gap_days: int) -> list[PatientTtr]:
-    """Each of `patients` (the physician's) with their TTR over [start, end].
-
-    Every patient's results and ranges in one query each, as plain rows: not a query per patient (a panel has
-    ~1,000), nor an object per result (a year of them is ~52,000). Only the valid results that can touch the
-    window are read.
-    """
-    earliest, latest = reading_window(start, end, max_gap_days)
-    readings: dict[int, list[tuple[datetime, Decimal]]] = defaultdict(list)
-    for patient_id, measured_at, value in session.execute(
-            select(InrResult.patient_id, InrResult.measured_at, InrResult.value)
-            .join(Patient, Patient.id == InrResult.patient_id)
-            .where(Patient.physician_id == physician.id, InrResult.measured_at > earliest,
-                   InrResult.measured_at < latest, results_domain.valid_inr_clause())
-            .order_by(InrResult.patient_id, InrResult.measured_at, InrResult.id)):
-        readings[patient_id].append((measured_at, value))
-    ranges: dict[int, list[RangePeriod]] = defaultdict(list)
-    for patient_id, effective_from, low, high in session.execute(
-            select(TargetRange.patient_id, TargetRange.effective_from, TargetRange.low, TargetRange.high)
-            .join(Patient, Patient.id == TargetRange.patient_id).where(Patient.physician_id == physician.id)
-            .order_by(TargetRange.patient_id, TargetRange.effective_from, TargetRange.id)):
-        ranges[patient_id].append(RangePeriod(effective_from, Decimal(low), Decimal(high)))
-    return [PatientTtr(p, ttr_of_readings(readings[p.id], ranges[p.id], start, end, max_gap_days))
-            for p in patients]
+    """Each of `patients` (the physician's) with their TTR over [start, end], from the intervals kept at write time
+    (service.ttr_intervals): the pieces wholly inside the window summed in SQL per patient and denominator (exact
+    integers), and the few a window's end cuts (at most two a patient) measured by the rule."""
+    gap = timedelta(days=max_gap_days)
+    kept = and_(TtrInterval.span_us <= gap // timedelta(microseconds=1))
+    mine = Patient.physician_id == physician.id
+    sums: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
+    for patient_id, den, num, length in session.execute(
+            select(TtrInterval.patient_id, TtrInterval.in_range_den, func.sum(TtrInterval.in_range_num),
+                   func.sum(TtrInterval.length_us))
+            .join(Patient, Patient.id == TtrInterval.patient_id)
+            .where(mine, kept, TtrInterval.piece_from >= start, TtrInterval.piece_to <= end)
+            .group_by(TtrInterval.patient_id, TtrInterval.in_range_den)).all():
+        sums[patient_id].append((den, int(num), int(length)))
+    clipped: dict[int, list[ClippedPiece]] = defaultdict(list)
+    # A kept piece is no longer than the gap: one cut by an end starts less than the gap before it. One select per
+    # end, so that each is a short range of the index per patient (an OR of the two is read by a full scan).
+    ends = [select(TtrInterval.patient_id, TtrInterval.starts_at, TtrInterval.ends_at, TtrInterval.starts_value,
+                   TtrInterval.ends_value, TtrInterval.piece_from, TtrInterval.piece_to, TtrInterval.low,
+                   TtrInterval.high)
+            .join(Patient, Patient.id == TtrInterval.patient_id)
+            .where(mine, kept, TtrInterval.piece_from > moment - gap, TtrInterval.piece_from < moment,
+                   TtrInterval.piece_to > moment, *since) for moment, since in (
+                       (start, ()), (end, (TtrInterval.piece_from >= start,)))]  # one cut by both ends: once
+    for row in session.execute(union_all(*ends)).all():
+        clipped[row[0]].append(ClippedPiece._make(row[1:]))  # INR columns come as Decimal on both engines
+    window = window_micros(start, end)
+    return [PatientTtr(p, ttr_of_pieces(sums.get(p.id, ()), clipped.get(p.id, ()), window)) for p in patients]
 
 
 def _audit_panel_read(session: Session, action: str, physician: User, rows, now: datetime) -> None:

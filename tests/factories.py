@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
-from service import db, identity, patients
+from service import db, identity, patients, ttr_intervals
 
 PASSWORD = "lantern orbit meadow 2049"  # passes the password policy (service.rules.passwords)
 NPI = "1234567893"  # a valid check digit (CMS's worked example): the physician of record's
@@ -184,6 +184,10 @@ def make_result(app, patient, measured_at: datetime, *, value="2.5", qc_passed: 
             received_at=received_at or measured_at, supersedes_id=supersedes.id if supersedes else None,
             correction_reason="corrected" if supersedes else None)
         session.add(result)
+        session.flush()
+        # As every write of a result does (service.ttr_intervals): the TTR intervals around it.
+        moments = [measured_at] + ([supersedes.measured_at] if supersedes else [])
+        ttr_intervals.readings_changed(session, patient.id, min(moments), max(moments))
         session.commit()
         return result
 

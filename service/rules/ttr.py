@@ -12,6 +12,7 @@ from decimal import Decimal
 from fractions import Fraction
 from itertools import pairwise
 from operator import itemgetter
+from typing import NamedTuple
 
 # LOINC 72281-9: results further apart than this are not interpolated.
 DEFAULT_MAX_GAP_DAYS = 56
@@ -204,3 +205,153 @@ def _require_aware(moment: datetime, name: str) -> None:
     # Naive times would silently mix clocks across time zones and DST changes.
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise ValueError(f"{name} must be timezone-aware")
+
+
+# --- TTR kept per interval (service.ttr_intervals keeps them up to date; a panel sums them) -------------------------
+
+
+class IntervalPiece(NamedTuple):
+    """One piece of the interval between two consecutive valid results, under one target range.
+
+    An interval is cut where the range changes inside it; each piece keeps the interval's two results (for the
+    max-gap filter and for clipping it at a window's ends) and its in-range time in microseconds as an exact
+    rational, `in_range_num / in_range_den` (the denominator divides the change in value, so it stays small).
+    """
+
+    starts_at: datetime  # the interval's first result
+    ends_at: datetime  # and its next valid result
+    starts_value: Decimal
+    ends_value: Decimal
+    span_us: int  # ends_at - starts_at: an interval longer than the max gap is never interpolated
+    piece_from: datetime
+    piece_to: datetime
+    length_us: int
+    low: Decimal
+    high: Decimal
+    in_range_num: int
+    in_range_den: int
+
+
+def interval_pieces(readings: Sequence[tuple[datetime, Decimal]], ranges: Sequence[RangePeriod]) -> list[IntervalPiece]:
+    """The pieces of every interval between consecutive `readings` (valid INRs in (measured_at, id) order), each
+    under the range then in force, whatever its length: the max gap is a setting, applied when they are summed.
+
+    Exactly what `ttr_of_readings` measures: the same pairs (readings at one instant bound no interval; the last of
+    them starts the next), the same cuts at range changes, the same range before the first one.
+    """
+    if not ranges:
+        raise ValueError("at least one target range period is required")
+    periods = sorted(((_micros(p.effective_from), p.effective_from, p.low, p.high) for p in ranges),
+                     key=itemgetter(0))
+    changes = [micros for micros, _, _, _ in periods]
+    points = sorted([(_micros(at), at, value) for at, value in readings], key=itemgetter(0))
+    pieces = []
+    for (t0, at0, v0), (t1, at1, v1) in pairwise(points):
+        span = t1 - t0
+        if span <= 0:
+            continue
+        later = bisect_right(changes, t0)
+        if later == len(changes) or changes[later] >= t1:
+            _, _, low, high = periods[later - 1 if later else 0]
+            num, den = _whole_in_range(span, v0, v1, low, high)
+            pieces.append(IntervalPiece(at0, at1, v0, v1, span, at0, at1, span, low, high, num, den))
+            continue
+        cut_at = [(t0, at0)] + [(p[0], p[1]) for p in periods if t0 < p[0] < t1] + [(t1, at1)]
+        for (a, at_a), (b, at_b) in pairwise(cut_at):
+            if b <= a:
+                continue  # two ranges from one instant: the later one is in force, over no time here
+            _, _, low, high = periods[max(bisect_right(changes, a) - 1, 0)]
+            share = in_range_micros(a, b, t0, t1, v0, v1, low, high)
+            pieces.append(IntervalPiece(at0, at1, v0, v1, span, at_a, at_b, b - a, low, high, share.numerator,
+                                        share.denominator))
+    return pieces
+
+
+def in_range_micros(a: int, b: int, t0: int, t1: int, v0: Decimal, v1: Decimal, low: Decimal,
+                    high: Decimal) -> Fraction:
+    """Microseconds of [a, b] (inside [t0, t1]) during which the straight line from (t0, v0) to (t1, v1) lies within
+    [low, high], bounds inclusive: the length of [a, b] where it meets the in-range part of the line, exactly."""
+    return Fraction(*_in_range_ratio(a, b, t0, t1, v0, v1, low, high))
+
+
+def _in_range_ratio(a: int, b: int, t0: int, t1: int, v0: Decimal, v1: Decimal, low: Decimal,
+                    high: Decimal) -> tuple[int, int]:
+    """`in_range_micros` as (numerator, denominator), in integers: values and bounds on one scale (tenths, for a
+    meter's INR), every instant multiplied by the change in value so that the crossings are integers too."""
+    if v0 == v1:
+        return (b - a if low <= v0 <= high else 0), 1
+    ratios = [x.as_integer_ratio() for x in (v0, v1, low, high)]
+    scale = math.lcm(*(d for _, d in ratios))
+    s0, s1, lo, hi = (n * (scale // d) for n, d in ratios)
+    rise, span = s1 - s0, t1 - t0
+    # The line is at x at t0 + span * (x - s0) / rise; times `rise` (made positive), an integer.
+    at_low, at_high = t0 * rise + span * (lo - s0), t0 * rise + span * (hi - s0)
+    if rise < 0:
+        rise, at_low, at_high = -rise, -at_low, -at_high
+    enters, leaves = min(at_low, at_high), max(at_low, at_high)
+    return max(0, min(b * rise, leaves) - max(a * rise, enters)), rise
+
+
+def _whole_in_range(span: int, v0: Decimal, v1: Decimal, low: Decimal, high: Decimal) -> tuple[int, int]:
+    """`in_range_micros` of a whole interval under one range, in integers (values and bounds on one scale)."""
+    if low <= v0 <= high and low <= v1 <= high:
+        return span, 1
+    if (v0 < low and v1 < low) or (v0 > high and v1 > high):
+        return 0, 1
+    ratios = [x.as_integer_ratio() for x in (v0, v1, low, high)]
+    scale = math.lcm(*(d for _, d in ratios))
+    s0, s1, lo, hi = (n * (scale // d) for n, d in ratios)
+    rise, to_low, to_high = s1 - s0, lo - s0, hi - s0
+    if rise < 0:
+        rise, to_low, to_high = -rise, -to_low, -to_high
+    share = max(0, min(rise, max(to_low, to_high)) - max(0, min(to_low, to_high)))
+    num = span * share
+    common = math.gcd(num, rise)
+    return num // common, rise // common
+
+
+class ClippedPiece(NamedTuple):
+    """A stored piece that a window's end cuts: what clipping it needs."""
+
+    starts_at: datetime
+    ends_at: datetime
+    starts_value: Decimal
+    ends_value: Decimal
+    piece_from: datetime
+    piece_to: datetime
+    low: Decimal
+    high: Decimal
+
+
+def window_micros(window_start: datetime, window_end: datetime) -> tuple[int, int]:
+    """A TTR window as `ttr_of_pieces` takes it (microseconds since the epoch), converted once for a panel."""
+    _require_aware(window_start, "window_start")
+    _require_aware(window_end, "window_end")
+    return _micros(window_start), _micros(window_end)
+
+
+def ttr_of_pieces(sums: Iterable[tuple[int, int, int]], clipped: Iterable[ClippedPiece],
+                  window: tuple[int, int]) -> Ttr:
+    """One patient's TTR over the window (`window_micros`) from their stored pieces: `sums` of the pieces wholly
+    inside it as (in_range_den, sum of in_range_num, sum of length_us), and the pieces a window's end cuts,
+    measured here. The same figure as `ttr_of_readings` to the last bit: both divide the same exact rational once."""
+    start_us, end_us = window
+    by_den: dict[int, int] = defaultdict(int)
+    total = 0
+    for den, num, length in sums:
+        by_den[den] += num
+        total += length
+    for piece in clipped:
+        a = max(_micros(piece.piece_from), start_us)
+        b = min(_micros(piece.piece_to), end_us)
+        if a >= b:
+            continue
+        num, den = _in_range_ratio(a, b, _micros(piece.starts_at), _micros(piece.ends_at), piece.starts_value,
+                                   piece.ends_value, piece.low, piece.high)
+        by_den[den] += num
+        total += b - a
+    denominator = math.lcm(*by_den)
+    numerator = sum(num * (denominator // den) for den, num in by_den.items())
+    return Ttr(days_in_range=numerator / (denominator * _MICROSECONDS_PER_DAY),
+               days_total=total / _MICROSECONDS_PER_DAY,
+               percent=100 * numerator / (denominator * total) if total else None)

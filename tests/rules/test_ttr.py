@@ -1,20 +1,26 @@
 """Rosendaal time in therapeutic range."""
 
 import random
+from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal as D
+from fractions import Fraction
 from zoneinfo import ZoneInfo
 
 import pytest
 
 from service.rules.ttr import (
+    ClippedPiece,
     RangePeriod,
     Ttr,
     TtrPoint,
+    interval_pieces,
     panel_ttr,
     reading_window,
     time_in_therapeutic_range,
+    ttr_of_pieces,
     ttr_of_readings,
+    window_micros,
 )
 
 T0 = datetime(2024, 1, 1, 8, 0, tzinfo=timezone.utc)
@@ -249,3 +255,40 @@ def test_plain_readings_give_what_points_give_and_naive_times_are_refused():
         ttr(results, start=day(-1), end=day(20))
     with pytest.raises(ValueError, match="timezone-aware"):
         ttr_of_readings([(datetime(2024, 1, 1), D("2.5")), (day(1), D("2.5"))], STANDARD, day(-1), day(20))
+
+
+def _summed_as_a_panel(pieces, start, end, max_gap_days):
+    """What service.summary asks the database for: per denominator, the pieces wholly inside the window; and the
+    pieces a window's end cuts (of intervals no longer than the max gap)."""
+    gap = timedelta(days=max_gap_days) // timedelta(microseconds=1)
+    kept = [p for p in pieces if p.span_us <= gap]
+    sums = defaultdict(lambda: [0, 0])
+    for p in kept:
+        if start <= p.piece_from and p.piece_to <= end:
+            sums[p.in_range_den][0] += p.in_range_num
+            sums[p.in_range_den][1] += p.length_us
+    cut = [ClippedPiece(p.starts_at, p.ends_at, p.starts_value, p.ends_value, p.piece_from, p.piece_to, p.low,
+                        p.high)
+           for p in kept if (p.piece_from < start < p.piece_to) or (p.piece_from < end < p.piece_to)]
+    return ttr_of_pieces([(den, num, length) for den, (num, length) in sums.items()], cut, window_micros(start, end))
+
+
+@pytest.mark.parametrize("seed", range(300))
+def test_stored_interval_pieces_give_the_rules_ttr_to_the_last_bit(seed):
+    results, ranges, start, end, max_gap = _random_case(random.Random(seed))
+    readings = [(p.measured_at, p.value) for p in results]
+    pieces = interval_pieces(readings, ranges)
+    assert _summed_as_a_panel(pieces, start, end, max_gap) == ttr_of_readings(readings, ranges, start, end, max_gap)
+
+
+def test_a_piece_keeps_its_in_range_time_exact_with_a_small_denominator():
+    # 2.0 -> 4.3 over 7 days against 2.0-3.0: in range for 10/23 of the interval.
+    pieces = interval_pieces([(day(0), D("2.0")), (day(7), D("4.3"))], STANDARD)
+    assert len(pieces) == 1
+    assert Fraction(pieces[0].in_range_num, pieces[0].in_range_den) == Fraction(10, 23) * 7 * 86_400_000_000
+    assert pieces[0].in_range_den == 23
+    # A range change inside the interval cuts it in two, each measured against its own range.
+    changed = [RangePeriod(day(-1), D("2.0"), D("3.0")), RangePeriod(day(3), D("2.5"), D("3.5"))]
+    assert [(p.piece_from, p.piece_to, p.low) for p in interval_pieces([(day(0), D("2.0")), (day(7), D("4.1"))],
+                                                                       changed)] == \
+        [(day(0), day(3), D("2.0")), (day(3), day(7), D("2.5"))]
