@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -105,17 +106,22 @@ def _insert_new_copied(session: Session, table, rows: list[dict], key: str, stat
     dialect = connection.dialect
     # Values as the driver takes them for these column types (JSON, UTC timestamps): COPY adapts the same.
     processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
+    values_of = itemgetter(*columns) if len(columns) > 1 else lambda row: (row[columns[0]],)
     names = ", ".join(dialect.identifier_preparer.quote(name) for name in ["n", *columns])
     # One per transaction: dropped at commit, and dropped here if an earlier call of this transaction left one.
     connection.execute(text(f'DROP TABLE IF EXISTS pg_temp."{staged.name}"'))
     connection.execute(text(f'CREATE TEMPORARY TABLE "{staged.name}" ON COMMIT DROP AS '
                             f'SELECT 0 AS n, {", ".join(dialect.identifier_preparer.quote(c) for c in columns)} '
                             f'FROM {dialect.identifier_preparer.format_table(table)} WITH NO DATA'))
+    # Only a few columns need adapting: each row's values are taken at once and those few changed in place.
+    adapted = [(position, process) for position, process in enumerate(processors, start=1) if process is not None]
     cursor = connection.connection.driver_connection.cursor()
     with cursor.copy(f'COPY "{staged.name}" ({names}) FROM STDIN') as copy:
         for n, row in enumerate(rows):
-            copy.write_row([n, *(row[name] if process is None else process(row[name])
-                                 for name, process in zip(columns, processors, strict=True))])
+            values = [n, *values_of(row)]
+            for position, process in adapted:
+                values[position] = process(values[position])
+            copy.write_row(values)
     source = select(*(staged.c[name] for name in columns)).order_by(staged.c.n)
     return set(connection.scalars(statement.from_select(columns, source).returning(table.c[key])))
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from service.rules.billing_week import ZoneHistory, as_history
+from service.rules.billing_week import ZoneHistory, as_history, week_of_day
 from service.rules.readings import METER_ERROR, QC_FAILED, SUPERSEDED, why_not_valid
 
 # Why a result does not count. A small fixed vocabulary: the API and the biller's screens show these as is.
@@ -74,38 +74,38 @@ def count_weekly_tests(
         raise ValueError("result ids must be unique")
     zones = as_history(tz)
 
-    by_week: dict[date, list[ResultForCounting]] = defaultdict(list)
+    # Each result's local day is worked out once: its week is the Sunday on or before it (billing_week), and the
+    # clearance is judged on it. Whether a day is cleared is asked once per day.
+    by_week: dict[date, list[tuple[datetime, str, date, ResultForCounting]]] = defaultdict(list)
     for result in results:
-        by_week[zones.week_of(result.measured_at)].append(result)
+        local_day = zones.local_date(result.measured_at)
+        # Instant order, then id, so re-running on the same rows always picks the same result. Compared in
+        # UTC because Python ignores `fold` between datetimes sharing a tzinfo (the repeated DST hour).
+        by_week[week_of_day(local_day)].append(
+            (result.measured_at.astimezone(timezone.utc), result.result_id, local_day, result))
+    cleared: dict[date, bool] = {}
 
     decisions: dict[str, CountDecision] = {}
     for week, in_week in by_week.items():
-        # Instant order, then id, so re-running on the same rows always picks the same result. Compared in
-        # UTC because Python ignores `fold` between datetimes sharing a tzinfo (the repeated DST hour).
         week_taken = False
-        for result in sorted(in_week, key=lambda r: (r.measured_at.astimezone(timezone.utc), r.result_id)):
+        in_week.sort(key=lambda entry: (entry[0], entry[1]))
+        for _, result_id, local_day, result in in_week:
             # An invalid result never takes the week: a later valid retest that week still counts. An imported one
             # does: the week had its test, in the other system's care.
-            reason = _invalid_reason(result, clearance, zones)
+            reason = why_not_valid(result.qc_passed, result.meter_error, result.superseded)
+            if reason is None:
+                if local_day not in cleared:
+                    cleared[local_day] = any(period.covers(local_day) for period in clearance)
+                if not cleared[local_day]:
+                    reason = NOT_CLEARED
             takes_week = reason is None
             if reason is None and result.imported:
                 reason = IMPORTED
             elif reason is None and week_taken:
                 reason = SECOND_IN_WEEK
             week_taken = week_taken or takes_week
-            decisions[result.result_id] = CountDecision(result.result_id, week, reason is None, reason)
-    return [decisions[r.result_id] for r in results]
-
-
-def _invalid_reason(result: ResultForCounting, clearance: Sequence[ClearancePeriod],
-                    zones: ZoneHistory) -> str | None:
-    invalid = why_not_valid(result.qc_passed, result.meter_error, result.superseded)
-    if invalid is not None:
-        return invalid
-    local_day = zones.local_date(result.measured_at)
-    if not any(period.covers(local_day) for period in clearance):
-        return NOT_CLEARED
-    return None
+            decisions[result_id] = CountDecision(result_id, week, reason is None, reason)
+    return [decisions[result_id] for result_id in ids]
 
 
 def managed_while_cleared(decisions: Sequence[CountDecision]) -> set[str]:
