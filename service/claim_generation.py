@@ -65,7 +65,6 @@ class GenerationSummary:
     unchanged: int = 0  # patients left alone: nothing recorded since their last check, and nothing waiting is due
     created: int = 0
     conflicts: int = 0  # patients some of whose lines another process wrote first: those were left to it
-    created_lines: list[str] = field(default_factory=list)
     skipped: list[dict] = field(default_factory=list)
     held: list[dict] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
@@ -110,13 +109,15 @@ def generate_claims(session: Session, now: datetime, *, trigger: str = "job", ac
     if trigger not in TRIGGERS:
         raise ValueError(f"trigger must be one of {TRIGGERS}")
     actor_id = actor.id if actor is not None else None
+    # The run's lines carry its id; the run record lists them when it is written, at the end.
+    run_id = uuid.uuid4()
     summary = GenerationSummary()
     selected = 0
     known, unanalyzed = 0, 0  # lines the planner was last told of by this run, lines written since
     for batch in _batches_to_check(session, now, patient_ids, recheck_all):
         selected += len(batch)
         before = summary.created
-        _check_batch(session, batch, now, summary)
+        _check_batch(session, batch, now, run_id, summary)
         session.commit()
         session.expunge_all()  # a batch's rows are done with; keep memory flat over many patients
         unanalyzed += summary.created - before
@@ -128,11 +129,13 @@ def generate_claims(session: Session, now: datetime, *, trigger: str = "job", ac
         summary.unchanged = session.scalar(select(func.count()).select_from(Patient)) - selected
     else:
         summary.unchanged = len(set(patient_ids)) - selected
-    run = ClaimGenerationRun(trigger=trigger, actor_id=actor_id, recheck_all=recheck_all, started_at=now,
-                             finished_at=max(now, datetime.now(timezone.utc)), patients=summary.patients,
-                             unchanged=summary.unchanged, created=summary.created, conflicts=summary.conflicts,
-                             created_lines=summary.created_lines, skipped=summary.skipped, held=summary.held,
-                             errors=summary.errors)
+    run = ClaimGenerationRun(public_id=run_id, trigger=trigger, actor_id=actor_id, recheck_all=recheck_all,
+                             started_at=now, finished_at=max(now, datetime.now(timezone.utc)),
+                             patients=summary.patients, unchanged=summary.unchanged, created=summary.created,
+                             conflicts=summary.conflicts,
+                             created_lines=db.json_list_of_ids(session, ClaimLine.public_id,
+                                                               ClaimLine.generation_run_id == run_id, ClaimLine.id),
+                             skipped=summary.skipped, held=summary.held, errors=summary.errors)
     session.add(run)
     session.flush()
     audit.record(session, "claim.generation_run", object_type="claim_generation_run", object_id=run.public_id,
@@ -142,7 +145,8 @@ def generate_claims(session: Session, now: datetime, *, trigger: str = "job", ac
     return {"run_id": str(run.public_id), **summary.as_dict()}
 
 
-def _check_batch(session: Session, batch: list[dict], now: datetime, summary: GenerationSummary) -> None:
+def _check_batch(session: Session, batch: list[dict], now: datetime, run_id: uuid.UUID,
+                 summary: GenerationSummary) -> None:
     seen_by_id = {seen["patient_id"]: seen for seen in batch}
     planned: list[tuple[_PatientInputs, ClaimPlan, list[dict]]] = []
     inputs_of = _load_batch(session, list(seen_by_id))
@@ -159,7 +163,7 @@ def _check_batch(session: Session, batch: list[dict], now: datetime, summary: Ge
             continue
         summary.skipped += [{"patient_id": patient_id, "key": skipped.key, "reason": skipped.reason}
                             for skipped in plan.skipped]
-        planned.append((inputs, plan, _line_rows(inputs, plan.drafts, now, npis)))
+        planned.append((inputs, plan, _line_rows(inputs, plan.drafts, now, run_id, npis)))
 
     created = db.insert_new(session, ClaimLine.__table__, [row for _, _, rows in planned for row in rows], "claim_key",
                             bulk=True)
@@ -170,7 +174,6 @@ def _check_batch(session: Session, batch: list[dict], now: datetime, summary: Ge
             audit.record(session, "claim.generate", patient_id=inputs.patient.public_id, object_type="claim_line",
                          detail={"created": [row["claim_key"] for row in mine]}, now=now)
         summary.created += len(mine)
-        summary.created_lines += [str(row["public_id"]) for row in mine]
         summary.held += [{"claim_id": str(row["public_id"]), "patient_id": str(inputs.patient.public_id),
                           "claim_key": row["claim_key"], "code": row["code"], "reason": row["held_reason"]}
                          for row in mine if row["held_reason"]]
@@ -383,11 +386,9 @@ def _counted_tests(inputs: _PatientInputs) -> tuple[list[CountDecision], list[Co
                            r.id in superseded, r.source == IMPORT_SOURCE)
          for rid, r in zip(inputs.result_ids, inputs.results, strict=True)],
         inputs.periods, zones)
-    # The decisions come in the results' order.
-    return decisions, [
-        CountedTest(d.result_id, zones.local_date(r.measured_at), zones.local_date(r.received_at))
-        for d, r in zip(decisions, inputs.results, strict=True) if d.counts
-    ]
+    # The decisions come in the results' order, each with its local test day.
+    return decisions, [CountedTest(d.result_id, d.measured_on, zones.local_date(r.received_at))
+                       for d, r in zip(decisions, inputs.results, strict=True) if d.counts]
 
 
 def _diagnoses(patient: Patient, day: date | None) -> tuple[str, list[str]]:
@@ -403,7 +404,7 @@ def _diagnoses(patient: Patient, day: date | None) -> tuple[str, list[str]]:
     return versions[-1].codes[0], list(versions[-1].secondary_codes or ())
 
 
-def _line_rows(inputs: _PatientInputs, drafts: Sequence[ClaimDraft], now: datetime,
+def _line_rows(inputs: _PatientInputs, drafts: Sequence[ClaimDraft], now: datetime, run_id: uuid.UUID,
                npis: dict[int, str | None]) -> list[dict]:
     """The drafts whose key has no line yet, as rows; a key whose versions were all voided for correction gets
     ':v<n>'. The rendering provider is who did the work (the physician of record where the rules name no one);
@@ -433,5 +434,6 @@ def _line_rows(inputs: _PatientInputs, drafts: Sequence[ClaimDraft], now: dateti
             rendering_provider_npi=npis.get(provider), billing_provider_npi=group_npi,
             billing_provider_name=practice_name, practice_id=practice_id, result_ids=list(draft.result_ids),
             rule=draft.rule, note=draft.note[:1000], tests_done=draft.tests_done, held_reason=draft.held_reason,
-            corrects_id=inputs.line_ids[existing[-1].claim_key] if existing else None, created_at=now))
+            corrects_id=inputs.line_ids[existing[-1].claim_key] if existing else None, created_at=now,
+            generation_run_id=run_id))
     return rows

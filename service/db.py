@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import Column, Integer, MetaData, Table, create_engine, event, select, text
+from sqlalchemy import Column, Integer, MetaData, Table, create_engine, event, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -124,6 +124,17 @@ def _insert_new_copied(session: Session, table, rows: list[dict], key: str, stat
             copy.write_row(values)
     source = select(*(staged.c[name] for name in columns)).order_by(staged.c.n)
     return set(connection.scalars(statement.from_select(columns, source).returning(table.c[key])))
+
+
+def json_list_of_ids(session: Session, column, where, order_by) -> Any:
+    """The ids in `column` (a UUID column) of the rows `where` selects, in `order_by` order, as the value of a JSON
+    column: a list of their text. On PostgreSQL the database gathers them as the row is written (a run's millions
+    of line ids never pass through Python); SQLite's are read here."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import aggregate_order_by
+        return (select(func.coalesce(func.json_agg(aggregate_order_by(column, order_by)), text("'[]'::json")))
+                .where(where).scalar_subquery())
+    return [str(value) for value in session.scalars(select(column).where(where).order_by(order_by))]
 
 
 def analyze(session: Session, table) -> None:

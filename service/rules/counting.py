@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
@@ -59,6 +59,9 @@ class CountDecision:
     week: date
     counts: bool
     reason: str | None
+    # The patient-local day the test was measured (the day its week and clearance were judged on): carried so that
+    # a caller dating the counted tests need not convert the instant again. Not part of the decision itself.
+    measured_on: date | None = field(default=None, compare=False)
 
 
 def count_weekly_tests(
@@ -75,7 +78,7 @@ def count_weekly_tests(
     zones = as_history(tz)
 
     # Each result's local day is worked out once: its week is the Sunday on or before it (billing_week), and the
-    # clearance is judged on it. Whether a day is cleared is asked once per day.
+    # clearance is judged on it.
     by_week: dict[date, list[tuple[datetime, str, date, ResultForCounting]]] = defaultdict(list)
     for result in results:
         local_day = zones.local_date(result.measured_at)
@@ -83,7 +86,6 @@ def count_weekly_tests(
         # UTC because Python ignores `fold` between datetimes sharing a tzinfo (the repeated DST hour).
         by_week[week_of_day(local_day)].append(
             (result.measured_at.astimezone(timezone.utc), result.result_id, local_day, result))
-    cleared: dict[date, bool] = {}
 
     decisions: dict[str, CountDecision] = {}
     for week, in_week in by_week.items():
@@ -94,9 +96,10 @@ def count_weekly_tests(
             # does: the week had its test, in the other system's care.
             reason = why_not_valid(result.qc_passed, result.meter_error, result.superseded)
             if reason is None:
-                if local_day not in cleared:
-                    cleared[local_day] = any(period.covers(local_day) for period in clearance)
-                if not cleared[local_day]:
+                for period in clearance:
+                    if period.covers(local_day):
+                        break
+                else:
                     reason = NOT_CLEARED
             takes_week = reason is None
             if reason is None and result.imported:
@@ -104,7 +107,7 @@ def count_weekly_tests(
             elif reason is None and week_taken:
                 reason = SECOND_IN_WEEK
             week_taken = week_taken or takes_week
-            decisions[result_id] = CountDecision(result_id, week, reason is None, reason)
+            decisions[result_id] = CountDecision(result_id, week, reason is None, reason, local_day)
     return [decisions[result_id] for result_id in ids]
 
 
