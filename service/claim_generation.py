@@ -284,10 +284,11 @@ def _load_batch(session: Session, ids: Sequence[int]) -> list[_PatientInputs]:
                  joinedload(Patient.physician), joinedload(Patient.payer), joinedload(Patient.practice)))
     by_id = {p.id: _PatientInputs(p) for p in patients}
     for result in session.execute(select(*_RESULT_COLUMNS).where(InrResult.patient_id.in_(ids))):
-        by_id[result.patient_id].results.append(result)
-        by_id[result.patient_id].result_ids.append(str(result.public_id))
+        inputs = by_id[result.patient_id]
+        inputs.results.append(result)
+        inputs.result_ids.append(str(result.public_id))
         if result.supersedes_id is not None:
-            by_id[result.patient_id].superseded.add(result.supersedes_id)
+            inputs.superseded.add(result.supersedes_id)
     for event, result_ids in _with_id_lists(session, select(*_EVENT_COLUMNS).where(BillableEvent.patient_id.in_(ids))
                                             .order_by(BillableEvent.occurred_at, BillableEvent.id)):
         inputs = by_id[event.patient_id]

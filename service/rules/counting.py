@@ -23,7 +23,7 @@ IMPORTED = "imported"
 REASONS = (SUPERSEDED, QC_FAILED, METER_ERROR, NOT_CLEARED, SECOND_IN_WEEK, IMPORTED)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ResultForCounting:
     """One stored result, as counting sees it.
 
@@ -42,7 +42,7 @@ class ResultForCounting:
     imported: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClearancePeriod:
     """Local dates, both ends included, on which the patient was cleared for home testing; end None is open."""
 
@@ -53,7 +53,7 @@ class ClearancePeriod:
         return self.start <= day and (self.end is None or day <= self.end)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CountDecision:
     result_id: str
     week: date
@@ -79,18 +79,18 @@ def count_weekly_tests(
 
     # Each result's local day is worked out once: its week is the Sunday on or before it (billing_week), and the
     # clearance is judged on it.
-    by_week: dict[date, list[tuple[datetime, str, date, ResultForCounting]]] = defaultdict(list)
+    by_week: dict[date, list[tuple[datetime, str, date, ResultForCounting]]] = defaultdict(list)  # in input order
     for result in results:
         local_day = zones.local_date(result.measured_at)
-        # Instant order, then id, so re-running on the same rows always picks the same result. Compared in
-        # UTC because Python ignores `fold` between datetimes sharing a tzinfo (the repeated DST hour).
-        by_week[week_of_day(local_day)].append(
-            (result.measured_at.astimezone(timezone.utc), result.result_id, local_day, result))
+        by_week[week_of_day(local_day)].append((result.measured_at, result.result_id, local_day, result))
 
     decisions: dict[str, CountDecision] = {}
     for week, in_week in by_week.items():
         week_taken = False
-        in_week.sort(key=lambda entry: (entry[0], entry[1]))
+        if len(in_week) > 1:  # most weeks hold one test
+            # Instant order, then id, so re-running on the same rows always picks the same result. Compared in
+            # UTC because Python ignores `fold` between datetimes sharing a tzinfo (the repeated DST hour).
+            in_week.sort(key=lambda entry: (entry[0].astimezone(timezone.utc), entry[1]))
         for _, result_id, local_day, result in in_week:
             # An invalid result never takes the week: a later valid retest that week still counts. An imported one
             # does: the week had its test, in the other system's care.
