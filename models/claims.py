@@ -56,6 +56,9 @@ class ClaimLine(AppendOnly, PublicIdMixin, Base):
     # Why the line waits for the biller instead of going out with the next export (e.g. a -52 within 28 days of
     # the previous G0249); None: ready. A `released` event hands it to the export.
     held_reason: Mapped[str | None] = mapped_column(String(300))
+    # The public id of the generation run that recorded it (ClaimGenerationRun.public_id; the run's row is written
+    # when the run ends, so no foreign key). None: recorded before 0025.
+    generation_run_id: Mapped[uuid.UUID | None] = mapped_column(index=True)
 
     patient: Mapped[Patient] = relationship()
     practice: Mapped[Practice] = relationship()

@@ -3,6 +3,7 @@ plan calls for recorded once, and each run recorded with what it did (ClaimGener
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
@@ -10,7 +11,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, Select, String, case, cast, func, literal, or_, select
+from sqlalchemy import Row, Select, String, Text, case, cast, func, literal, or_, select
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import (
@@ -64,7 +65,6 @@ class GenerationSummary:
     unchanged: int = 0  # patients left alone: nothing recorded since their last check, and nothing waiting is due
     created: int = 0
     conflicts: int = 0  # patients some of whose lines another process wrote first: those were left to it
-    created_lines: list[str] = field(default_factory=list)
     skipped: list[dict] = field(default_factory=list)
     held: list[dict] = field(default_factory=list)
     errors: list[dict] = field(default_factory=list)
@@ -82,6 +82,7 @@ class _PatientInputs:
 
     patient: Patient
     results: list[Row] = field(default_factory=list)  # the InrResult columns counting needs (_RESULT_COLUMNS)
+    result_ids: list[str] = field(default_factory=list)  # each result's public id as text, in the order of `results`
     superseded: set[int] = field(default_factory=set)
     periods: list[ClearancePeriod] = field(default_factory=list)
     work: list[BillableWork] = field(default_factory=list)
@@ -108,13 +109,15 @@ def generate_claims(session: Session, now: datetime, *, trigger: str = "job", ac
     if trigger not in TRIGGERS:
         raise ValueError(f"trigger must be one of {TRIGGERS}")
     actor_id = actor.id if actor is not None else None
+    # The run's lines carry its id; the run record lists them when it is written, at the end.
+    run_id = uuid.uuid4()
     summary = GenerationSummary()
     selected = 0
     known, unanalyzed = 0, 0  # lines the planner was last told of by this run, lines written since
     for batch in _batches_to_check(session, now, patient_ids, recheck_all):
         selected += len(batch)
         before = summary.created
-        _check_batch(session, batch, now, summary)
+        _check_batch(session, batch, now, run_id, summary)
         session.commit()
         session.expunge_all()  # a batch's rows are done with; keep memory flat over many patients
         unanalyzed += summary.created - before
@@ -126,11 +129,13 @@ def generate_claims(session: Session, now: datetime, *, trigger: str = "job", ac
         summary.unchanged = session.scalar(select(func.count()).select_from(Patient)) - selected
     else:
         summary.unchanged = len(set(patient_ids)) - selected
-    run = ClaimGenerationRun(trigger=trigger, actor_id=actor_id, recheck_all=recheck_all, started_at=now,
-                             finished_at=max(now, datetime.now(timezone.utc)), patients=summary.patients,
-                             unchanged=summary.unchanged, created=summary.created, conflicts=summary.conflicts,
-                             created_lines=summary.created_lines, skipped=summary.skipped, held=summary.held,
-                             errors=summary.errors)
+    run = ClaimGenerationRun(public_id=run_id, trigger=trigger, actor_id=actor_id, recheck_all=recheck_all,
+                             started_at=now, finished_at=max(now, datetime.now(timezone.utc)),
+                             patients=summary.patients, unchanged=summary.unchanged, created=summary.created,
+                             conflicts=summary.conflicts,
+                             created_lines=db.json_list_of_ids(session, ClaimLine.public_id,
+                                                               ClaimLine.generation_run_id == run_id, ClaimLine.id),
+                             skipped=summary.skipped, held=summary.held, errors=summary.errors)
     session.add(run)
     session.flush()
     audit.record(session, "claim.generation_run", object_type="claim_generation_run", object_id=run.public_id,
@@ -140,7 +145,8 @@ def generate_claims(session: Session, now: datetime, *, trigger: str = "job", ac
     return {"run_id": str(run.public_id), **summary.as_dict()}
 
 
-def _check_batch(session: Session, batch: list[dict], now: datetime, summary: GenerationSummary) -> None:
+def _check_batch(session: Session, batch: list[dict], now: datetime, run_id: uuid.UUID,
+                 summary: GenerationSummary) -> None:
     seen_by_id = {seen["patient_id"]: seen for seen in batch}
     planned: list[tuple[_PatientInputs, ClaimPlan, list[dict]]] = []
     inputs_of = _load_batch(session, list(seen_by_id))
@@ -157,7 +163,7 @@ def _check_batch(session: Session, batch: list[dict], now: datetime, summary: Ge
             continue
         summary.skipped += [{"patient_id": patient_id, "key": skipped.key, "reason": skipped.reason}
                             for skipped in plan.skipped]
-        planned.append((inputs, plan, _line_rows(inputs, plan.drafts, now, npis)))
+        planned.append((inputs, plan, _line_rows(inputs, plan.drafts, now, run_id, npis)))
 
     created = db.insert_new(session, ClaimLine.__table__, [row for _, _, rows in planned for row in rows], "claim_key",
                             bulk=True)
@@ -168,7 +174,6 @@ def _check_batch(session: Session, batch: list[dict], now: datetime, summary: Ge
             audit.record(session, "claim.generate", patient_id=inputs.patient.public_id, object_type="claim_line",
                          detail={"created": [row["claim_key"] for row in mine]}, now=now)
         summary.created += len(mine)
-        summary.created_lines += [str(row["public_id"]) for row in mine]
         summary.held += [{"claim_id": str(row["public_id"]), "patient_id": str(inputs.patient.public_id),
                           "claim_key": row["claim_key"], "code": row["code"], "reason": row["held_reason"]}
                          for row in mine if row["held_reason"]]
@@ -261,10 +266,12 @@ _RESULT_COLUMNS = (InrResult.id, InrResult.public_id, InrResult.patient_id, InrR
                    InrResult.received_at, InrResult.qc_passed, InrResult.meter_error_code, InrResult.source,
                    InrResult.supersedes_id)
 _EVENT_COLUMNS = (BillableEvent.patient_id, BillableEvent.kind, BillableEvent.service_date, BillableEvent.source_id,
-                  BillableEvent.result_ids, BillableEvent.occurred_at, BillableEvent.rendering_provider_id)
+                  cast(BillableEvent.result_ids, Text).label("result_ids_json"), BillableEvent.occurred_at,
+                  BillableEvent.rendering_provider_id)
 # A line with its void, if any: `void_id` is None for a line that was never voided.
 _LINE_COLUMNS = (ClaimLine.id, ClaimLine.patient_id, ClaimLine.claim_key, ClaimLine.base_key, ClaimLine.version,
-                 ClaimLine.code, ClaimLine.modifier, ClaimLine.units, ClaimLine.date_of_service, ClaimLine.result_ids,
+                 ClaimLine.code, ClaimLine.modifier, ClaimLine.units, ClaimLine.date_of_service,
+                 cast(ClaimLine.result_ids, Text).label("result_ids_json"),
                  ClaimLine.rule, ClaimLine.note, ClaimLine.tests_done, ClaimLine.rendering_provider_id,
                  ClaimLineEvent.id.label("void_id"),
                  ClaimLineEvent.rebill.label("void_rebill"), ClaimLineEvent.reason.label("void_reason"))
@@ -277,24 +284,27 @@ def _load_batch(session: Session, ids: Sequence[int]) -> list[_PatientInputs]:
                  joinedload(Patient.physician), joinedload(Patient.payer), joinedload(Patient.practice)))
     by_id = {p.id: _PatientInputs(p) for p in patients}
     for result in session.execute(select(*_RESULT_COLUMNS).where(InrResult.patient_id.in_(ids))):
-        by_id[result.patient_id].results.append(result)
+        inputs = by_id[result.patient_id]
+        inputs.results.append(result)
+        inputs.result_ids.append(str(result.public_id))
         if result.supersedes_id is not None:
-            by_id[result.patient_id].superseded.add(result.supersedes_id)
-    for event in session.execute(select(*_EVENT_COLUMNS).where(BillableEvent.patient_id.in_(ids))
-                                 .order_by(BillableEvent.occurred_at, BillableEvent.id)):
+            inputs.superseded.add(result.supersedes_id)
+    for event, result_ids in _with_id_lists(session, select(*_EVENT_COLUMNS).where(BillableEvent.patient_id.in_(ids))
+                                            .order_by(BillableEvent.occurred_at, BillableEvent.id)):
         inputs = by_id[event.patient_id]
         # The physician's work is dated by the practice's calendar; a training by the patient's (as recorded).
         day = (practice_date(inputs.patient.practice, event.occurred_at) if event.kind == REVIEW_KIND
                else event.service_date)
-        inputs.work.append(BillableWork(event.kind, day, event.source_id, tuple(event.result_ids),
+        inputs.work.append(BillableWork(event.kind, day, event.source_id, tuple(result_ids),
                                         event.rendering_provider_id if event.kind == REVIEW_KIND else None))
-    heads = {patient_id: _correction_heads(inputs.results) for patient_id, inputs in by_id.items()}
-    for line in session.execute(select(*_LINE_COLUMNS).where(ClaimLine.patient_id.in_(ids))
-                                .outerjoin(ClaimLineEvent, (ClaimLineEvent.claim_line_id == ClaimLine.id)
-                                           & (ClaimLineEvent.kind == "void"))):
+    heads = {patient_id: _correction_heads(inputs) for patient_id, inputs in by_id.items()}
+    for line, result_ids in _with_id_lists(session, select(*_LINE_COLUMNS).where(ClaimLine.patient_id.in_(ids))
+                                           .outerjoin(ClaimLineEvent, (ClaimLineEvent.claim_line_id == ClaimLine.id)
+                                                      & (ClaimLineEvent.kind == "void"))):
         inputs = by_id[line.patient_id]
         # A billed result later corrected is billed as its correction: the week is never counted twice.
-        billed = tuple(heads[line.patient_id].get(rid, rid) for rid in line.result_ids)
+        corrected = heads[line.patient_id]
+        billed = tuple(corrected.get(rid, rid) for rid in result_ids) if corrected else tuple(result_ids)
         inputs.lines.append(RecordedLine(
             line.claim_key, line.base_key, line.version, line.code, line.modifier, line.units, line.date_of_service,
             billed, line.rule, line.note, line.tests_done, voided=line.void_id is not None,
@@ -318,8 +328,19 @@ def _load_batch(session: Session, ids: Sequence[int]) -> list[_PatientInputs]:
     return list(by_id.values())
 
 
-def _correction_heads(results: Sequence[Row]) -> dict[str, str]:
+def _with_id_lists(session: Session, query: Select) -> list[tuple[Row, list[str]]]:
+    """The query's rows, each with its `result_ids_json` (a JSON list read as text) decoded. The batch's lists are
+    decoded in one json.loads: tens of thousands of tiny lists decoded one at a time cost more than reading them."""
+    rows = session.execute(query).all()
+    lists = json.loads("[" + ",".join(row.result_ids_json for row in rows) + "]")
+    return list(zip(rows, lists, strict=True))
+
+
+def _correction_heads(inputs: _PatientInputs) -> dict[str, str]:
     """For each corrected result (public id), the correction that now stands in its place (the last of a chain)."""
+    if not inputs.superseded:
+        return {}
+    results = inputs.results
     correction_of = {r.supersedes_id: r for r in results if r.supersedes_id is not None}
     heads = {}
     for result in results:
@@ -338,7 +359,7 @@ def _plan_for(inputs: _PatientInputs, now: datetime) -> ClaimPlan:
     decisions, counted = _counted_tests(inputs)
     # A 93793 bills a valid INR measured while the patient was cleared: nothing is billed while suspended.
     valid = managed_while_cleared(decisions)
-    imported = {str(r.public_id) for r in inputs.results if r.source == IMPORT_SOURCE}
+    imported = {rid for rid, r in zip(inputs.result_ids, inputs.results, strict=True) if r.source == IMPORT_SOURCE}
     return plan_claims(counted, inputs.work, inputs.lines, payer, today=local_date(patient, now),
                        patient_id=str(patient.public_id), billing_entity_is_idtf=patient.practice.bills_as_idtf,
                        supplies_issued=inputs.supply_issues, care=inputs.care, orders=inputs.orders,
@@ -360,22 +381,21 @@ def _counted_tests(inputs: _PatientInputs) -> tuple[list[CountDecision], list[Co
     """Each result's counting decision, and the results that count (one per billing week) with their local test
     and report days, each judged in the zone in force at it."""
     zones = zone_history(inputs.patient)
+    superseded = inputs.superseded
     decisions = count_weekly_tests(
-        [ResultForCounting(str(r.public_id), r.measured_at, r.qc_passed, r.meter_error_code, r.source == "phone",
-                           r.id in inputs.superseded, r.source == IMPORT_SOURCE) for r in inputs.results],
+        [ResultForCounting(rid, r.measured_at, r.qc_passed, r.meter_error_code, r.source == "phone",
+                           r.id in superseded, r.source == IMPORT_SOURCE)
+         for rid, r in zip(inputs.result_ids, inputs.results, strict=True)],
         inputs.periods, zones)
-    by_public_id = {str(r.public_id): r for r in inputs.results}
-    return decisions, [
-        CountedTest(d.result_id, zones.local_date(by_public_id[d.result_id].measured_at),
-                    zones.local_date(by_public_id[d.result_id].received_at))
-        for d in decisions if d.counts
-    ]
+    # The decisions come in the results' order, each with its local test day.
+    return decisions, [CountedTest(d.result_id, d.measured_on, zones.local_date(r.received_at))
+                       for d, r in zip(decisions, inputs.results, strict=True) if d.counts]
 
 
-def _diagnoses(patient: Patient, day: date) -> tuple[str, list[str]]:
+def _diagnoses(patient: Patient, day: date | None) -> tuple[str, list[str]]:
     """The principal (first covered) code and the secondary codes of the indication version in force on the (local)
-    date of service."""
-    if len(patient.indication_sets) == 1:
+    date of service (any day, None, for a patient with one version or none)."""
+    if len(patient.indication_sets) <= 1:
         versions = patient.indication_sets  # the only version is in force whatever the day (below: the first)
     else:
         end_of_day = datetime.combine(day + timedelta(days=1), time(0), tzinfo=ZoneInfo(patient.time_zone))
@@ -385,31 +405,36 @@ def _diagnoses(patient: Patient, day: date) -> tuple[str, list[str]]:
     return versions[-1].codes[0], list(versions[-1].secondary_codes or ())
 
 
-def _line_rows(inputs: _PatientInputs, drafts: Sequence[ClaimDraft], now: datetime,
+def _line_rows(inputs: _PatientInputs, drafts: Sequence[ClaimDraft], now: datetime, run_id: uuid.UUID,
                npis: dict[int, str | None]) -> list[dict]:
     """The drafts whose key has no line yet, as rows; a key whose versions were all voided for correction gets
     ':v<n>'. The rendering provider is who did the work (the physician of record where the rules name no one);
     the billing provider is the patient's practice."""
     patient = inputs.patient
     practice = patient.practice
+    # Read once per patient, not per line (ORM attributes).
+    patient_id, payer_code, physician_id = patient.id, patient.payer_code, patient.physician_id
+    group_npi, practice_name, practice_id = practice.group_npi, practice.name, practice.id
+    only_diagnoses = _diagnoses(patient, None) if len(patient.indication_sets) <= 1 else None
     versions: dict[str, list[RecordedLine]] = defaultdict(list)
     for line in inputs.lines:
         versions[line.base_key].append(line)
     rows = []
     for draft in drafts:
-        existing = sorted(versions[draft.key], key=lambda line: line.version)
+        existing = sorted(versions[draft.key], key=lambda line: line.version) if draft.key in versions else []
         if any(not line.awaiting_reissue for line in existing):
             continue  # recorded already (or withdrawn): re-running never bills twice
         version = len(existing) + 1
-        provider = draft.rendering_provider_id or patient.physician_id
-        principal, secondary = _diagnoses(patient, draft.date_of_service)
+        provider = draft.rendering_provider_id or physician_id
+        principal, secondary = only_diagnoses or _diagnoses(patient, draft.date_of_service)
         rows.append(dict(
             public_id=uuid.uuid4(), claim_key=draft.key if version == 1 else f"{draft.key}:v{version}",
-            base_key=draft.key, version=version, patient_id=patient.id, payer_code=patient.payer_code,
+            base_key=draft.key, version=version, patient_id=patient_id, payer_code=payer_code,
             code=draft.code, modifier=draft.modifier, units=draft.units, date_of_service=draft.date_of_service,
-            diagnosis=principal, secondary_diagnoses=secondary, rendering_provider_id=provider,
-            rendering_provider_npi=npis.get(provider), billing_provider_npi=practice.group_npi,
-            billing_provider_name=practice.name, practice_id=practice.id, result_ids=list(draft.result_ids),
+            diagnosis=principal, secondary_diagnoses=list(secondary), rendering_provider_id=provider,
+            rendering_provider_npi=npis.get(provider), billing_provider_npi=group_npi,
+            billing_provider_name=practice_name, practice_id=practice_id, result_ids=list(draft.result_ids),
             rule=draft.rule, note=draft.note[:1000], tests_done=draft.tests_done, held_reason=draft.held_reason,
-            corrects_id=inputs.line_ids[existing[-1].claim_key] if existing else None, created_at=now))
+            corrects_id=inputs.line_ids[existing[-1].claim_key] if existing else None, created_at=now,
+            generation_run_id=run_id))
     return rows

@@ -3,11 +3,12 @@
 from __future__ import annotations
 
 import logging
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
 from flask import Flask, current_app, g
-from sqlalchemy import Column, Integer, MetaData, Table, create_engine, event, select, text
+from sqlalchemy import Column, Integer, MetaData, Table, create_engine, event, func, select, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -105,19 +106,35 @@ def _insert_new_copied(session: Session, table, rows: list[dict], key: str, stat
     dialect = connection.dialect
     # Values as the driver takes them for these column types (JSON, UTC timestamps): COPY adapts the same.
     processors = [table.c[name].type.dialect_impl(dialect).bind_processor(dialect) for name in columns]
+    values_of = itemgetter(*columns) if len(columns) > 1 else lambda row: (row[columns[0]],)
     names = ", ".join(dialect.identifier_preparer.quote(name) for name in ["n", *columns])
     # One per transaction: dropped at commit, and dropped here if an earlier call of this transaction left one.
     connection.execute(text(f'DROP TABLE IF EXISTS pg_temp."{staged.name}"'))
     connection.execute(text(f'CREATE TEMPORARY TABLE "{staged.name}" ON COMMIT DROP AS '
                             f'SELECT 0 AS n, {", ".join(dialect.identifier_preparer.quote(c) for c in columns)} '
                             f'FROM {dialect.identifier_preparer.format_table(table)} WITH NO DATA'))
+    # Only a few columns need adapting: each row's values are taken at once and those few changed in place.
+    adapted = [(position, process) for position, process in enumerate(processors, start=1) if process is not None]
     cursor = connection.connection.driver_connection.cursor()
     with cursor.copy(f'COPY "{staged.name}" ({names}) FROM STDIN') as copy:
         for n, row in enumerate(rows):
-            copy.write_row([n, *(row[name] if process is None else process(row[name])
-                                 for name, process in zip(columns, processors, strict=True))])
+            values = [n, *values_of(row)]
+            for position, process in adapted:
+                values[position] = process(values[position])
+            copy.write_row(values)
     source = select(*(staged.c[name] for name in columns)).order_by(staged.c.n)
     return set(connection.scalars(statement.from_select(columns, source).returning(table.c[key])))
+
+
+def json_list_of_ids(session: Session, column, where, order_by) -> Any:
+    """The ids in `column` (a UUID column) of the rows `where` selects, in `order_by` order, as the value of a JSON
+    column: a list of their text. On PostgreSQL the database gathers them as the row is written (a run's millions
+    of line ids never pass through Python); SQLite's are read here."""
+    if session.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import aggregate_order_by
+        return (select(func.coalesce(func.json_agg(aggregate_order_by(column, order_by)), text("'[]'::json")))
+                .where(where).scalar_subquery())
+    return [str(value) for value in session.scalars(select(column).where(where).order_by(order_by))]
 
 
 def analyze(session: Session, table) -> None:

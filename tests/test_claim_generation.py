@@ -283,6 +283,24 @@ def test_a_generation_run_is_recorded_with_what_it_created_skipped_and_held(app,
     assert run.held[0]["reason"].startswith("partial_within_28_days")
 
 
+def test_each_run_record_lists_exactly_the_lines_that_run_recorded_in_the_order_it_recorded_them(app, clinic):
+    # The lines carry their run's id and the run record's list is gathered from them when the run ends.
+    build_year(app, clinic)
+    generate(app, datetime(2026, 6, 1, 12, tzinfo=timezone.utc))
+    generate(app)
+    generate(app)  # nothing new
+    with app.app_context():
+        session = db.session()
+        runs = list(session.scalars(select(ClaimGenerationRun).order_by(ClaimGenerationRun.id)))
+        lines = list(session.scalars(select(ClaimLine).order_by(ClaimLine.id)))
+        by_run = {run.public_id: [str(line.public_id) for line in lines if line.generation_run_id == run.public_id]
+                  for run in runs}
+    assert [len(run.created_lines) for run in runs] == [run.created for run in runs]
+    assert runs[0].created > 0 and runs[1].created > 0 and runs[2].created_lines == []
+    assert [run.created_lines for run in runs] == [by_run[run.public_id] for run in runs]
+    assert sum(run.created for run in runs) == len(lines)
+
+
 def test_extra_tests_and_failed_strips_are_kept_but_never_billed(app, clinic):
     labels = build_year(app, clinic)
     generate(app)

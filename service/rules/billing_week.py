@@ -17,7 +17,11 @@ def billing_week(measured_at: datetime, tz: ZoneInfo) -> date:
     # A naive time has no instant: guessing its zone could move a test into the neighbouring week.
     if measured_at.tzinfo is None or measured_at.utcoffset() is None:
         raise ValueError("measured_at must be timezone-aware")
-    local_day = measured_at.astimezone(tz).date()
+    return week_of_day(measured_at.astimezone(tz).date())
+
+
+def week_of_day(local_day: date) -> date:
+    """The Sunday that starts the billing week holding the local date `local_day`."""
     return local_day - timedelta(days=(local_day.weekday() - _SUNDAY) % 7)
 
 
@@ -81,6 +85,8 @@ class ZoneHistory:
         if instant.tzinfo is None or instant.utcoffset() is None:
             raise ValueError("instant must be timezone-aware")
         zone = self.versions[0][1]
+        if len(self.versions) == 1:
+            return zone  # most patients never moved: no need to walk the history
         for start, candidate in self.versions:
             if start <= instant:
                 zone = candidate

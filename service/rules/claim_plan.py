@@ -160,9 +160,11 @@ def plan_claims(
     # corrected into no valid INR, or into a week that already had one) is released instead: its key is ended
     # and its tests that still count are billed afresh by the per-four rules, as the key's next version when
     # the set starts with the same test.
-    still_billable = {SUPPLIES: {t.result_id for t in counted},
-                      PHYSICIAN_REVIEW: {t.result_id for t in _interpreted(counted, [w for w in work
-                                                                                     if w.kind == REVIEW_KIND])}}
+    counted_ids = {t.result_id for t in counted}
+    # The counted tests a review interpreted (what _interpreted keeps of `counted`, without dating each).
+    still_billable = {SUPPLIES: counted_ids,
+                      PHYSICIAN_REVIEW: counted_ids & {rid for w in work if w.kind == REVIEW_KIND
+                                                       for rid in w.result_ids}}
     released = _released_keys(recorded, still_billable)
     recorded = [line for line in recorded if line.base_key not in released]
     standing = [line for line in recorded if not line.withdrawn]

@@ -39,7 +39,7 @@ HOLD_PARTIAL_WITHIN_28_DAYS = "partial_within_28_days"
 SUPPLY_ISSUE_RULE = "G0249.supply_issue"  # a G0249 backed by one unit of a recorded supply issue
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClaimDraft:
     """One claim line to record. `key` is its natural identity: storing it unique makes re-runs harmless."""
 
@@ -60,14 +60,14 @@ class ClaimDraft:
             raise ValueError(f"{self.code} was deleted in 2018 and is never produced")
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CountedTest:
     result_id: str
     measured_on: date  # patient's local date
     reported_on: date
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class InterpretedTest:
     result_id: str
     measured_on: date
@@ -75,7 +75,7 @@ class InterpretedTest:
     interpreted_by: int | None = None  # the physician of the first review that interpreted it
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ReviewEvent:
     review_id: str
     service_date: date  # the practice's local date of the review
@@ -83,7 +83,7 @@ class ReviewEvent:
     reviewer_id: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class HomeTestingOrder:
     """A physician's order for home INR testing: its date and who signed it (the ordering physician)."""
 
@@ -91,13 +91,13 @@ class HomeTestingOrder:
     physician_id: int | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Skipped:
     key: str
     reason: str
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class DueLines:
     """Per-four lines due by `today`, and the date the first set still waiting becomes due (None: none waits).
 
@@ -109,7 +109,7 @@ class DueLines:
     waits_until: date | None = None
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ManagementClaims:
     drafts: tuple[ClaimDraft, ...]
     skipped: tuple[Skipped, ...]
@@ -345,7 +345,7 @@ def management_claims(
 # --- 93792 / G0248: training, once ----------------------------------------------------------------------------
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class TrainingClaim:
     draft: ClaimDraft | None
     skipped: Skipped | None = None

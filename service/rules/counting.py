@@ -6,11 +6,11 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timezone
 from zoneinfo import ZoneInfo
 
-from service.rules.billing_week import ZoneHistory, as_history
+from service.rules.billing_week import ZoneHistory, as_history, week_of_day
 from service.rules.readings import METER_ERROR, QC_FAILED, SUPERSEDED, why_not_valid
 
 # Why a result does not count. A small fixed vocabulary: the API and the biller's screens show these as is.
@@ -23,7 +23,7 @@ IMPORTED = "imported"
 REASONS = (SUPERSEDED, QC_FAILED, METER_ERROR, NOT_CLEARED, SECOND_IN_WEEK, IMPORTED)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ResultForCounting:
     """One stored result, as counting sees it.
 
@@ -42,7 +42,7 @@ class ResultForCounting:
     imported: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class ClearancePeriod:
     """Local dates, both ends included, on which the patient was cleared for home testing; end None is open."""
 
@@ -53,12 +53,15 @@ class ClearancePeriod:
         return self.start <= day and (self.end is None or day <= self.end)
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class CountDecision:
     result_id: str
     week: date
     counts: bool
     reason: str | None
+    # The patient-local day the test was measured (the day its week and clearance were judged on): carried so that
+    # a caller dating the counted tests need not convert the instant again. Not part of the decision itself.
+    measured_on: date | None = field(default=None, compare=False)
 
 
 def count_weekly_tests(
@@ -74,38 +77,38 @@ def count_weekly_tests(
         raise ValueError("result ids must be unique")
     zones = as_history(tz)
 
-    by_week: dict[date, list[ResultForCounting]] = defaultdict(list)
+    # Each result's local day is worked out once: its week is the Sunday on or before it (billing_week), and the
+    # clearance is judged on it.
+    by_week: dict[date, list[tuple[datetime, str, date, ResultForCounting]]] = defaultdict(list)  # in input order
     for result in results:
-        by_week[zones.week_of(result.measured_at)].append(result)
+        local_day = zones.local_date(result.measured_at)
+        by_week[week_of_day(local_day)].append((result.measured_at, result.result_id, local_day, result))
 
     decisions: dict[str, CountDecision] = {}
     for week, in_week in by_week.items():
-        # Instant order, then id, so re-running on the same rows always picks the same result. Compared in
-        # UTC because Python ignores `fold` between datetimes sharing a tzinfo (the repeated DST hour).
         week_taken = False
-        for result in sorted(in_week, key=lambda r: (r.measured_at.astimezone(timezone.utc), r.result_id)):
+        if len(in_week) > 1:  # most weeks hold one test
+            # Instant order, then id, so re-running on the same rows always picks the same result. Compared in
+            # UTC because Python ignores `fold` between datetimes sharing a tzinfo (the repeated DST hour).
+            in_week.sort(key=lambda entry: (entry[0].astimezone(timezone.utc), entry[1]))
+        for _, result_id, local_day, result in in_week:
             # An invalid result never takes the week: a later valid retest that week still counts. An imported one
             # does: the week had its test, in the other system's care.
-            reason = _invalid_reason(result, clearance, zones)
+            reason = why_not_valid(result.qc_passed, result.meter_error, result.superseded)
+            if reason is None:
+                for period in clearance:
+                    if period.covers(local_day):
+                        break
+                else:
+                    reason = NOT_CLEARED
             takes_week = reason is None
             if reason is None and result.imported:
                 reason = IMPORTED
             elif reason is None and week_taken:
                 reason = SECOND_IN_WEEK
             week_taken = week_taken or takes_week
-            decisions[result.result_id] = CountDecision(result.result_id, week, reason is None, reason)
-    return [decisions[r.result_id] for r in results]
-
-
-def _invalid_reason(result: ResultForCounting, clearance: Sequence[ClearancePeriod],
-                    zones: ZoneHistory) -> str | None:
-    invalid = why_not_valid(result.qc_passed, result.meter_error, result.superseded)
-    if invalid is not None:
-        return invalid
-    local_day = zones.local_date(result.measured_at)
-    if not any(period.covers(local_day) for period in clearance):
-        return NOT_CLEARED
-    return None
+            decisions[result_id] = CountDecision(result_id, week, reason is None, reason, local_day)
+    return [decisions[result_id] for result_id in ids]
 
 
 def managed_while_cleared(decisions: Sequence[CountDecision]) -> set[str]:
