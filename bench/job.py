@@ -1,4 +1,4 @@
-"""One scheduled job in its own process, so its peak memory (ru_maxrss) is its own: prints one JSON line.
+"""One scheduled job in its own process, so its peak memory is its own: prints one JSON line.
 
 `python -m bench.job missed|claims|reminders|escalation DATABASE_URL NOW_ISO`
 """
@@ -34,15 +34,28 @@ def run(job: str, session, now: datetime) -> dict:
     return {k: v for k, v in outcome.items() if k != "skipped"}
 
 
+def peak_rss_kib() -> int:
+    """This process's peak resident memory. Linux's VmHWM belongs to the process image, so it starts afresh at exec;
+    ru_maxrss does not: a child inherits its parent's high-water mark (the bench runner's, grown by the seed)."""
+    try:
+        with open("/proc/self/status") as status:
+            for line in status:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+
+
 def main(job: str, url: str, now_iso: str) -> None:
     now = datetime.fromisoformat(now_iso)
     factory = db.make_sessionmaker(db.make_engine(url))
-    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    before = peak_rss_kib()
     with factory() as session:
         started = time.perf_counter()
         outcome = run(job, session, now)
         seconds = time.perf_counter() - started
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss  # KiB on Linux
+    peak = peak_rss_kib()
     print(json.dumps({"job": job, "seconds": round(seconds, 2), "peak_rss_mb": round(peak / 1024, 1),
                       "baseline_rss_mb": round(before / 1024, 1), "outcome": outcome}, default=str))
 
