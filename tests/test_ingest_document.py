@@ -117,8 +117,8 @@ def test_ingest_answers_the_pinned_documents_and_leaves_the_pinned_trail(app, cl
 # The statements one ingest sends (the connection's pre-ping and the commit not counted), at most: the token and the
 # path's patient, the insert, the TTR intervals' upkeep, the "no valid result" check, the writes of one flush and the
 # answer's reads. A regression that adds round trips fails here; lower the bounds when they fall.
-MOST_STATEMENTS = {"postgresql": {"in range": 11, "out of range": 15},
-                   "sqlite": {"in range": 10, "out of range": 15}}
+MOST_STATEMENTS = {"postgresql": {"in range": 8, "out of range": 12},
+                   "sqlite": {"in range": 8, "out of range": 13}}
 
 
 def test_one_ingest_sends_a_bounded_number_of_statements(app, client, clinic):
