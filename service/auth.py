@@ -6,6 +6,8 @@ What the caller may then reach is decided in service.policy.
 
 from __future__ import annotations
 
+import uuid
+
 from flask import Flask, current_app, g, request
 
 from service import audit, clock, db, identity, pages
@@ -29,7 +31,11 @@ def _authenticate() -> None:
     if view is None or getattr(view, "is_public", False) or pages.serves(request):
         return  # unknown routes answer 404/405 by themselves; public views and the pages need no token
     token = bearer_token()
-    user = identity.user_for_token(db.session(), token, clock.now()) if token else None
+    # The patient the path names comes with the token, in the same statement; policy.patient decides whether the
+    # caller may reach them, as it does for a patient it reads itself.
+    named = (request.view_args or {}).get("patient_id")
+    named = named if isinstance(named, uuid.UUID) else None
+    user, patient = identity.user_and_patient(db.session(), token, clock.now(), named) if token else (None, None)
     if user is None:
         if token:
             audit.record_alone(current_app.extensions["db_sessionmaker"], "auth.token", outcome="refused",
@@ -37,6 +43,8 @@ def _authenticate() -> None:
         raise Problem(401, "Unauthorized", "A valid bearer token is required.", kind="unauthorized",
                       headers={"WWW-Authenticate": 'Bearer realm="inr"'})
     g.user = user
+    if named is not None:
+        g.path_patient = (named, patient)
     # A plain copy for the request log: after a failed flush the ORM object cannot be read without the database.
     g.user_public_id = str(user.public_id)
 

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+import uuid
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select
+from sqlalchemy import and_, select
 from sqlalchemy.orm import Session, joinedload
 
 from models import ApiToken, PasswordResetCode, Patient, User
@@ -203,15 +204,26 @@ def set_active(session: Session, user: User, actor: User, active: bool, reason: 
     return user
 
 
-def user_for_token(session: Session, token: str, now: datetime) -> User | None:
-    # The token and its user in one round trip: every authenticated request starts here.
-    api_token = session.scalar(select(ApiToken).options(joinedload(ApiToken.user))
-                               .where(ApiToken.token_hash == token_digest(token)))
+def user_and_patient(session: Session, token: str, now: datetime,
+                     patient_id: uuid.UUID | None) -> tuple[User | None, Patient | None]:
+    """The token's user (None: no such token, revoked, expired or inactive) and, when the path names a patient,
+    that patient as policy.patient loads it (None if there is none), in one round trip: every authenticated request
+    starts here. Nothing is decided about the patient: policy.patient authorizes the caller for it."""
+    query = select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.token_hash == token_digest(token))
+    if patient_id is not None:
+        # A LEFT JOIN on the patient alone: the token's row comes back whether or not the patient exists.
+        # (Only for a token in force: a refused token never reads a patient.)
+        query = (query.add_columns(Patient)
+                 .outerjoin(Patient, and_(Patient.public_id == patient_id, ApiToken.revoked_at.is_(None),
+                                          ApiToken.expires_at > now))
+                 .options(*policy.PATIENT_RULES))
+    row = session.execute(query).unique().first()
+    api_token, patient = (row[0], row[1] if patient_id is not None else None) if row else (None, None)
     if api_token is None or api_token.revoked_at is not None or api_token.expires_at <= now:
-        return None
+        return None, None
     if not api_token.user.active:
-        return None
-    return api_token.user
+        return None, None
+    return api_token.user, patient
 
 
 def log_out(session: Session, token: str, now: datetime) -> None:

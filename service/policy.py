@@ -180,6 +180,10 @@ def visible_audit_events(user: User) -> Select[tuple[AuditEvent]]:
 
 # --- loaders -------------------------------------------------------------------------------------------
 
+# A patient is loaded with the zones and target ranges every rule about their dates and values needs, in one
+# statement (the token's, when the path names the patient: service.identity.user_and_patient).
+PATIENT_RULES = (joinedload(Patient.time_zone_versions), joinedload(Patient.target_ranges))
+
 
 def patient(patient_id: uuid.UUID, action: str, *, read: str | None = None) -> Patient:
     """The patient the caller may do `action` with, or 404 (audited) whether missing or not theirs.
@@ -188,10 +192,12 @@ def patient(patient_id: uuid.UUID, action: str, *, read: str | None = None) -> P
     before anything is returned.
     """
     session, user, now = db.session(), g.user, clock.now()
-    # With the zones and target ranges every rule about the patient's dates and values needs, in one statement.
-    found = session.scalars(select(Patient).options(joinedload(Patient.time_zone_versions),
-                                                    joinedload(Patient.target_ranges))
-                            .where(Patient.public_id == patient_id)).unique().one_or_none()
+    preloaded = g.pop("path_patient", None)
+    if preloaded is not None and preloaded[0] == patient_id:
+        found = preloaded[1]  # read with the caller's token (service.auth), authorized below all the same
+    else:
+        found = session.scalars(select(Patient).options(*PATIENT_RULES)
+                                .where(Patient.public_id == patient_id)).unique().one_or_none()
     if found is None or not may(session, user, found, action, now):
         _refused(f"patient.{action}", patient_id=patient_id, object_type="patient", object_id=patient_id)
         raise NotFound("patient")

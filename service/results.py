@@ -180,21 +180,28 @@ def _record(session: Session, patient: Patient, actor: User, data: dict, setting
     replay has committed its audit event already)."""
     content = _content(session, patient, actor, data, settings, now)
     client_id = data["client_id"]
+    # A new valid INR rewrites TTR intervals: the intervals' lock (PostgreSQL) rides on the insert, taken only if a
+    # row is inserted, before the intervals' read (the next statement) takes its snapshot.
+    valid = readings.is_valid_inr(content["qc_passed"], content["meter_error_code"])
+    lock = ttr_intervals.writer_lock(session, InrResult.patient_id) if valid else None
     try:
         # The idempotency check is the insert itself: a stored (patient, client id) makes it return nothing.
-        result = session.scalar(
+        inserted = session.execute(
             db.insert(session, InrResult)
             .values(patient_id=patient.id, client_id=client_id, source=_source(actor), entered_by_id=actor.id,
                     received_at=now, **content)
-            .on_conflict_do_nothing(index_elements=["patient_id", "client_id"]).returning(InrResult))
+            .on_conflict_do_nothing(index_elements=["patient_id", "client_id"])
+            .returning(InrResult, *([] if lock is None else [lock]))).first()
+        result = inserted[0] if inserted else None
         if result is None:
             stored = _stored(session, patient, client_id)
             if stored is None:  # the row that conflicted went away: not one of ours to answer for
                 raise Conflict("This result is being stored by another request; retry it.")
             return _Recorded(_replay(session, patient, stored, content, None, now), False)
-        if readings.is_valid_inr(result.qc_passed, result.meter_error_code):
+        if valid:
             # A new valid INR splits the interval around it: only that one is rewritten.
-            ttr_intervals.readings_changed(session, patient.id, result.measured_at, result.measured_at, result.id)
+            ttr_intervals.readings_changed(session, patient.id, result.measured_at, result.measured_at, result.id,
+                                           locked=lock is not None)
         flag = flag_of(patient, result, settings)
         # Recorded first so that this event and the alert's are written together, in one statement.
         audit.record(session, "result.create", patient_id=patient.public_id, object_type="inr_result",
@@ -449,6 +456,16 @@ def for_counting(result: InrResult, superseded: set[int]) -> ResultForCounting:
 
 def next_test(session: Session, patient: Patient, settings: Settings) -> NextTest | None:
     """When the patient's next test is due (service.rules.next_test), from their latest instruction and readings."""
+    instruction_of, given_columns, on_timeline = _timeline(patient)
+    # One round trip: the latest reading and those after the instruction, each row carrying the instruction.
+    rows = session.execute(select(InrResult, *given_columns).where(InrResult.patient_id == patient.id, on_timeline)
+                           .order_by(InrResult.measured_at, InrResult.id)).all()
+    return _next_test_of(session, patient, rows, instruction_of, settings)
+
+
+def _timeline(patient: Patient):
+    """SQL for next_test: the patient's latest instruction (a query), its time and date as two columns, and the
+    condition on InrResult of a reading the rule needs (the latest, and those after the instruction)."""
     instruction_of = (select(Review.reviewed_at).where(Review.patient_id == patient.id,
                                                        Review.next_test_date.is_not(None))
                       .order_by(Review.reviewed_at.desc(), Review.id.desc()).limit(1))
@@ -456,11 +473,13 @@ def next_test(session: Session, patient: Patient, settings: Settings) -> NextTes
     next_date = instruction_of.with_only_columns(Review.next_test_date).scalar_subquery()
     latest = (select(_LATEST.id).where(_LATEST.patient_id == patient.id, ~superseded_clause(_LATEST))
               .order_by(_LATEST.measured_at.desc(), _LATEST.id.desc()).limit(1).scalar_subquery())
-    # One round trip: the latest reading and those after the instruction, each row carrying the instruction.
-    rows = session.execute(select(InrResult, reviewed_at.label("reviewed_at"), next_date.label("next_date")).where(
-        InrResult.patient_id == patient.id, ~superseded_clause(),
-        or_(InrResult.id == latest, InrResult.measured_at > reviewed_at)).order_by(InrResult.measured_at, InrResult.id)
-    ).all()
+    return (instruction_of, (reviewed_at.label("reviewed_at"), next_date.label("next_date")),
+            and_(~superseded_clause(), or_(InrResult.id == latest, InrResult.measured_at > reviewed_at)))
+
+
+def _next_test_of(session: Session, patient: Patient, rows: list, instruction_of, settings: Settings
+                  ) -> NextTest | None:
+    """next_test, given the rows of its readings (each with the instruction's columns)."""
     if rows:
         given = rows[0]
     else:  # no reading at all: the instruction alone
@@ -477,20 +496,26 @@ def timeline_reading(patient: Patient, result: InrResult, settings: Settings) ->
                            flag.is_critical)
 
 
-def _same_weeks(session: Session, patient: Patient, chosen: list[InrResult]) -> tuple[list[InrResult], set[int]]:
-    """The patient's results in the billing weeks of `chosen` (each judged in the zone in force then), and which of
-    them a correction replaces: all that judging their count needs, in one query."""
+def _same_weeks_and_next_test(session: Session, patient: Patient, chosen: list[InrResult], settings: Settings
+                              ) -> tuple[list[InrResult], set[int], NextTest | None]:
+    """The patient's results in the billing weeks of `chosen` (each judged in the zone in force then), which of
+    them a correction replaces (all that judging their count needs), and next_test: in one query, the rows of the
+    weeks and of the next test's timeline marked as such."""
     if not chosen:
-        return [], set()
+        return [], set(), next_test(session, patient, settings)
     zones = zone_history(patient)
     weeks = {zones.week_of(r.measured_at) for r in chosen}
     start = min(r.measured_at for r in chosen) - _WEEK_REACH
     end = max(r.measured_at for r in chosen) + _WEEK_REACH
-    around = session.execute(select(InrResult, superseded_clause().label("superseded")).where(
-        InrResult.patient_id == patient.id, InrResult.measured_at >= start, InrResult.measured_at < end)
+    in_weeks = and_(InrResult.measured_at >= start, InrResult.measured_at < end)
+    instruction_of, given_columns, on_timeline = _timeline(patient)
+    rows = session.execute(select(InrResult, superseded_clause().label("superseded"), in_weeks.label("in_weeks"),
+                                  on_timeline.label("on_timeline"), *given_columns).where(
+        InrResult.patient_id == patient.id, or_(in_weeks, on_timeline))
         .order_by(InrResult.measured_at, InrResult.id)).all()
-    found = [(r, superseded) for r, superseded in around if zones.week_of(r.measured_at) in weeks]
-    return [r for r, _ in found], {r.id for r, superseded in found if superseded}
+    found = [row for row in rows if row.in_weeks and zones.week_of(row.InrResult.measured_at) in weeks]
+    due = _next_test_of(session, patient, [row for row in rows if row.on_timeline], instruction_of, settings)
+    return [row.InrResult for row in found], {row.InrResult.id for row in found if row.superseded}, due
 
 
 def describe(session: Session, patient: Patient, chosen: list[InrResult], settings: Settings) -> list[ResultView]:
@@ -506,11 +531,10 @@ def describe(session: Session, patient: Patient, chosen: list[InrResult], settin
 def _views(session: Session, patient: Patient, chosen: list[InrResult], settings: Settings,
            by_result: dict[int, Alert | None], corrections: dict[int, InrResult]) -> list[ResultView]:
     """describe, given each chosen result's alert and correction."""
-    weeks, superseded = _same_weeks(session, patient, chosen)
+    weeks, superseded, due = _same_weeks_and_next_test(session, patient, chosen, settings)
     periods, clearance = clearance_standing(session, patient)
     decisions = {d.result_id: d for d in count_weekly_tests([for_counting(r, superseded) for r in weeks], periods,
                                                             zone_history(patient))}
-    due = next_test(session, patient, settings)
     suspended = clearance == "suspended"
     views = []
     for result in chosen:

@@ -35,11 +35,21 @@ def _valid(result) -> object:
 
 
 def readings_changed(session: Session, patient_id: int, since: datetime, until: datetime,
-                     added: int | None = None) -> None:
+                     added: int | None = None, locked: bool = False) -> None:
     """Valid INRs of the patient measured within [since, until] came or went (a new result, a correction and the
     result it replaces): rewrite only the intervals from the last valid INR before `since` to the first after
-    `until`. `added`: the id of the one new valid INR, when that is all that changed. The caller commits."""
-    _refresh(session, patient_id, since, until, added)
+    `until`. `added`: the id of the one new valid INR, when that is all that changed. `locked`: the caller took
+    `writer_lock` in a statement of its own transaction already. The caller commits."""
+    _refresh(session, patient_id, since, until, added, locked)
+
+
+def writer_lock(session: Session, patient_id) -> object | None:
+    """SQL taking the lock `readings_changed` takes (None on SQLite: one writer at a time there), for a caller to
+    send in a statement it sends anyway, then pass locked=True: one round trip less. It must be a statement before
+    the region's read, whose snapshot must see every result committed by the writer it waited for."""
+    if session.get_bind().dialect.name != "postgresql":
+        return None
+    return func.pg_advisory_xact_lock(_LOCKS, patient_id)
 
 
 def rebuild(session: Session, patient_id: int) -> None:
@@ -75,12 +85,13 @@ _REGION, _ALL = _region_and_ranges(True), _region_and_ranges(False)
 
 
 def _refresh(session: Session, patient_id: int, since: datetime | None, until: datetime | None,
-             added: int | None = None) -> None:
-    if session.get_bind().dialect.name == "postgresql":
+             added: int | None = None, locked: bool = False) -> None:
+    lock = None if locked else writer_lock(session, patient_id)
+    if lock is not None:
         # One writer of a patient's intervals at a time (until commit): two results arriving together, the second
         # sees the first once it commits. An advisory lock, not the patient row's: locking a row the transaction
         # already key-shares (its insert's foreign key) writes a multixact, slow under load.
-        session.execute(select(func.pg_advisory_xact_lock(_LOCKS, patient_id)))
+        session.execute(select(lock))
     readings: list[tuple[datetime, Decimal]] = []
     ranges: list[RangePeriod] = []
     before_added: set[datetime] = set()  # the instants of the region's valid INRs before the one added
