@@ -88,80 +88,31 @@ def ttr_of_readings(
     window_end: datetime,
     max_gap_days: int = DEFAULT_MAX_GAP_DAYS,
 ) -> Ttr:
-    """`time_in_therapeutic_range` of plain (measured_at, value) pairs: a panel passes a thousand patients'
-    readings as they come from the database, without a TtrPoint each. Times must be timezone-aware."""
-    _require_aware(window_start, "window_start")
-    _require_aware(window_end, "window_end")
+    """`time_in_therapeutic_range` of plain (measured_at, value) pairs. Times must be timezone-aware.
+
+    The intervals' pieces (`interval_pieces`) no longer than the gap, summed over the window by `ttr_of_pieces`:
+    the same arithmetic a panel applies to the pieces it keeps (service.ttr_intervals), so the two agree by
+    construction."""
+    window = window_micros(window_start, window_end)
     if window_end < window_start:
         raise ValueError("window_end must not be before window_start")
-    if not ranges:
-        raise ValueError("at least one target range period is required")
-
-    # Times become integer microseconds since the epoch (real time, so DST needs no care); the sorts are stable,
-    # so results measured at the same instant keep their given order.
-    periods = sorted(((_micros(p.effective_from), p.low, p.high) for p in ranges), key=itemgetter(0))
     try:
-        points = sorted([((at - _EPOCH) // _MICROSECOND, value) for at, value in readings], key=itemgetter(0))
-    except TypeError:
+        pieces = interval_pieces(list(readings), ranges)
+    except TypeError:  # a naive time cannot be subtracted from the epoch
         raise ValueError("measured_at must be timezone-aware") from None
-    # Values and bounds become integers on one common scale (tenths, for a meter's INR), so that most intervals
-    # are measured with integer arithmetic; every figure stays an exact rational until the final division.
-    ratios = [value.as_integer_ratio() for _, value in points]
-    bound_ratios = [(low.as_integer_ratio(), high.as_integer_ratio()) for _, low, high in periods]
-    scale = math.lcm(*{d for _, d in ratios}, *{r[1] for pair in bound_ratios for r in pair})
-    values = [n * (scale // d) for n, d in ratios]
-    bounds = [(lo * (scale // lo_d), hi * (scale // hi_d)) for (lo, lo_d), (hi, hi_d) in bound_ratios]
-    changes = [effective_from for effective_from, _, _ in periods]
-    start_us, end_us = _micros(window_start), _micros(window_end)
+    start_us, end_us = window
     max_gap = timedelta(days=max_gap_days) // _MICROSECOND
-
-    whole = 0  # microseconds wholly in range
-    crossing: dict[int, int] = defaultdict(int)  # |change in value| -> sum of microseconds x in-range share of it
-    clipped = Fraction(0)  # pieces cut by the window or a range change: exact, but few
-    total = 0
-    for i in range(len(points) - 1):
-        t0, t1 = points[i][0], points[i + 1][0]
-        span = t1 - t0
-        if span <= 0 or span > max_gap:
+    whole: list[tuple[int, int, int]] = []
+    clipped: list[ClippedPiece] = []
+    for piece in pieces:
+        if piece.span_us > max_gap:
             continue
-        start = t0 if t0 > start_us else start_us
-        end = t1 if t1 < end_us else end_us
-        if start >= end:
-            continue
-        later = bisect_right(changes, start)  # the first range change after the start
-        v0, v1 = values[i], values[i + 1]
-        if start == t0 and end == t1 and (later == len(changes) or changes[later] >= end):
-            # The usual case: a whole interval under one range (the first one before any is in force).
-            low, high = bounds[later - 1 if later else 0]
-            total += span
-            if low <= v0 <= high and low <= v1 <= high:
-                whole += span  # a straight segment between two points in range stays in range
-            elif not ((v0 < low and v1 < low) or (v0 > high and v1 > high)):
-                rise, to_low, to_high = v1 - v0, low - v0, high - v0
-                if rise < 0:
-                    rise, to_low, to_high = -rise, -to_low, -to_high
-                share = min(rise, max(to_low, to_high)) - max(0, min(to_low, to_high))
-                if share > 0:
-                    crossing[rise] += span * share
-            continue
-        cuts = [change for change in changes if start < change < end]
-        f0, f1 = Fraction(v0, scale), Fraction(v1, scale)
-        for piece_start, piece_end in pairwise([start, *cuts, end]):
-            low, high = bounds[max(bisect_right(changes, piece_start) - 1, 0)]
-            micros = piece_end - piece_start
-            clipped += micros * _fraction_within(_value_at(piece_start, t0, t1, f0, f1),
-                                                 _value_at(piece_end, t0, t1, f0, f1),
-                                                 Fraction(low, scale), Fraction(high, scale))
-            total += micros
-
-    # in_range = numerator / denominator, exactly; int / int rounds once, as float(Fraction) does.
-    denominator = math.lcm(*crossing)
-    numerator = whole * denominator + sum(share * (denominator // rise) for rise, share in crossing.items())
-    numerator = numerator * clipped.denominator + clipped.numerator * denominator
-    denominator *= clipped.denominator
-    return Ttr(days_in_range=numerator / (denominator * _MICROSECONDS_PER_DAY),
-               days_total=total / _MICROSECONDS_PER_DAY,
-               percent=100 * numerator / (denominator * total) if total else None)
+        piece_from, piece_to = _micros(piece.piece_from), _micros(piece.piece_to)
+        if start_us <= piece_from and piece_to <= end_us:
+            whole.append((piece.in_range_den, piece.in_range_num, piece.length_us))
+        elif piece_from < end_us and piece_to > start_us:
+            clipped.append(ClippedPiece(*(getattr(piece, name) for name in ClippedPiece._fields)))
+    return ttr_of_pieces(whole, clipped, window)
 
 
 def panel_ttr(per_patient: Mapping[Hashable, Ttr]) -> Ttr:
@@ -169,31 +120,6 @@ def panel_ttr(per_patient: Mapping[Hashable, Ttr]) -> Ttr:
     in_range = sum((ttr.days_in_range for ttr in per_patient.values()), 0.0)
     total = sum((ttr.days_total for ttr in per_patient.values()), 0.0)
     return Ttr(days_in_range=in_range, days_total=total, percent=100 * in_range / total if total else None)
-
-
-def _value_at(moment: int, t0: int, t1: int, v0: Fraction, v1: Fraction) -> Fraction:
-    """The interpolated INR at `moment` (microseconds) on the line from (t0, v0) to (t1, v1).
-
-    Fractions keep the hand-checkable cases exact (2.0 -> 4.0 over 10 days crosses 3.0 at exactly day 5). At a
-    result itself its value is returned as is.
-    """
-    if moment == t0:
-        return v0
-    if moment == t1:
-        return v1
-    return v0 + (v1 - v0) * Fraction(moment - t0, t1 - t0)
-
-
-def _fraction_within(v0: Fraction, v1: Fraction, low: Fraction, high: Fraction) -> Fraction:
-    """Share of a straight segment from v0 to v1 that lies within [low, high], bounds inclusive."""
-    if low <= v0 <= high and low <= v1 <= high:
-        return Fraction(1)  # a straight segment between two points in range stays in range
-    if (v0 < low and v1 < low) or (v0 > high and v1 > high):
-        return Fraction(0)  # both ends on the same side outside: it never enters
-    at_low = (low - v0) / (v1 - v0)
-    at_high = (high - v0) / (v1 - v0)
-    enters, leaves = min(at_low, at_high), max(at_low, at_high)
-    return max(Fraction(0), min(Fraction(1), leaves) - max(Fraction(0), enters))
 
 
 def _micros(moment: datetime) -> int:
@@ -293,21 +219,13 @@ def _in_range_ratio(a: int, b: int, t0: int, t1: int, v0: Decimal, v1: Decimal, 
 
 
 def _whole_in_range(span: int, v0: Decimal, v1: Decimal, low: Decimal, high: Decimal) -> tuple[int, int]:
-    """`in_range_micros` of a whole interval under one range, in integers (values and bounds on one scale)."""
+    """`in_range_micros` of a whole interval under one range (most intervals: wholly in range or wholly out)."""
     if low <= v0 <= high and low <= v1 <= high:
         return span, 1
     if (v0 < low and v1 < low) or (v0 > high and v1 > high):
         return 0, 1
-    ratios = [x.as_integer_ratio() for x in (v0, v1, low, high)]
-    scale = math.lcm(*(d for _, d in ratios))
-    s0, s1, lo, hi = (n * (scale // d) for n, d in ratios)
-    rise, to_low, to_high = s1 - s0, lo - s0, hi - s0
-    if rise < 0:
-        rise, to_low, to_high = -rise, -to_low, -to_high
-    share = max(0, min(rise, max(to_low, to_high)) - max(0, min(to_low, to_high)))
-    num = span * share
-    common = math.gcd(num, rise)
-    return num // common, rise // common
+    share = in_range_micros(0, span, 0, span, v0, v1, low, high)
+    return share.numerator, share.denominator
 
 
 class ClippedPiece(NamedTuple):
