@@ -5,8 +5,19 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
-from sqlalchemy import JSON, BigInteger, CheckConstraint, ForeignKey, Index, String, UniqueConstraint
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    ColumnElement,
+    ForeignKey,
+    Index,
+    String,
+    UniqueConstraint,
+    and_,
+    exists,
+)
+from sqlalchemy.orm import Mapped, aliased, mapped_column, relationship
 
 from models.base import AppendOnly, Base, PublicIdMixin
 from models.clinic import INR, Patient
@@ -70,6 +81,21 @@ class InrResult(AppendOnly, PublicIdMixin, Base):
     tested_by_caregiver: Mapped[User | None] = relationship(foreign_keys=[tested_by_caregiver_id])
     supersedes: Mapped[InrResult | None] = relationship(remote_side="InrResult.id")
     imported_from: Mapped[ResultImport | None] = relationship()
+
+
+# One alias for every such clause: building an alias anew costs about a millisecond of Python per statement
+# (SQLAlchemy adapts the whole table to it); each clause is its own subquery, so sharing the name is safe.
+_CORRECTION = aliased(InrResult, name="correction")
+
+
+def superseded_clause(result=InrResult) -> ColumnElement[bool]:
+    """SQL: a correction replaces `result` (a row of the same patient pointing at it, found by its index)."""
+    return exists().where(_CORRECTION.patient_id == result.patient_id, _CORRECTION.supersedes_id == result.id)
+
+
+def valid_inr_clause(result=InrResult) -> ColumnElement[bool]:
+    """SQL for service.rules.readings.is_valid_inr: a passed strip, no meter error, not corrected."""
+    return and_(result.qc_passed.is_(True), result.meter_error_code.is_(None), ~superseded_clause(result))
 
 
 _PANEL_READS = ("patient_id", "piece_from", "piece_to", "span_us", "in_range_den", "in_range_num", "length_us")

@@ -11,7 +11,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import InrResult, Patient
-from service.results import superseded_clause, watch_validity
+from models.results import superseded_clause
+from service.results import watch_validity
 from service.rules.history_import import IMPORT_SOURCE
 from service.settings import Settings
 

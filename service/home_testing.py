@@ -10,10 +10,10 @@ from sqlalchemy import exists, func, or_, select
 from sqlalchemy.orm import Session
 
 from models import ClearanceDecision, InrResult, Patient, Review
+from models.results import superseded_clause, valid_inr_clause
 from service.care_episode import care_periods_by_patient
 from service.clearance import periods_by_patient
 from service.patients import local_date, zone_history
-from service.results import superseded_clause, valid_inr_clause
 from service.rules.counting import ClearancePeriod
 from service.rules.flags import CriticalThresholds
 from service.rules.missed_tests import cleared_all_week

@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, aliased
 
 from models import Alert, InrResult, Patient, Review, User
+from models.results import superseded_clause, valid_inr_clause
 from service import alerts, audit, billing, db, fhir, policy, ttr_intervals
 from service.clearance import clearance_standing
 from service.errors import Conflict, Problem, Refused, invalid
@@ -431,21 +432,9 @@ def patient_results(session: Session, patient: Patient) -> list[InrResult]:
                                 .order_by(InrResult.measured_at, InrResult.id)))
 
 
-# One alias for every such clause: building an alias anew costs about a millisecond of Python per statement
-# (SQLAlchemy adapts the whole table to it); each clause is its own subquery, so sharing the name is safe.
-_CORRECTION = aliased(InrResult, name="correction")
+# Aliases for the subqueries below: built once (an alias costs about a millisecond of Python to build).
 _VALID = aliased(InrResult, name="valid")
 _LATEST = aliased(InrResult, name="latest")
-
-
-def superseded_clause(result=InrResult):
-    """SQL: a correction replaces `result` (a row of the same patient pointing at it, found by its index)."""
-    return exists().where(_CORRECTION.patient_id == result.patient_id, _CORRECTION.supersedes_id == result.id)
-
-
-def valid_inr_clause(result=InrResult):
-    """SQL for service.rules.readings.is_valid_inr: a passed strip, no meter error, not corrected."""
-    return and_(result.qc_passed.is_(True), result.meter_error_code.is_(None), ~superseded_clause(result))
 
 
 def for_counting(result: InrResult, superseded: set[int]) -> ResultForCounting:

@@ -9,10 +9,11 @@ from datetime import date, datetime, time, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import Row, and_, func, select, union_all
+from sqlalchemy import Row, func, select, union_all
 from sqlalchemy.orm import Session, selectinload
 
 from models import Alert, InrResult, Patient, TtrInterval, User
+from models.results import valid_inr_clause
 from service import audit
 from service import results as results_domain
 from service.clearance import clearance_periods
@@ -75,14 +76,6 @@ def chosen_period(query: dict, zone: ZoneInfo, now: datetime) -> tuple[datetime,
                       end=query.get("end"))
     except PeriodError as exc:
         raise invalid({exc.field: [str(exc)]}) from None
-
-    @property
-    def next_test_due(self) -> date | None:
-        return self.next_test.due_on if self.next_test else None
-
-    @property
-    def next_test_reason(self) -> str | None:
-        return self.next_test.reason if self.next_test else None
 
 
 def target_range_periods(patient: Patient) -> list[RangePeriod]:
@@ -164,7 +157,7 @@ def _panel_ttrs(session: Session, physician: User, patients: Sequence[Patient | 
     (service.ttr_intervals): the pieces wholly inside the window summed in SQL per patient and denominator (exact
     integers), and the few a window's end cuts (at most two a patient) measured by the rule."""
     gap = timedelta(days=max_gap_days)
-    kept = and_(TtrInterval.span_us <= gap // timedelta(microseconds=1))
+    kept = TtrInterval.span_us <= gap // timedelta(microseconds=1)
     mine = Patient.physician_id == physician.id
     sums: dict[int, list[tuple[int, int, int]]] = defaultdict(list)
     for patient_id, den, num, length in session.execute(
@@ -248,7 +241,7 @@ def _latest_valid_inrs(session: Session, physician: User) -> dict[int, object]:
                                             order_by=(InrResult.measured_at.desc(), InrResult.id.desc()))
                      .label("newest"))
               .join(Patient, Patient.id == InrResult.patient_id)
-              .where(Patient.physician_id == physician.id, results_domain.valid_inr_clause())
+              .where(Patient.physician_id == physician.id, valid_inr_clause())
               .subquery())
     return {row.patient_id: row for row in session.execute(select(ranked).where(ranked.c.newest == 1))}
 

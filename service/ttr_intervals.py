@@ -15,23 +15,17 @@ from decimal import Decimal
 from itertools import groupby
 from operator import itemgetter
 
-from sqlalchemy import and_, bindparam, delete, exists, func, insert, literal, select, union_all
+from sqlalchemy import bindparam, delete, func, insert, literal, select, union_all
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session, aliased
 
 from models import InrResult, Patient, TargetRange, TtrInterval
+from models.results import valid_inr_clause
 from service.rules.ttr import RangePeriod, interval_pieces
 
-_CORRECTION = aliased(InrResult, name="ttr_correction")
 _NEIGHBOUR = aliased(InrResult, name="ttr_neighbour")
 _AT = InrResult.__table__.c.measured_at.type
 _LOCKS = 16_023  # this module's advisory lock space (issue 16, migration 0023); the key within it is the patient's id
-
-
-def _valid(result) -> object:
-    """SQL: `result` is a valid INR (service.results.valid_inr_clause, on this module's own aliases)."""
-    return and_(result.qc_passed.is_(True), result.meter_error_code.is_(None),
-                ~exists().where(_CORRECTION.patient_id == result.patient_id, _CORRECTION.supersedes_id == result.id))
 
 
 def readings_changed(session: Session, patient_id: int, since: datetime, until: datetime,
@@ -66,13 +60,13 @@ def _region_and_ranges(region: bool):
     patient, since, until = bindparam("patient"), bindparam("since", type_=_AT), bindparam("until", type_=_AT)
     readings = select(literal(0).label("kind"), InrResult.measured_at.label("at"), InrResult.value.label("low"),
                       InrResult.value.label("high"), InrResult.id).where(InrResult.patient_id == patient,
-                                                                         _valid(InrResult))
+                                                                         valid_inr_clause(InrResult))
     if region:
         before = (select(func.max(_NEIGHBOUR.measured_at))
-                  .where(_NEIGHBOUR.patient_id == patient, _NEIGHBOUR.measured_at < since, _valid(_NEIGHBOUR))
+                  .where(_NEIGHBOUR.patient_id == patient, _NEIGHBOUR.measured_at < since, valid_inr_clause(_NEIGHBOUR))
                   .scalar_subquery())
         after = (select(func.min(_NEIGHBOUR.measured_at))
-                 .where(_NEIGHBOUR.patient_id == patient, _NEIGHBOUR.measured_at > until, _valid(_NEIGHBOUR))
+                 .where(_NEIGHBOUR.patient_id == patient, _NEIGHBOUR.measured_at > until, valid_inr_clause(_NEIGHBOUR))
                  .scalar_subquery())
         readings = readings.where(InrResult.measured_at >= func.coalesce(before, since),
                                   InrResult.measured_at <= func.coalesce(after, until))
@@ -138,7 +132,7 @@ def all_rows(conn: Connection, patients=None, page: int = 500) -> Iterator[list[
             ranges.setdefault(patient_id, []).append(RangePeriod(at, Decimal(low), Decimal(high)))
         readings = conn.execute(
             select(InrResult.patient_id, InrResult.measured_at, InrResult.value)
-            .where(InrResult.patient_id.in_(batch), _valid(InrResult))
+            .where(InrResult.patient_id.in_(batch), valid_inr_clause(InrResult))
             .order_by(InrResult.patient_id, InrResult.measured_at, InrResult.id)).all()
         rows: list[dict] = []
         for patient_id, found in groupby(readings, key=itemgetter(0)):
